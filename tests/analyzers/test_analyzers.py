@@ -135,3 +135,35 @@ def test_indicator_prefilter_skips_ordinary_text(tmp_path: Path) -> None:
         assert prefilter.match(data=text.encode()), text
     for text in ("echo $2 > /dev/null", "See the GNU General Public License version 2.", "x = 3.14159"):
         assert not prefilter.match(data=text.encode()), text
+
+
+def test_prefilter_in_the_run_rules_gives_the_same_indicators(tmp_path: Path) -> None:
+    """`dalil parse` compiles the pre-filter into the run's YARA rules (one scan serves both): the
+    indicators are those of the stand-alone pre-filter, and its hits never show as rule matches."""
+    from triage.analyzers import rulesets
+    from triage.analyzers.text_indicators import PREFILTER_NAMESPACE, PREFILTER_PATH
+
+    advert = tmp_path / "ad.txt"
+    filler = "See the GNU General Public License for more details.\n" * 300
+    advert.write_text(filler + "رحلة إلى لامبيدوزا 1500 EUR، واتساب +218 91 234 5678 t.me/crossing_now\n" + filler
+                      + "call +39 333 1234567\n", encoding="utf-8")
+    user = tmp_path / "dalil-prefilter.yar"  # a user file cannot take the internal namespace
+    user.write_text('rule gnu_text { meta: description = "x" author = "t" reference = "t" severity = "low"'
+                    ' strings: $a = "GNU General" condition: $a }\n')
+    alone = run_all(advert, Settings(rules=rulesets.compile_rules([user]), region="LY"))
+    combined = Settings(rules=rulesets.compile_rules([user], internal={PREFILTER_NAMESPACE: PREFILTER_PATH}),
+                        region="LY", prefilter_in_rules=True)
+    together = run_all(advert, combined)
+    assert together["_prefilter_hits"], "the run's scan handed the pre-filter hits on"
+    assert "_prefilter_hits" not in alone
+    assert together["indicators"] == alone["indicators"]
+    assert "+218912345678" in together["indicators"]["phones"]
+    assert "+393331234567" in together["indicators"]["phones"]
+    assert [m["rule"] for m in together["yara_matches"]] == ["gnu_text"] == [m["rule"] for m in alone["yara_matches"]]
+    assert together["yara_matches"][0]["namespace"] == "dalil_prefilter"
+    plain = tmp_path / "manual.txt"
+    plain.write_text(filler, encoding="utf-8")
+    assert run_all(plain, combined).get("indicators") is None
+    entry = next(e for e in analyzers.registry() if e["name"] == "text-indicators")
+    assert entry["files"] == [{"path": "prefilter.yar",
+                               "sha256": hashlib.sha256(PREFILTER_PATH.read_bytes()).hexdigest()}]

@@ -32,6 +32,7 @@ class Settings:
     known_bad: frozenset[str] = frozenset()
     region: str = "LY"
     yara_timeout: int = 60
+    prefilter_in_rules: bool = False  # `rules` also hold the text-indicators pre-filter (one scan for both)
 
 
 @dataclass
@@ -39,7 +40,8 @@ class Blob:
     """One file's content: its head in memory, the rest read on demand through `reader`.
 
     `data` holds the whole content for small files; `reader(offset, length)` reads large ones.
-    `found` accumulates the columns earlier analysers produced.
+    `found` accumulates the columns earlier analysers produced (and, under keys starting with
+    `_`, what one analyser hands to a later one without it becoming a column).
     """
 
     locator: str
@@ -79,6 +81,7 @@ class Analyzer:
     NAME: ClassVar[str] = ""
     VERSION: ClassVar[str] = ""
     ORDER: ClassVar[int] = 50
+    FILES: ClassVar[tuple[Path, ...]] = ()  # data files it reads (their SHA-256 go into the manifest too)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -108,13 +111,18 @@ def _sha256_of(obj: Any) -> str:
     return hashlib.sha256(Path(inspect.getfile(obj)).read_bytes()).hexdigest()
 
 
-def registry() -> list[dict[str, str]]:
-    """[{name, version, sha256}] of every analyser, for the tool manifest.
+def registry() -> list[dict[str, Any]]:
+    """[{name, version, sha256[, files]}] of every analyser, for the tool manifest.
 
     Besides `Analyzer` subclasses, modules of this package that declare module-level NAME and
     VERSION (e.g. `indicators`, a library the analysers and the web collectors share) are listed.
     """
-    out = [{"name": name, "version": cls.VERSION, "sha256": _sha256_of(cls)} for name, cls in load().items()]
+    out: list[dict[str, Any]] = []
+    for name, cls in load().items():
+        entry: dict[str, Any] = {"name": name, "version": cls.VERSION, "sha256": _sha256_of(cls)}
+        if cls.FILES:
+            entry["files"] = [{"path": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in cls.FILES]
+        out.append(entry)
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")
         name, version = getattr(module, "NAME", None), getattr(module, "VERSION", None)

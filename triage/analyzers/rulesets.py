@@ -60,8 +60,12 @@ def _namespaces(files: list[Path]) -> dict[str, str]:
     return spaces
 
 
-def compile_rules(files: list[Path]) -> Any:
-    """One yara.Rules of all files (a namespace per file); errors name file and line."""
+def compile_rules(files: list[Path], internal: dict[str, Path] | None = None) -> Any:
+    """One yara.Rules of all files (a namespace per file); errors name file and line.
+
+    `internal` adds dalil's own rule files under namespaces no user file can take (they hold a
+    '-'); their matches are for dalil's analysers, not reported as rule hits.
+    """
     for path in files:
         try:
             yara.compile(filepath=str(path), externals=EXTERNALS, includes=True)
@@ -70,7 +74,8 @@ def compile_rules(files: list[Path]) -> Any:
         except yara.Error as exc:
             raise ConfigError(f"YARA rule error in {path}: {exc}") from exc
     try:
-        return yara.compile(filepaths=_namespaces(files), externals=EXTERNALS, includes=True)
+        return yara.compile(filepaths={**_namespaces(files), **{k: str(v) for k, v in (internal or {}).items()}},
+                            externals=EXTERNALS, includes=True)
     except yara.Error as exc:
         raise ConfigError(f"YARA rule error: {exc}") from exc
 

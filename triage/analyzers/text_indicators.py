@@ -13,7 +13,8 @@ first `LIMIT` bytes. A hit of the shipped smuggling pack without a pre-filter hi
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterable
 
 import yara
 
@@ -22,58 +23,12 @@ from . import Analyzer, Blob
 LIMIT = 16 * 1024 * 1024
 WINDOW = 1024
 BUDGET = 64 * 1024
+MAX_HITS = 1024
 TEXT_MIMES = ("text/", "application/json", "application/xml", "application/x-ndjson", "message/",
               "application/javascript", "application/csv")
-PREFILTER = r"""
-rule worth_extracting {
-    strings:
-        $cc1 = "+218"
-        $cc2 = "00218"
-        $cc3 = "+216"
-        $cc4 = "00216"
-        $cc5 = "+212"
-        $cc6 = "00212"
-        $cc7 = "+20"
-        $cc8 = "+39"
-        $cc9 = "0039"
-        $cc10 = "+356"
-        $cc11 = "+34"
-        $cc12 = "+33"
-        $cc13 = "+49"
-        $cc14 = "+44"
-        $cc15 = "+90"
-        $cc16 = "+971"
-        $cc17 = "+249"
-        $cc18 = "+251"
-        $cc19 = "+234"
-        $cc20 = "+233"
-        $cc21 = "+227"
-        $cc22 = "+235"
-        $cc23 = "+223"
-        $cc24 = "+222"
-        $ly = /\b09[1-5][ .\-]?[0-9]{3}[ .\-]?[0-9]{4}\b/
-        $al = "\xd8\xa7\xd9\x84"
-        $fi = "\xd9\x81\xd9\x8a"
-        $min = "\xd9\x85\xd9\x86"
-        $ar_whatsapp = "واتس"
-        $ar_telegram = "تلغرام"
-        $ar_telegram2 = "تيليجرام"
-        $ar_dinar = "دينار"
-        $ar_euro = "يورو"
-        $digits = /\xd9[\xa0-\xa9]\xd9[\xa0-\xa9]\xd9[\xa0-\xa9]/
-        $pdigits = /\xdb[\xb0-\xb9]\xdb[\xb0-\xb9]\xdb[\xb0-\xb9]/
-        $l1 = "t.me/"
-        $l2 = "wa.me/"
-        $l3 = "whatsapp.com"
-        $l4 = "telegram.me"
-        $l5 = "signal.me/"
-        $l6 = "signal.group"
-        $money = /[0-9] ?(EUR|USD|LYD|TND|dinar|euro)/ nocase
-        $euro = "\xe2\x82\xac"
-    condition:
-        any of them
-}
-"""
+PREFILTER_PATH = Path(__file__).with_name("prefilter.yar")
+PREFILTER_HITS = "_prefilter_hits"  # key in Blob.found ('_': never a column): (offset, length) list, set by the YARA analyser
+PREFILTER_NAMESPACE = "dalil-prefilter"  # '-' never occurs in a user pack's namespace (see rulesets)
 
 
 def _extractor() -> Any:
@@ -96,10 +51,15 @@ def decode(data: bytes) -> str:
         return data.decode("cp1256", "replace")
 
 
-def windows(strings: Any, size: int) -> list[tuple[int, int]]:
-    """Merged byte ranges of WINDOW around each matched string, BUDGET bytes at most."""
-    spans = sorted((max(0, i.offset - WINDOW), min(size, i.offset + i.matched_length + WINDOW))
-                   for s in strings for i in s.instances)
+def hits_of(matches: Iterable[Any]) -> list[tuple[int, int]]:
+    """(offset, length) of the first MAX_HITS instances of each pre-filter string (bounded memory:
+    Arabic text holds "ال" in every other word)."""
+    return [(i.offset, i.matched_length) for m in matches for s in m.strings for i in s.instances[:MAX_HITS]]
+
+
+def windows(hits: Iterable[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """Merged byte ranges of WINDOW around each pre-filter hit (offset, length), BUDGET bytes at most."""
+    spans = sorted((max(0, offset - WINDOW), min(size, offset + length + WINDOW)) for offset, length in hits)
     merged: list[list[int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:
@@ -127,13 +87,14 @@ def decode_fragment(data: bytes) -> str:
 
 class TextIndicators(Analyzer):
     NAME = "text-indicators"
-    VERSION = "1.2"
+    VERSION = "1.3"
     ORDER = 70
+    FILES = (PREFILTER_PATH,)
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self.extract = _extractor()
-        self.prefilter = yara.compile(source=PREFILTER)
+        self.prefilter = yara.compile(filepath=str(PREFILTER_PATH))
 
     def analyse(self, blob: Blob) -> dict[str, Any]:
         mime = blob.found.get("mime") or ""
@@ -144,9 +105,11 @@ class TextIndicators(Analyzer):
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: the byte pre-filter cannot see it
             text = decode(data[:BUDGET])
         else:
-            hits = self.prefilter.match(data=data)
+            hits = blob.found.get(PREFILTER_HITS)  # scanned with the YARA rules of the run, if any
+            if hits is None:
+                hits = hits_of(self.prefilter.match(data=data))
             if hits:
-                text = "\n".join(decode_fragment(data[a:b]) for a, b in windows(hits[0].strings, len(data)))
+                text = "\n".join(decode_fragment(data[a:b]) for a, b in windows(hits, len(data)))
             elif pack_hit:
                 text = decode(data[:BUDGET])
             else:

@@ -2,6 +2,10 @@
 
 Files held in memory (small ones) are scanned at once; larger ones window by window (with an overlap
 so a string across a boundary is still seen), offsets given from the start of the file.
+
+The run's rules also carry the text-indicators pre-filter (its own namespace, compiled in by
+`dalil parse`): one scan of a small file serves both, and the pre-filter's hits are handed on in
+`Blob.found` instead of being reported as matches.
 """
 
 from __future__ import annotations
@@ -11,15 +15,22 @@ from typing import Any
 import yara
 
 from . import Analyzer, Blob
+from .text_indicators import PREFILTER_HITS, PREFILTER_NAMESPACE, hits_of
 
 WINDOW = 32 * 1024 * 1024
 OVERLAP = 64 * 1024
 MAX_OFFSETS = 20
 
 
-def _matches(rules: Any, data: bytes, base: int, externals: dict[str, str], timeout: int) -> list[dict[str, Any]]:
+def _matches(rules: Any, data: bytes, base: int, externals: dict[str, str], timeout: int,
+             prefilter: list[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
+    """The matches of `rules` in `data`; pre-filter hits go to `prefilter` (when given), never to the result."""
     out = []
     for m in rules.match(data=data, externals=externals, timeout=timeout):
+        if m.namespace == PREFILTER_NAMESPACE:
+            if prefilter is not None:
+                prefilter.extend(hits_of([m]))
+            continue
         strings = []
         for s in m.strings:
             for inst in s.instances[:MAX_OFFSETS]:
@@ -33,7 +44,7 @@ def _matches(rules: Any, data: bytes, base: int, externals: dict[str, str], time
 
 class YaraScan(Analyzer):
     NAME = "yara"
-    VERSION = "1.0"
+    VERSION = "1.1"
     ORDER = 60
 
     def analyse(self, blob: Blob) -> dict[str, Any]:
@@ -45,7 +56,11 @@ class YaraScan(Analyzer):
                      "filetype": blob.found.get("mime") or ""}
         timeout = self.settings.yara_timeout
         if blob.data is not None or blob.size <= len(blob.head):
-            found = _matches(rules, blob.data if blob.data is not None else blob.head, 0, externals, timeout)
+            prefilter: list[tuple[int, int]] = []
+            found = _matches(rules, blob.data if blob.data is not None else blob.head, 0, externals, timeout,
+                             prefilter)
+            if self.settings.prefilter_in_rules:
+                return {"yara_matches": found, PREFILTER_HITS: prefilter}
         else:
             found, seen = [], set()
             offset = 0

@@ -20,6 +20,7 @@ import pytsk3
 
 from .. import analyzers
 from ..analyzers import Settings, hashsets, rulesets
+from ..analyzers.text_indicators import PREFILTER_NAMESPACE, PREFILTER_PATH
 from ..core import evidence
 from ..core.case import Case
 from ..core.clock import rfc3339
@@ -71,9 +72,10 @@ def prepare(options: ParseOptions) -> tuple[Settings, list[dict[str, str]]]:
     compiled, described = None, []
     if not options.no_yara:
         files = rulesets.rule_files(options.rules)
-        compiled = rulesets.compile_rules(files)
+        # the indicator pre-filter rides along: one scan per file serves the rules and the pre-filter
+        compiled = rulesets.compile_rules(files, internal={PREFILTER_NAMESPACE: PREFILTER_PATH})
         described = rulesets.describe(files)
-    return Settings(rules=compiled, known_good=good, known_bad=bad), described
+    return Settings(rules=compiled, known_good=good, known_bad=bad, prefilter_in_rules=compiled is not None), described
 
 
 def _register_segments(case: Case, segments: list[Path], exhibit: str, fmt: str, reason: str | None) -> Exhibit:
@@ -163,9 +165,8 @@ def run(case: Case, image: str, options: ParseOptions,
             with case.store.transaction() as c:
                 c.executemany(INSERT, row_values(rows))
 
-        # one worker per core plus two, so libmagic/YARA stay busy while the reader holds the GIL; more
-        # threads only add GIL hand-offs (measured here: 8 threads on 2 cores cost ~15% more CPU than 4)
-        jobs = options.jobs or (os.cpu_count() or 2) + 2
+        # one worker process per core: the reader (this process) needs little CPU once the walk is under way
+        jobs = options.jobs or len(os.sched_getaffinity(0)) or 2
         pipeline = Pipeline(analyzers.build(settings), options.exhibit, run_id, jobs, sink, warn, progress)
         partitions: list[dict[str, Any]] = []
         try:
