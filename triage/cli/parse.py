@@ -20,7 +20,7 @@ def parse(
     known_good: Annotated[list[Path] | None, typer.Option("--known-good", help="NSRL RDS text or hash list.")] = None,
     known_bad: Annotated[list[Path] | None, typer.Option("--known-bad", help="Hash list of files to flag.")] = None,
     no_yara: Annotated[bool, typer.Option("--no-yara", help="Skip YARA.")] = False,
-    jobs: Annotated[int, typer.Option("--jobs", help="Worker threads (0: automatic, the cores plus two).")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", help="Worker processes for the per-file analysis (0: automatic, one per core).")] = 0,
     tz: Annotated[str, typer.Option("--tz", help="Zone of FAT/exFAT/zip local times (e.g. Africa/Tripoli).")] = "UTC",
     reason: common.ReasonOpt = None,
     case_dir: common.CaseOpt = None,

@@ -1,19 +1,29 @@
-"""The per-file pipeline of `dalil parse`: one reader feeds worker threads, rows go to `files`.
+"""The per-file pipeline of `dalil parse`: one reader feeds worker processes, rows go to `files`.
 
 The reader (the calling thread) walks the file systems and reads each small file once; the
-analysers (hashes, type, EXIF, YARA, …) run in a thread pool — hashlib, libmagic and libyara
-release the GIL, so both cores work. Files above `SMALL` are never held whole: the worker streams
-them in chunks. In-flight bytes are capped, so memory stays bounded whatever the image.
-A failure on one file becomes a warning and the row is kept with what is known.
+analysers (hashes, type, EXIF, YARA, …) run in worker processes forked at the start, so neither
+the reader nor the analysers wait for one another's Python lock (with threads, the reader — the
+one producer — was starved of it). Files above `SMALL` are never held whole: they are analysed
+in a thread of this process that streams them in chunks. In-flight bytes are capped, so memory
+stays bounded whatever the image. A failure on one file becomes a warning and the row is kept
+with what is known; a file that crashes a worker process (a libmagic or libyara fault on hostile
+content) is found by re-running its batch one file at a time, and only that file loses its
+analysis.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import functools
+import multiprocessing
+import os
+import signal
+import sys
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -63,6 +73,36 @@ def base_row(entry: Entry, exhibit: str, run_id: int) -> dict[str, Any]:
     return row
 
 
+SAFE_HERE = {"hashes", "hashsets"}  # what is still computed in-process for a file that crashes a worker
+_ANALYZERS: list[Analyzer] = []  # set before the workers fork; each worker process uses its copy
+
+
+def analyse(analyzers: list[Analyzer], blob: Blob, row: dict[str, Any]) -> dict[str, Any]:
+    """Run every analyser on one file; one failing never stops the others."""
+    for analyzer in analyzers:
+        try:
+            found = analyzer.analyse(blob)
+        except Exception as exc:  # one analyser failing never stops the file or the run
+            row["error"] = ((row["error"] + "; ") if row["error"] else "") + f"{analyzer.NAME}: {exc}"
+            continue
+        blob.found.update(found)
+        row.update((k, v) for k, v in found.items() if not k.startswith("_"))
+    return row
+
+
+def _analyse_batch(items: list[tuple[Blob, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Worker-process side: the rows of a batch of small files."""
+    return [analyse(_ANALYZERS, blob, row) for blob, row in items]
+
+
+def _worker_init() -> None:
+    """In each forked worker: Ctrl-C is the parent's to handle, and output goes nowhere (the
+    parent's buffered output must not be written twice)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    faulthandler.disable()  # a crash here is reported by the parent, as a warning on the file
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the worker
+
+
 def _read_all(entry: Entry) -> bytes:
     parts, offset = [], 0
     while offset < entry.size:
@@ -87,7 +127,9 @@ class Pipeline:
                  progress: Callable[..., None] | None = None) -> None:
         self.analyzers = analyzers
         self.exhibit, self.run_id = exhibit, run_id
-        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="dalil-analyse")
+        self.jobs = max(1, jobs)
+        self.local = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dalil-large")
+        self.pool = self._start_pool()
         self.sink, self.warn, self.progress = sink, warn, progress
         self.stats = Stats()
         self.pending: deque[Future[list[dict[str, Any]]]] = deque()
@@ -95,8 +137,8 @@ class Pipeline:
         self.batch: list[tuple[Blob, dict[str, Any]]] = []
         self.batch_bytes = 0
         self.budget = threading.BoundedSemaphore(MAX_INFLIGHT_BYTES // (1024 * 1024))
-        self.started = time.monotonic()
-        self.shown = 0
+        self.started = self.shown_at = time.monotonic()
+        self.unshown = 0
 
     def submit(self, entry: Entry) -> None:
         row = base_row(entry, self.exhibit, self.run_id)
@@ -138,27 +180,62 @@ class Pipeline:
             self.batch, self.batch_bytes = [], 0
             self._dispatch(batch, size)
 
+    def _start_pool(self) -> ProcessPoolExecutor:
+        """Fork the workers now, with the analysers in place (flushing first: a fork copies buffers)."""
+        global _ANALYZERS
+        _ANALYZERS = self.analyzers
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_worker_init)
+        for future in [pool.submit(int) for _ in range(self.jobs)]:
+            future.result()  # every worker is up before the walk starts
+        return pool
+
     def _dispatch(self, items: list[tuple[Blob, dict[str, Any]]], size: int) -> None:
         units = max(1, min(size // (1024 * 1024), 16))
         for _ in range(units):
             self.budget.acquire()
-        future = self.pool.submit(self._analyse_all, items)
+        if items[0][0].data is None:  # a large file: streamed from the image by a thread of this process
+            future = self.local.submit(_analyse_here, self.analyzers, items)
+        else:
+            try:
+                future = self.pool.submit(_analyse_batch, items)
+            except BrokenProcessPool:  # a worker died since the last batch: the earlier ones are re-run
+                self._restart()
+                future = self.pool.submit(_analyse_batch, items)
+            future.items = items  # type: ignore[attr-defined]  # kept to re-run it if a worker crashes
         future.add_done_callback(functools.partial(_release, self.budget, units))
         self.pending.append(future)
 
-    def _analyse_all(self, items: list[tuple[Blob, dict[str, Any]]]) -> list[dict[str, Any]]:
-        return [self._analyse(blob, row) for blob, row in items]
+    def _result(self, future: Future[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """A finished task's rows; a batch whose worker crashed is re-run file by file to find the file."""
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            items = getattr(future, "items")
+        rows = []
+        for blob, row in items:
+            for attempt in (1, 2):
+                if attempt == 2 or getattr(self.pool, "_broken", False):
+                    self._restart()
+                try:
+                    rows.append(self.pool.submit(_analyse_batch, [(blob, row)]).result()[0])
+                    break
+                except BrokenProcessPool:
+                    pass
+            else:  # this file crashes the analysers: hashes only, computed here (hashlib is safe)
+                safe = [a for a in self.analyzers if a.NAME in SAFE_HERE]
+                row = analyse(safe, blob, row)
+                row["error"] = ((row["error"] + "; ") if row["error"] else "") + (
+                    "the analysis of this file crashed a worker process twice: type, EXIF, rule matches "
+                    "and indicators not computed (hashes computed)")
+                rows.append(row)
+        return rows
 
-    def _analyse(self, blob: Blob, row: dict[str, Any]) -> dict[str, Any]:
-        for analyzer in self.analyzers:
-            try:
-                found = analyzer.analyse(blob)
-            except Exception as exc:  # one analyser failing never stops the file or the run
-                row["error"] = ((row["error"] + "; ") if row["error"] else "") + f"{analyzer.NAME}: {exc}"
-                continue
-            blob.found.update(found)
-            row.update(found)
-        return row
+    def _restart(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool = self._start_pool()
 
     def _failed(self, row: dict[str, Any], message: str) -> None:
         row["error"] = message
@@ -176,16 +253,19 @@ class Pipeline:
             self.warn(f"{self.exhibit}@{row['partition']}:{row['path']}", row["error"])
         if len(self.done) >= FLUSH_ROWS:
             self._flush()
+        self.unshown += 1
         if self.progress is not None:
             now = time.monotonic()
-            elapsed = max(now - self.started, 1e-6)
-            self.progress(1, rate=f"{self.stats.files / elapsed:,.0f} files/s  "
-                                  f"{self.stats.bytes / elapsed / 1e6:,.1f} MB/s")
+            if now - self.shown_at >= 0.1:  # the bar redraws ten times a second: no need to tell it more often
+                elapsed = max(now - self.started, 1e-6)
+                self.progress(self.unshown, rate=f"{self.stats.files / elapsed:,.0f} files/s  "
+                                                 f"{self.stats.bytes / elapsed / 1e6:,.1f} MB/s")
+                self.unshown, self.shown_at = 0, now
 
     def _collect(self, block: bool) -> None:
         """Rows of finished tasks, in submission order (waiting for all of them when `block`)."""
         while self.pending and (block or self.pending[0].done()):
-            for row in self.pending.popleft().result():
+            for row in self._result(self.pending.popleft()):
                 if row.get("error"):
                     self.stats.errors += 1
                 self._ready(row)
@@ -203,8 +283,16 @@ class Pipeline:
         self._send_batch()
         self._collect(block=True)
         self.pool.shutdown(wait=True)
+        self.local.shutdown(wait=True)
         self._flush()
+        if self.progress is not None and self.unshown:
+            self.progress(self.unshown)
+            self.unshown = 0
         return self.stats
+
+
+def _analyse_here(analyzers: list[Analyzer], items: list[tuple[Blob, dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [analyse(analyzers, blob, row) for blob, row in items]
 
 
 def _release(budget: threading.BoundedSemaphore, units: int, _future: object) -> None:
