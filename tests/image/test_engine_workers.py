@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import json
 import os
 import resource
 from pathlib import Path
@@ -72,3 +73,56 @@ def test_workers_give_the_same_rows_as_one_worker(tmp_path: Path) -> None:
     two, _ = run_pipeline(folder, [], jobs=2)
     assert one == two
     assert sum(1 for r in two.values() if r["indicators"]) == 10
+
+
+def test_copies_of_one_content_share_its_type_but_not_their_names(tmp_path: Path) -> None:
+    """The reader hashes each small file so a copy of content already typed skips libmagic; what
+    depends on the name (extension mismatch, rules on `filename`) is still computed per copy."""
+    import yara
+
+    from triage.analyzers import rulesets
+
+    folder = tmp_path / "phone"
+    (folder / "a").mkdir(parents=True)
+    (folder / "b").mkdir()
+    content = "meeting point at the port then bring cash\n" * 50
+    for n in range(40):  # the first copy is analysed long before the last ones are read
+        (folder / "a" / f"{n:02d}.txt").write_text(content if n == 0 else f"other {n}\n")
+    (folder / "b" / "copy.txt").write_text(content)
+    (folder / "b" / "copy.jpg").write_text(content)
+    rule = tmp_path / "names.yar"
+    rule.write_text('rule named_copy { meta: description = "d" author = "a" reference = "r" severity = "low"'
+                    ' strings: $a = "meeting point" condition: $a and filename == "copy.jpg" }\n')
+    rows: list[dict[str, Any]] = []
+    settings = Settings(rules=rulesets.compile_rules([rule]))
+    pipeline = Pipeline(analyzers.build(settings), "EXH-1", 1, 2, rows.extend, lambda loc, msg: None)
+    for entry in logical.walk_dir(folder, lambda loc, msg: None):
+        pipeline.submit(entry)
+    pipeline.close()
+    assert isinstance(settings.rules, yara.Rules)
+    by_path = {r["path"]: r for r in rows}
+    first, txt, jpg = by_path["/a/00.txt"], by_path["/b/copy.txt"], by_path["/b/copy.jpg"]
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    assert first["sha256"] == txt["sha256"] == jpg["sha256"] == digest
+    assert first["md5"] == txt["md5"] == jpg["md5"] == hashlib.md5(content.encode()).hexdigest()
+    assert first["mime"] == txt["mime"] == jpg["mime"] == "text/plain"
+    assert pipeline.known_mime[bytes.fromhex(digest)] == "text/plain"
+    assert (txt["ext_mismatch"], jpg["ext_mismatch"]) == (0, 1)
+    assert [m["rule"] for m in json.loads(jpg["yara_matches"])] == ["named_copy"]
+    assert json.loads(txt["yara_matches"]) == [] == json.loads(first["yara_matches"])
+
+
+def test_known_content_skips_libmagic_and_sha256() -> None:
+    """What the reader hands on is used as is (the same bytes were hashed and typed before)."""
+    from triage.analyzers.filetype import FileType
+    from triage.analyzers.hashes import Hashes
+
+    data = b"plain words\n" * 10
+    blob = Blob("/x.txt", "x.txt", len(data), data, data=data)
+    blob.found.update({"_sha256": "ab" * 32, "_mime": "application/x-seen-before"})
+    assert Hashes(Settings()).analyse(blob)["sha256"] == "ab" * 32
+    assert Hashes(Settings()).analyse(blob)["md5"] == hashlib.md5(data).hexdigest()
+    assert FileType(Settings()).analyse(blob)["mime"] == "application/x-seen-before"
+    fresh = Blob("/x.txt", "x.txt", len(data), data, data=data)
+    assert Hashes(Settings()).analyse(fresh)["sha256"] == hashlib.sha256(data).hexdigest()
+    assert FileType(Settings()).analyse(fresh)["mime"] == "text/plain"

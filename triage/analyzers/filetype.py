@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 import threading
 from typing import Any
@@ -31,6 +32,7 @@ def mime_of(data: bytes) -> str:
     return cookie.from_buffer(data) if data else "inode/x-empty"
 
 
+@functools.lru_cache(maxsize=4096)
 def mismatch(ext: str, mime: str) -> bool | None:
     """True when the extension names a different type than the content; None when unknown."""
     if not ext or mime in GENERIC:
@@ -59,7 +61,7 @@ class FileType(Analyzer):
     NAME = "filetype"
     VERSION = "1.1"
     ORDER = 30
-    CACHE_MAX = 500_000
+    CACHE_MAX = 50_000  # per worker; `dalil parse` also shares the types of known content across workers
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
@@ -67,7 +69,9 @@ class FileType(Analyzer):
 
     def analyse(self, blob: Blob) -> dict[str, Any]:
         digest = blob.found.get("sha256")
-        mime = self._by_content.get(digest) if digest else None
+        mime = blob.found.get("_mime")  # the type of an identical content seen earlier in this run
+        if mime is None and digest:
+            mime = self._by_content.get(digest)
         if mime is None:
             mime = mime_of(blob.head)
             if digest and len(self._by_content) < self.CACHE_MAX:

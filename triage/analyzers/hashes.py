@@ -14,9 +14,13 @@ class Hashes(Analyzer):
     ORDER = 10
 
     def analyse(self, blob: Blob) -> dict[str, Any]:
-        md5, sha1, sha256 = hashlib.md5(), hashlib.sha1(), hashlib.sha256()
+        md5, sha1 = hashlib.md5(), hashlib.sha1()
+        known = blob.found.get("_sha256")  # computed by the reader over these same bytes (dalil parse)
+        sha256 = None if known else hashlib.sha256()
         for chunk in blob.chunks():
             md5.update(chunk)
             sha1.update(chunk)
-            sha256.update(chunk)
-        return {"md5": md5.hexdigest(), "sha1": sha1.hexdigest(), "sha256": sha256.hexdigest()}
+            if sha256 is not None:
+                sha256.update(chunk)
+        return {"md5": md5.hexdigest(), "sha1": sha1.hexdigest(),
+                "sha256": known if sha256 is None else sha256.hexdigest()}

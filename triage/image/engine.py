@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import faulthandler
 import functools
+import hashlib
 import multiprocessing
 import os
 import signal
@@ -73,6 +74,7 @@ def base_row(entry: Entry, exhibit: str, run_id: int) -> dict[str, Any]:
     return row
 
 
+KNOWN_MIME_MAX = 500_000  # ~50 MB at most
 SAFE_HERE = {"hashes", "hashsets"}  # what is still computed in-process for a file that crashes a worker
 _ANALYZERS: list[Analyzer] = []  # set before the workers fork; each worker process uses its copy
 
@@ -137,6 +139,7 @@ class Pipeline:
         self.batch: list[tuple[Blob, dict[str, Any]]] = []
         self.batch_bytes = 0
         self.budget = threading.BoundedSemaphore(MAX_INFLIGHT_BYTES // (1024 * 1024))
+        self.known_mime: dict[bytes, str] = {}  # SHA-256 -> MIME of content analysed already
         self.started = self.shown_at = time.monotonic()
         self.unshown = 0
 
@@ -157,6 +160,7 @@ class Pipeline:
             if entry.size <= SMALL:
                 data = _read_all(entry)
                 blob = Blob(entry.path, entry.name, len(data), data[:HEAD], data=data)
+                self._known_content(blob, data)
             else:
                 head = entry.read(0, HEAD)
                 blob = Blob(entry.path, entry.name, entry.size, head, reader=entry.read)
@@ -173,6 +177,16 @@ class Pipeline:
             if len(self.batch) >= BATCH_FILES or self.batch_bytes >= BATCH_BYTES:
                 self._send_batch()
         self._collect(block=False)
+
+    def _known_content(self, blob: Blob, data: bytes) -> None:
+        """SHA-256 here, so a copy of content already typed skips libmagic (phones hold many copies
+        of the same forwarded photo; libmagic is most of the per-file cost). Only the type is reused:
+        rule matches may depend on the name, so every copy is still scanned."""
+        digest = hashlib.sha256(data)
+        blob.found["_sha256"] = digest.hexdigest()
+        mime = self.known_mime.get(digest.digest())
+        if mime is not None:
+            blob.found["_mime"] = mime
 
     def _send_batch(self) -> None:
         if self.batch:
@@ -245,6 +259,8 @@ class Pipeline:
 
     def _ready(self, row: dict[str, Any]) -> None:
         self.done.append(row)
+        if row["sha256"] and row["mime"] and not row["error"] and len(self.known_mime) < KNOWN_MIME_MAX:
+            self.known_mime[bytes.fromhex(row["sha256"])] = sys.intern(row["mime"])
         if row.get("yara_matches"):
             self.stats.yara_hits += 1
         if row.get("gps_lat") is not None:
