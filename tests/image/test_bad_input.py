@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sqlite3
+import zlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -113,6 +114,55 @@ def test_corrupt_e01_chunk(cli: Any, case_dir: Path, tmp_path: Path, testdata: C
     assert "EWF image corrupt" in result.stderr and "3ebb0b7dcd6b5fcd59a0020625d70994" in result.stderr
     assert any("EWF-BAD:" in w and "EWF image corrupt" in w for w in warnings_of(case_dir))
     assert fingerprint(bad) == before
+
+
+def test_verify_image_finds_changed_media_the_file_system_does_not_show(
+        cli: Any, case_dir: Path, tmp_path: Path, testdata: Callable[[str], Path]) -> None:
+    """A chunk of the E01 changed after acquisition, outside any file-system structure, with its
+    Adler-32 recomputed so libewf returns the altered bytes without complaint: the walk cannot
+    notice, only the media MD5 against the one stored at acquisition can. Without --verify-image
+    the change is silent (known, disclosed); with it the run says so, keeps its listing and exits 1."""
+    data = bytearray(testdata("disk_images/sleuthkit/image.E01").read_bytes())
+    sectors = data.find(b"sectors" + bytes(9))
+    chunk, size = sectors + 76 + (32768 + 4), 32768  # chunk 1: stored uncompressed, all zeros (free space)
+    assert sectors > 0 and data[chunk:chunk + size] == bytes(size)
+    data[chunk + 100:chunk + 140] = b"planted after acquisition, not in the FS"
+    data[chunk + size:chunk + size + 4] = zlib.adler32(bytes(data[chunk:chunk + size])).to_bytes(4, "little")
+    bad = tmp_path / "changed.E01"
+    bad.write_bytes(bytes(data))
+    before = fingerprint(bad)
+
+    silent = cli("parse", bad, "--exhibit", "EWF-QUIET", "--case", case_dir)
+    assert_clean(silent)
+    assert "EWF image corrupt" not in silent.stderr
+
+    result = cli("parse", bad, "--exhibit", "EWF-CHANGED", "--verify-image", "--case", case_dir, code=1)
+    assert_clean(result)
+    assert "image verification failed" in result.stderr and "EWF image corrupt" in result.stderr
+    assert "3ebb0b7dcd6b5fcd59a0020625d70994" in result.stderr
+    assert any("EWF-CHANGED: image verification: EWF image corrupt" in w for w in warnings_of(case_dir))
+    with sqlite3.connect(case_dir / "case.db") as db:
+        listed = db.execute("SELECT COUNT(*) FROM files WHERE exhibit = 'EWF-CHANGED'").fetchone()[0]
+        quiet = db.execute("SELECT COUNT(*) FROM files WHERE exhibit = 'EWF-QUIET'").fetchone()[0]
+        details = json.loads(db.execute("SELECT details FROM runs WHERE exhibit = 'EWF-CHANGED'").fetchone()[0])
+    assert listed == quiet > 5, "the listing is kept"
+    checked = details["image_verification"]
+    assert checked["ok"] is False and checked["ewf_media_match"] is False
+    assert checked["files_match"] is True  # the file is what was registered a moment ago
+    ledger = [json.loads(line) for line in (case_dir / "custody.jsonl").read_text().splitlines()]
+    parsed = [e for e in ledger if e.get("action") == "parsed" and "EWF-CHANGED" in json.dumps(e)]
+    assert parsed and parsed[-1]["details"]["image_verification"]["ewf_media_match"] is False
+    assert fingerprint(bad) == before
+
+
+def test_verify_image_passes_on_intact_images(cli: Any, case_dir: Path, testdata: Callable[[str], Path]) -> None:
+    ewf = cli("parse", testdata("disk_images/sleuthkit/image.E01"), "--exhibit", "EWF-OK", "--verify-image",
+              "--case", case_dir)
+    assert "image verified: file hashes match the registration, media MD5 matches the one stored in the E01" \
+        in ewf.stdout
+    raw = cli("parse", testdata("disk_images/sleuthkit/image.dd"), "--exhibit", "RAW-OK", "--verify-image",
+              "--case", case_dir)
+    assert "image verified: file hashes match the registration" in raw.stdout
 
 
 def test_truncated_e01(cli: Any, case_dir: Path, tmp_path: Path, testdata: Callable[[str], Path]) -> None:

@@ -22,6 +22,9 @@ def parse(
     no_yara: Annotated[bool, typer.Option("--no-yara", help="Skip YARA.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", help="Worker processes for the per-file analysis (0: automatic, one per core).")] = 0,
     tz: Annotated[str, typer.Option("--tz", help="Zone of FAT/exFAT/zip local times (e.g. Africa/Tripoli).")] = "UTC",
+    verify_image: Annotated[bool, typer.Option(
+        "--verify-image", help="Also re-hash the image against its registration and, for E01, the media "
+                               "against the MD5 stored in it (reads the whole image once more).")] = False,
     reason: common.ReasonOpt = None,
     case_dir: common.CaseOpt = None,
 ) -> None:
@@ -30,7 +33,7 @@ def parse(
 
     options = engine.ParseOptions(exhibit=exhibit, rules=list(rules or []), no_yara=no_yara,
                                   known_good=list(known_good or []), known_bad=list(known_bad or []),
-                                  jobs=jobs, tz=tz, reason=reason)
+                                  jobs=jobs, tz=tz, reason=reason, verify_image=verify_image)
     case = common.open_case(case_dir)
     with common.progress_items(None, f"parsing {exhibit}") as advance:
         result = engine.run(case, image, options, progress=advance)
@@ -40,6 +43,14 @@ def parse(
                    + (f" ({part['message']})" if part["message"] else ""))
     common.say(f"exhibit {exhibit}: {s.files} entries ({s.deleted} deleted), {s.with_content} with content, "
                f"{s.bytes:,} bytes read, {s.yara_hits} with YARA hits, {s.gps} with GPS")
+    checked = result.verification
+    if checked is not None and checked["ok"]:
+        common.say("image verified: " + ", ".join(
+            text for key, text in (("files_match", "file hashes match the registration"),
+                                   ("ewf_media_match", "media MD5 matches the one stored in the E01"))
+            if checked.get(key)) + (f" ({checked['note']})" if checked.get("note") else ""))
+    elif checked is not None and checked["ok"] is None:
+        common.say(f"image not verified: {checked.get('note')}")
     if result.warnings:
         common.warn(f"{result.warnings} warning(s) recorded: see dalil files / the report")
 

@@ -48,6 +48,7 @@ class ParseOptions:
     jobs: int = 0
     tz: str = "UTC"
     reason: str | None = None
+    verify_image: bool = False
 
 
 @dataclass
@@ -57,6 +58,7 @@ class ParseResult:
     warnings: int
     partitions: list[dict[str, Any]]
     rules: list[dict[str, str]]
+    verification: dict[str, Any] | None = None
 
 
 def prepare(options: ParseOptions) -> tuple[Settings, list[dict[str, str]]]:
@@ -186,7 +188,10 @@ def run(case: Case, image: str, options: ParseOptions,
                                    "fs_type": kind, "status": "parsed", "message": None})
         finally:
             stats = pipeline.close()
-        if source is not None and (stats.errors or any(p["status"] != "parsed" for p in partitions)):
+        verification: dict[str, Any] | None = None
+        if options.verify_image:
+            verification = verify_image(source, path, row, options.exhibit, warn)
+        elif source is not None and (stats.errors or any(p["status"] != "parsed" for p in partitions)):
             _check_ewf(source, options.exhibit, warn)
         for part in partitions:
             part["files"] = stats.partitions.get(part["partition"], 0)
@@ -201,6 +206,7 @@ def run(case: Case, image: str, options: ParseOptions,
             "analysers": analyzers.registry(), "tz": options.tz, "warnings": len(warnings),
             "known_good_sets": [str(p) for p in options.known_good],
             "known_bad_sets": [str(p) for p in options.known_bad],
+            "image_verification": verification,
         }
         with case.store.transaction() as c:
             for part in partitions:
@@ -214,12 +220,15 @@ def run(case: Case, image: str, options: ParseOptions,
                         reason=options.reason, conn=c)
     if source is not None:
         source.img.close()
+    if verification is not None and verification["ok"] is False:
+        raise Corrupted("image verification failed: " + "; ".join(verification["problems"])
+                        + " (the listing is kept; recorded as warnings)")
     if not any(p["status"] == "parsed" for p in partitions):
         raise Corrupted(f"no readable file system in {path.name}: "
                         + "; ".join(f"partition at byte offset {p['partition']}: {p['message']}" for p in partitions)
                         + "".join(f"; {msg}" for _loc, msg in warnings if msg.startswith("EWF image"))
                         + " (recorded as warnings)")
-    return ParseResult(options.exhibit, stats, len(warnings), partitions, rules_used)
+    return ParseResult(options.exhibit, stats, len(warnings), partitions, rules_used, verification)
 
 
 def _feed(entries: Iterator[Entry], pipeline: Pipeline, unique: bool = True) -> None:
@@ -286,6 +295,52 @@ def _short(exc: BaseException) -> str:
         text = text.rsplit("error: ", 1)[-1].strip()
     parts = [p.strip() for p in re.split(r"(?<=\.) (?=[a-z_]+: )", text) if p.strip()]
     return (parts[0] if parts else text)[:300]
+
+
+def verify_image(source: ImageSource | None, path: Path, row: Exhibit, exhibit: str,
+                 warn: Callable[[str, str], None]) -> dict[str, Any]:
+    """`--verify-image`: re-hash the image file(s) against the exhibit's registration and, for EWF,
+    the media against the MD5 the acquisition tool stored in it (what ewfverify checks: a chunk
+    failing its checksum reads as zeros, so only the media hash shows it).
+
+    Returns the record kept in the run's details and the ledger; `ok` is None when nothing could be
+    compared, False on any mismatch (each one also a warning).
+    """
+    out: dict[str, Any] = {"ok": None, "problems": []}
+    files = source.segments if source is not None else ([path] if path.is_file() else [])
+    if files:
+        digest = hashlib.sha256()
+        for seg in files:
+            with open_readonly(seg) as fh:
+                for chunk in iter_chunks(fh):
+                    digest.update(chunk)
+        out.update(files_sha256=digest.hexdigest(), registered_sha256=row.sha256,
+                   files_match=digest.hexdigest() == row.sha256)
+        if not out["files_match"]:
+            out["problems"].append(f"the image file(s) now hash to sha256:{digest.hexdigest()}, "
+                                   f"registered as sha256:{row.sha256}")
+    else:
+        out["note"] = "a folder extraction: `dalil verify` checks its registration"
+    if source is not None and isinstance(source.img, EwfImg):
+        stored = source.img.stored_md5()
+        out["ewf_stored_md5"] = stored
+        if stored is None:
+            out["note"] = "no media MD5 stored in the EWF file: the media cannot be checked against it"
+        else:
+            try:
+                media = source.img.media_md5()
+            except (IOError, OSError, RuntimeError) as exc:
+                out["problems"].append(f"the EWF media cannot be read to the end ({_short(exc)})")
+            else:
+                out.update(ewf_media_md5=media, ewf_media_match=media == stored)
+                if media != stored:
+                    out["problems"].append(f"EWF image corrupt: the media's MD5 is {media}, the E01 stores {stored} "
+                                           "(chunks failing their checksum read as zeros)")
+    compared = "files_match" in out or "ewf_media_match" in out or out["problems"]
+    out["ok"] = (not out["problems"]) if compared else None
+    for problem in out["problems"]:
+        warn(exhibit, f"image verification: {problem}")
+    return out
 
 
 def _check_ewf(source: ImageSource, exhibit: str, warn: Callable[[str, str], None]) -> None:
