@@ -242,3 +242,55 @@ def test_folder_exhibit_verifies(cli: Any, case_dir: Path, tmp_path: Path) -> No
     cli("verify", case_dir, "--evidence")
     (folder / "b.bin").write_bytes(b"\x01" * 10)
     cli("verify", case_dir, "--evidence", code=1)
+
+
+def test_a_crash_of_the_file_system_library_ends_the_child_not_the_command(
+        cli: Any, case_dir: Path, testdata: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """libtsk faulting on a crafted file system kills the process that called it. The parse runs in
+    a forked child: the command records the gap (warning at the last entry, run 'crashed',
+    parse-crashed in the ledger), keeps the rows stored, exits 1 with one message; a later run
+    completes. The crash is a real SIGSEGV raised in the child where libtsk would raise it."""
+    import faulthandler
+    import resource
+    import signal
+
+    from triage.image import engine, parse as parse_module
+
+    image = testdata("disk_images/sleuthkit/image.dd")
+    before = fingerprint(image)
+    real_walk = parse_module.walk_fs
+
+    def faulting_walk(*args: Any, **kwargs: Any) -> Any:
+        for entry in real_walk(*args, **kwargs):
+            if entry.path == "/passwords.txt":
+                resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+                faulthandler.disable()  # pytest's crash dump would only add noise
+                os.kill(os.getpid(), signal.SIGSEGV)
+            yield entry
+
+    monkeypatch.setattr(parse_module, "walk_fs", faulting_walk)
+    monkeypatch.setattr(engine, "BATCH_FILES", 1)
+    monkeypatch.setattr(engine, "FLUSH_ROWS", 1)
+    result = cli("parse", image, "--exhibit", "TSK-CRASH", "--case", case_dir, code=1)
+    assert_clean(result)
+    assert "the file-system library crashed (signal SIGSEGV)" in result.stderr
+    assert "the last entry reached was TSK-CRASH@0:/" in result.stderr
+    with sqlite3.connect(case_dir / "case.db") as db:
+        status, details = db.execute("SELECT status, details FROM runs WHERE exhibit = 'TSK-CRASH'").fetchone()
+        stored = db.execute("SELECT COUNT(*) FROM files WHERE exhibit = 'TSK-CRASH'").fetchone()[0]
+    assert status == "crashed"
+    details = json.loads(details)
+    assert details["cause"] == "signal SIGSEGV" and details["rows_kept"] == stored
+    assert f"{stored} of the {details['entries_reached']} entries reached had been stored" in result.stderr
+    assert any("TSK-CRASH@0:/" in w and "crashed (signal SIGSEGV)" in w for w in warnings_of(case_dir))
+    ledger = [json.loads(line) for line in (case_dir / "custody.jsonl").read_text().splitlines()]
+    assert ledger[-1]["action"] == "parse-crashed" and ledger[-1]["details"]["rows_kept"] == stored
+    cli("verify", "--case", case_dir)  # the chain is intact after the crash
+
+    monkeypatch.setattr(parse_module, "walk_fs", real_walk)
+    again = cli("parse", image, "--exhibit", "TSK-CRASH", "--case", case_dir)
+    assert "passwords.txt" not in again.stderr
+    with sqlite3.connect(case_dir / "case.db") as db:
+        paths = {p for (p,) in db.execute("SELECT path FROM files WHERE exhibit = 'TSK-CRASH'")}
+    assert "/passwords.txt" in paths and "/a_directory/another_file" in paths
+    assert fingerprint(image) == before

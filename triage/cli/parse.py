@@ -29,14 +29,14 @@ def parse(
     case_dir: common.CaseOpt = None,
 ) -> None:
     """Walk volumes and file systems; hashes, type, EXIF/GPS, YARA, entropy, hash sets per file."""
-    from ..image import parse as engine  # heavy (pytsk3, yara, magic): loaded only when used
+    from ..image import isolate, parse as engine  # heavy (pytsk3, yara, magic): loaded only when used
 
     options = engine.ParseOptions(exhibit=exhibit, rules=list(rules or []), no_yara=no_yara,
                                   known_good=list(known_good or []), known_bad=list(known_bad or []),
                                   jobs=jobs, tz=tz, reason=reason, verify_image=verify_image)
     case = common.open_case(case_dir)
     with common.progress_items(None, f"parsing {exhibit}") as advance:
-        result = engine.run(case, image, options, progress=advance)
+        result = isolate.run(case, image, options, progress=advance)  # a libtsk crash ends the child, not this
     s = result.stats
     for part in result.partitions:
         common.say(f"partition {part['partition']}: {part['fs_type'] or '-'} {part['status']}, {part['files']} entries"

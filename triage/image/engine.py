@@ -13,6 +13,7 @@ analysis.
 
 from __future__ import annotations
 
+import ctypes
 import faulthandler
 import functools
 import hashlib
@@ -97,10 +98,21 @@ def _analyse_batch(items: list[tuple[Blob, dict[str, Any]]]) -> list[dict[str, A
     return [analyse(_ANALYZERS, blob, row) for blob, row in items]
 
 
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when the one that forked it dies (killed, crashed), instead
+    of waiting forever on a queue nobody will write to."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _worker_init() -> None:
     """In each forked worker: Ctrl-C is the parent's to handle, and output goes nowhere (the
     parent's buffered output must not be written twice)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     faulthandler.disable()  # a crash here is reported by the parent, as a warning on the file
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the worker
 
@@ -126,8 +138,10 @@ class Pipeline:
 
     def __init__(self, analyzers: list[Analyzer], exhibit: str, run_id: int, jobs: int,
                  sink: Callable[[list[dict[str, Any]]], None], warn: Callable[[str, str], None],
-                 progress: Callable[..., None] | None = None) -> None:
+                 progress: Callable[..., None] | None = None,
+                 on_entry: Callable[[int, int, str], None] | None = None) -> None:
         self.analyzers = analyzers
+        self.on_entry = on_entry
         self.exhibit, self.run_id = exhibit, run_id
         self.jobs = max(1, jobs)
         self.local = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dalil-large")
@@ -144,6 +158,8 @@ class Pipeline:
         self.unshown = 0
 
     def submit(self, entry: Entry) -> None:
+        if self.on_entry is not None:
+            self.on_entry(self.stats.files, self.stats.bytes, f"{self.exhibit}@{entry.partition}:{entry.path}")
         row = base_row(entry, self.exhibit, self.run_id)
         self.stats.files += 1
         self.stats.deleted += int(entry.deleted)

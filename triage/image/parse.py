@@ -49,6 +49,7 @@ class ParseOptions:
     tz: str = "UTC"
     reason: str | None = None
     verify_image: bool = False
+    on_entry: Callable[[int, int, str], None] | None = None  # (files, bytes, location) as each entry is reached
 
 
 @dataclass
@@ -169,7 +170,8 @@ def run(case: Case, image: str, options: ParseOptions,
 
         # one worker process per core: the reader (this process) needs little CPU once the walk is under way
         jobs = options.jobs or len(os.sched_getaffinity(0)) or 2
-        pipeline = Pipeline(analyzers.build(settings), options.exhibit, run_id, jobs, sink, warn, progress)
+        pipeline = Pipeline(analyzers.build(settings), options.exhibit, run_id, jobs, sink, warn, progress,
+                            on_entry=options.on_entry)
         partitions: list[dict[str, Any]] = []
         try:
             if source is not None:

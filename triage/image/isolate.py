@@ -1,0 +1,159 @@
+"""`dalil parse` in a child process, so a crash of the file-system library does not end the command.
+
+libtsk (C) reads whatever a seized, damaged or crafted file system holds; a fault in it kills the
+process with a signal, no Python exception to catch. The parse therefore runs in a forked child;
+this process only waits, shows progress and receives the result. If the child dies by a signal,
+this process records what happened — a warning at the last location the child reported, the run
+marked `crashed`, a `parse-crashed` ledger entry — and ends with one clear message, exit 1. Rows
+the child committed before the crash are kept.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import pickle
+import select
+import signal
+import struct
+import sys
+import time
+from typing import Any, Callable
+
+from ..core.case import Case
+from ..core.clock import rfc3339
+from ..core.errors import Corrupted, DalilError
+from ..core.ledger import subject
+from ..core.store import dumps
+from . import parse as engine
+from .engine import die_with_parent
+
+_HEAD = struct.Struct("<QQH")  # files done, bytes read, length of the last location
+_WHERE_MAX = 4096 - _HEAD.size
+
+
+class _Shared:
+    """A page shared with the child: its progress counters and the last location it reached."""
+
+    def __init__(self) -> None:
+        self.page = mmap.mmap(-1, 4096)
+
+    def write(self, files: int, nbytes: int, where: str) -> None:
+        raw = where.encode("utf-8", "replace")[:_WHERE_MAX]
+        self.page[_HEAD.size:_HEAD.size + len(raw)] = raw
+        self.page[:_HEAD.size] = _HEAD.pack(files, nbytes, len(raw))
+
+    def read(self) -> tuple[int, int, str]:
+        files, nbytes, n = _HEAD.unpack(self.page[:_HEAD.size])
+        return files, nbytes, self.page[_HEAD.size:_HEAD.size + min(n, _WHERE_MAX)].decode("utf-8", "replace")
+
+
+def run(case: Case, image: str, options: engine.ParseOptions,
+        progress: Callable[..., None] | None = None) -> engine.ParseResult:
+    """`parse.run` in a forked child; its result (or its error) comes back through a pipe."""
+    shared = _Shared()
+    reader, writer = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(reader)
+        _child(case.root, image, options, shared, writer)
+    os.close(writer)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child, which stops cleanly
+    try:
+        payload = _wait(reader, shared, progress)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(reader)
+        signal.signal(signal.SIGINT, previous)
+    if payload is not None:
+        kind, value = pickle.loads(payload)
+        if kind == "ok":
+            return value  # type: ignore[no-any-return]
+        if isinstance(value, KeyboardInterrupt):
+            _mark_running(case, options.exhibit, "interrupted")
+        raise value
+    reached, _, where = shared.read()
+    cause = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
+             else f"exit status {os.waitstatus_to_exitcode(status)}")
+    kept = _record_crash(case, options, cause, where, reached)
+    raise Corrupted(f"parse of {options.exhibit} stopped: the file-system library crashed ({cause}); the last "
+                    f"entry reached was {where or '(none)'}. {kept} of the {reached} entries reached had been stored "
+                    "and are kept; the rest of the image is not listed. Recorded as a warning and a parse-crashed "
+                    "ledger entry.")
+
+
+def _child(root: Any, image: str, options: engine.ParseOptions, shared: _Shared, writer: int) -> None:
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        die_with_parent()
+        options.on_entry = shared.write  # progress and the last location, for the parent
+        result: Any = ("ok", engine.run(Case.open(str(root)), image, options))
+    except BaseException as exc:  # everything goes back to the parent, which raises it
+        result = ("error", exc)
+        code = 1
+    try:
+        data = pickle.dumps(result)
+    except Exception:
+        failure = result[1]
+        data = pickle.dumps(("error", DalilError(f"{type(failure).__name__}: {failure}")))
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(writer, view):]
+    finally:
+        os._exit(code)
+
+
+def _wait(reader: int, shared: _Shared, progress: Callable[..., None] | None) -> bytes | None:
+    """Read the child's answer; meanwhile move the progress bar from the shared counters."""
+    chunks: list[bytes] = []
+    shown, started = 0, time.monotonic()
+    while True:
+        ready, _, _ = select.select([reader], [], [], 0.1)
+        if progress is not None:
+            files, nbytes, _ = shared.read()
+            if files > shown:
+                elapsed = max(time.monotonic() - started, 1e-6)
+                progress(files - shown, rate=f"{files / elapsed:,.0f} files/s  {nbytes / elapsed / 1e6:,.1f} MB/s")
+                shown = files
+        if ready:
+            piece = os.read(reader, 1 << 20)
+            if not piece:
+                break
+            chunks.append(piece)
+    return b"".join(chunks) or None
+
+
+def _mark_running(case: Case, exhibit: str, status: str) -> None:
+    """The run the child left 'running' gets its real end (the rows it stored stay)."""
+    with case.locked(), case.store.transaction() as c:
+        c.execute("UPDATE runs SET ended = ?, status = ? WHERE id = (SELECT MAX(id) FROM runs WHERE kind = 'parse' "
+                  "AND exhibit = ? AND status = 'running')", (rfc3339(), status, exhibit))
+
+
+def _record_crash(case: Case, options: engine.ParseOptions, cause: str, where: str, reached: int) -> int:
+    """What a court needs to know about the gap: where, why, what is kept. Returns the rows kept."""
+    with case.locked():
+        rows = case.store.query("SELECT id FROM runs WHERE kind = 'parse' AND exhibit = ? AND status = 'running' "
+                                "ORDER BY id DESC LIMIT 1", (options.exhibit,))
+        run_id = int(rows[0][0]) if rows else None
+        kept = int(case.store.query("SELECT COUNT(*) FROM files WHERE exhibit = ? AND run_id = ?",
+                                    (options.exhibit, run_id))[0][0]) if run_id is not None else 0
+        details = {"run_id": run_id, "cause": cause, "last_location": where, "entries_reached": reached,
+                   "rows_kept": kept,
+                   "note": "the parse ran in a child process that died; the rows it had stored are kept"}
+        message = (f"the file-system library crashed ({cause}) at or after this entry; the listing stops here "
+                   f"({kept} of the {reached} entries reached had been stored)")
+        case.store.add_warning(where or options.exhibit, message, exhibit=options.exhibit, run_id=run_id)
+        sha = case.store.query("SELECT sha256 FROM evidence WHERE exhibit = ?", (options.exhibit,))
+        case.ensure_examiner_registered()
+        with case.store.transaction() as c:
+            if run_id is not None:
+                c.execute("UPDATE runs SET ended = ?, status = ?, details = ? WHERE id = ?",
+                          (rfc3339(), "crashed", dumps(details), run_id))
+            case.record("parse-crashed", subject(options.exhibit, str(sha[0][0]) if sha else None),
+                        details=details, reason=options.reason, conn=c)
+    return kept
