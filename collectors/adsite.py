@@ -103,10 +103,10 @@ class _Handler(BaseHTTPRequestHandler):
             if n in self.server.gone:
                 status = 410
             else:
-                page = ad_html(n)
+                ad_page = ad_html(n)
                 if n in self.server.edits:
-                    page = page.replace("</body>", f"<p class='edit'>{html.escape(self.server.edits[n])}</p></body>")
-                status, body = 200, page.encode()
+                    ad_page = ad_page.replace("</body>", f"<p class='edit'>{html.escape(self.server.edits[n])}</p></body>")
+                status, body = 200, ad_page.encode()
         elif path.startswith("/img/") and path.endswith(".png") and path[5:-4].isdigit():
             status, ctype, body = 200, "image/png", png(int(path[5:-4]))
         elif path.startswith("/user/"):

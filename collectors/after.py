@@ -16,14 +16,17 @@ import json
 import socket
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .job import Job, redact_proxy
 from .proxy import ProxySpec, open_tunnel, parse_proxy
 from .warc import WarcSink
 
-VIEWPORT = {"width": 1280, "height": 900}
+if TYPE_CHECKING:  # Playwright is imported lazily: its absence is a recorded warning, not an error
+    from playwright.sync_api import ViewportSize
+
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 

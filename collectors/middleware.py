@@ -22,7 +22,7 @@ from urllib.parse import urljoin
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.crawler import Crawler
-from scrapy.http import Response
+from scrapy.http import Headers, Response
 
 from .bridge import TOKEN_HEADER
 from .warc import WarcSink
@@ -39,6 +39,15 @@ def _pairs(headers: Any, skip: set[bytes]) -> list[tuple[str, str]]:
         for value in values:
             out.append((name.decode("latin-1"), value.decode("latin-1")))
     return out
+
+
+def _header(headers: Headers, name: bytes) -> str:
+    """A response header's last value as text, "" when absent.
+
+    Headers.get returns None rather than the default for a header present with no value; that case
+    is read as absent ("") instead of failing on None.decode.
+    """
+    return (headers.get(name) or b"").decode("latin-1")
 
 
 class ExchangeRecorder:
@@ -101,23 +110,24 @@ class ExchangeRecorder:
                 leaf = hashlib.sha256(response.certificate.dump()).hexdigest()
             except Exception:  # noqa: BLE001 - the leaf is a cross-check only
                 leaf = None
-        exchange = {
+        location = _header(response.headers, b"Location") or None
+        exchange: dict[str, Any] = {
             "url": response.url, "method": request.method, "status": response.status, "sha256": sha256,
-            "size": len(body), "content_type": response.headers.get(b"Content-Type", b"").decode("latin-1"),
-            "content_encoding": response.headers.get(b"Content-Encoding", b"").decode("latin-1") or None,
+            "size": len(body), "content_type": _header(response.headers, b"Content-Type"),
+            "content_encoding": _header(response.headers, b"Content-Encoding") or None,
             "warc_record_id": record_id, "request_record_id": request_id, "ip": ip, "proxy": self.proxy,
             "requested_at": requested.isoformat(), "received_at": received.isoformat(),
             "tls_leaf_sha256": leaf, "redirected_from": list(request.meta.get("redirect_urls", [])) or None,
-            "location": response.headers.get(b"Location", b"").decode("latin-1") or None,
+            "location": location,
         }
         self.log.write(json.dumps(exchange, ensure_ascii=False) + "\n")
         self.log.flush()
         request.meta["dalil_exchange"] = exchange
-        if 300 <= response.status < 400 and exchange["location"]:
-            target = urljoin(response.url, exchange["location"])
+        if 300 <= response.status < 400 and location:
+            redirect_to = urljoin(response.url, location)
             chain = [*request.meta.get("redirect_urls", []), request.url]
-            if chain.count(target) >= 1 and len(chain) > 1:
-                raise IgnoreRequest(f"redirect loop: {' -> '.join(chain[-4:])} -> {target}")
+            if chain.count(redirect_to) >= 1 and len(chain) > 1:
+                raise IgnoreRequest(f"redirect loop: {' -> '.join(chain[-4:])} -> {redirect_to}")
         return response
 
 

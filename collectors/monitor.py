@@ -159,7 +159,7 @@ def _compare(case: Case, mon: dict[str, Any], prev: dict[str, Any] | None, cur: 
         return [{"kind": "disappeared", "details": {**state, **before}}]
     if not _present(prev) and _present(cur):
         return [{"kind": "reappeared", "details": {**state, **before}}]
-    if not _present(cur):
+    if cur is None or not _present(cur):  # _present(None) is False: the check only informs the type
         return [{"kind": "unchanged", "details": {**state, **before}}]
     found = []
     if (prev["text"] or "") != (cur["text"] or ""):

@@ -272,9 +272,12 @@ def _collection(row: dict[str, Any]) -> dict[str, Any]:
                 row[col] = json.loads(row[col])
             except ValueError:
                 pass
-    settings = row.get("settings") if isinstance(row.get("settings"), dict) else {}
-    details = row.get("details") if isinstance(row.get("details"), dict) else {}
-    spider = details.get("spider") if isinstance(details.get("spider"), dict) else {}
+    raw_settings = row.get("settings")
+    settings: dict[str, Any] = raw_settings if isinstance(raw_settings, dict) else {}
+    raw_details = row.get("details")
+    details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
+    raw_spider = details.get("spider")
+    spider: dict[str, Any] = raw_spider if isinstance(raw_spider, dict) else {}
     row["operator"] = settings.get("operator")
     row["user_agent"] = settings.get("user_agent")
     row["robots"] = settings.get("robots")

@@ -39,7 +39,8 @@ def visible_text(response: Response) -> str:
 def is_html(response: Response) -> bool:
     if not isinstance(response, TextResponse):
         return False
-    ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    # Headers.get gives None (not the default) for a header present with no value: same as absent
+    ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
     return "html" in ctype or (not ctype and response.text.lstrip()[:1] == "<")
 
 

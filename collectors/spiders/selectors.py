@@ -100,7 +100,8 @@ class SelectorsSpider(CaptureSpider):
         html = is_html(response)
         yield self.capture(response, "page", text=visible_text(response) if html else "", role="listing",
                            site=self.config.get("name"))
-        if not html or response.status >= 400:
+        # is_html is only true for a TextResponse; the isinstance check tells mypy so
+        if not html or not isinstance(response, TextResponse) or response.status >= 400:
             return
         for href in select(response, listing["ads"]):
             request = self.page_request(response.urljoin(href), response.meta.get("dalil_depth", 0) + 1, self.parse_ad)
@@ -115,7 +116,7 @@ class SelectorsSpider(CaptureSpider):
     def parse_ad(self, response: Response) -> Iterable[Any]:
         fields: dict[str, str] = {}
         html = is_html(response)
-        if html:
+        if html and isinstance(response, TextResponse):  # is_html implies a TextResponse
             for key, selector in ((self.config.get("ad") or {}).get("fields") or {}).items():
                 values = select(response, selector)
                 if values:

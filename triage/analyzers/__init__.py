@@ -125,9 +125,9 @@ def registry() -> list[dict[str, Any]]:
         out.append(entry)
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module(f"{__name__}.{info.name}")
-        name, version = getattr(module, "NAME", None), getattr(module, "VERSION", None)
-        if isinstance(name, str) and isinstance(version, str) and name not in {o["name"] for o in out}:
-            out.append({"name": name, "version": version, "sha256": _sha256_of(module)})
+        mod_name, mod_version = getattr(module, "NAME", None), getattr(module, "VERSION", None)
+        if isinstance(mod_name, str) and isinstance(mod_version, str) and mod_name not in {o["name"] for o in out}:
+            out.append({"name": mod_name, "version": mod_version, "sha256": _sha256_of(module)})
     return out
 
 

@@ -6,9 +6,11 @@ from typing import Any
 
 import math
 from collections import Counter
+from types import ModuleType
 
 from . import Analyzer, Blob
 
+numpy: ModuleType | None
 try:  # optional speed-up; the result is the same
     import numpy
 except ImportError:  # pragma: no cover - depends on the environment

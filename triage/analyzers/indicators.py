@@ -255,13 +255,13 @@ def _month_table() -> tuple[re.Pattern[str], dict[str, int]]:
             if word not in ("كانون", "تشرين", "الثاني", "الاول"):
                 names.setdefault(fold(word), month)
     alt = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in sorted(names, key=len, reverse=True))
-    month = rf"(?P<m{{0}}>{alt})\.?"
+    month_re = rf"(?P<m{{0}}>{alt})\.?"
     day = r"(?P<d{0}>[0-3]?\d)(?:er|st|nd|rd|th)?"
     year = r"(?P<y{0}>(?:19|20)\d\d)"
     pattern = (rf"(?<!\d)(?P<iy>(?:19|20)\d\d)-(?P<im>[01]?\d)-(?P<id>[0-3]?\d)(?!\d)"
                rf"|(?<![\d/.-])(?P<nd>[0-3]?\d)[/.-](?P<nm>[0-3]?\d)[/.-](?P<ny>(?:19|20)\d\d)(?!\d)"
-               rf"|(?<!\w){day.format(1)}\s+{month.format(1)}\s*,?\s*{year.format(1)}(?!\d)"
-               rf"|(?<!\w){month.format(2)}\s+{day.format(2)},?\s+{year.format(2)}(?!\d)")
+               rf"|(?<!\w){day.format(1)}\s+{month_re.format(1)}\s*,?\s*{year.format(1)}(?!\d)"
+               rf"|(?<!\w){month_re.format(2)}\s+{day.format(2)},?\s+{year.format(2)}(?!\d)")
     return re.compile(pattern, re.IGNORECASE), names
 
 
