@@ -28,7 +28,7 @@ from ..core.store import dumps
 from . import parse as engine
 from .engine import die_with_parent
 
-_HEAD = struct.Struct("<QQH")  # files done, bytes read, length of the last location
+_HEAD = struct.Struct("<QQQH")  # entries reached, entries analysed, bytes read, length of the last location
 _WHERE_MAX = 4096 - _HEAD.size
 
 
@@ -37,15 +37,27 @@ class _Shared:
 
     def __init__(self) -> None:
         self.page = mmap.mmap(-1, 4096)
+        self.reached = self.done = self.nbytes = self.length = 0
 
-    def write(self, files: int, nbytes: int, where: str) -> None:
+    def entry(self, reached: int, nbytes: int, where: str) -> None:
+        """The child reaches an entry (called before libtsk reads it)."""
         raw = where.encode("utf-8", "replace")[:_WHERE_MAX]
         self.page[_HEAD.size:_HEAD.size + len(raw)] = raw
-        self.page[:_HEAD.size] = _HEAD.pack(files, nbytes, len(raw))
+        self.reached, self.nbytes, self.length = reached, nbytes, len(raw)
+        self._publish()
 
-    def read(self) -> tuple[int, int, str]:
-        files, nbytes, n = _HEAD.unpack(self.page[:_HEAD.size])
-        return files, nbytes, self.page[_HEAD.size:_HEAD.size + min(n, _WHERE_MAX)].decode("utf-8", "replace")
+    def analysed(self, n: int = 1, **_fields: Any) -> None:
+        """The child's pipeline finished `n` more entries (its progress callback)."""
+        self.done += n
+        self._publish()
+
+    def _publish(self) -> None:
+        self.page[:_HEAD.size] = _HEAD.pack(self.reached, self.done, self.nbytes, self.length)
+
+    def read(self) -> tuple[int, int, int, str]:
+        reached, done, nbytes, n = _HEAD.unpack(self.page[:_HEAD.size])
+        where = self.page[_HEAD.size:_HEAD.size + min(n, _WHERE_MAX)].decode("utf-8", "replace")
+        return reached, done, nbytes, where
 
 
 def run(case: Case, image: str, options: engine.ParseOptions,
@@ -74,7 +86,7 @@ def run(case: Case, image: str, options: engine.ParseOptions,
         if isinstance(value, KeyboardInterrupt):
             _mark_running(case, options.exhibit, "interrupted")
         raise value
-    reached, _, where = shared.read()
+    reached, _, _, where = shared.read()
     cause = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
              else f"exit status {os.waitstatus_to_exitcode(status)}")
     kept = _record_crash(case, options, cause, where, reached)
@@ -89,8 +101,8 @@ def _child(root: Any, image: str, options: engine.ParseOptions, shared: _Shared,
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         die_with_parent()
-        options.on_entry = shared.write  # progress and the last location, for the parent
-        result: Any = ("ok", engine.run(Case.open(str(root)), image, options))
+        options.on_entry = shared.entry  # the last location, for the parent
+        result: Any = ("ok", engine.run(Case.open(str(root)), image, options, progress=shared.analysed))
     except BaseException as exc:  # everything goes back to the parent, which raises it
         result = ("error", exc)
         code = 1
@@ -114,11 +126,11 @@ def _wait(reader: int, shared: _Shared, progress: Callable[..., None] | None) ->
     while True:
         ready, _, _ = select.select([reader], [], [], 0.1)
         if progress is not None:
-            files, nbytes, _ = shared.read()
-            if files > shown:
+            _, done, nbytes, _ = shared.read()
+            if done > shown:
                 elapsed = max(time.monotonic() - started, 1e-6)
-                progress(files - shown, rate=f"{files / elapsed:,.0f} files/s  {nbytes / elapsed / 1e6:,.1f} MB/s")
-                shown = files
+                progress(done - shown, rate=f"{done / elapsed:,.0f} files/s  {nbytes / elapsed / 1e6:,.1f} MB/s")
+                shown = done
         if ready:
             piece = os.read(reader, 1 << 20)
             if not piece:
