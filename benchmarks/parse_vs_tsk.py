@@ -155,6 +155,9 @@ def main() -> None:
         d, p = statistics.median(dalil_times), statistics.median(tsk_times)
         print(f"files: dalil {sorted(counts)[0][0]} allocated non-empty files and links, tsk_recover {sorted(counts)[0][1]}"
               + ("" if all(a == b for a, b in counts) else "  <-- COUNTS DIFFER"))
+        pairs = sorted(b / a for a, b in zip(dalil_times, tsk_times))
+        print("per-run ratios: " + ", ".join(f"{r:.2f}x" for r in pairs)
+              + f" (median {statistics.median(pairs):.2f}x; the machine is shared and noisy)")
         print(f"full parse: dalil median {d:.2f} s, pipeline median {p:.2f} s, ratio {p / d:.2f}x "
               f"(target >= 2x); dalil peak RSS {max(rss)} MiB, all its processes together {max(trees)} MiB PSS "
               "(target < 500)")

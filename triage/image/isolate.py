@@ -101,6 +101,9 @@ def _child(root: Any, image: str, options: engine.ParseOptions, shared: _Shared,
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         die_with_parent()
+        # fresh stream objects: the parent's progress thread may have held a stream's lock at the fork,
+        # and everything the child has to say goes back through the pipe
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the child
         options.on_entry = shared.entry  # the last location, for the parent
         result: Any = ("ok", engine.run(Case.open(str(root)), image, options, progress=shared.analysed))
     except BaseException as exc:  # everything goes back to the parent, which raises it
