@@ -131,9 +131,14 @@ def test_indicator_prefilter_skips_ordinary_text(tmp_path: Path) -> None:
     from triage.analyzers.text_indicators import TextIndicators
 
     prefilter = TextIndicators(Settings()).prefilter
-    for text in ("price 1500€ per person", "1500 EUR cash", "call +39 333 1234567", "واتساب", "t.me/boats"):
+    for text in ("price 1500€ per person", "1500 EUR cash", "call +39 333 1234567", "واتساب", "t.me/boats",
+                 "00218 91 234 5678", "(+39) 333 1234567", "tel:+34 600 123 456", "+2010 1234 5678", "200 euros"):
         assert prefilter.match(data=text.encode()), text
-    for text in ("echo $2 > /dev/null", "See the GNU General Public License version 2.", "x = 3.14159"):
+    # a country code inside a longer number, after a letter or '+' (code points, C++20, base64), or a
+    # currency word that is only the start of another word, is not an advert
+    for text in ("echo $2 > /dev/null", "See the GNU General Public License version 2.", "x = 3.14159",
+                 "U+0039 DIGIT NINE", "C++20 modules", "copyright-software-20021231", "U+20B0",
+                 "aZM+44el1kUJ3T", "Copyright 2013 Eurodecision"):
         assert not prefilter.match(data=text.encode()), text
 
 

@@ -1,31 +1,33 @@
 // The indicator pre-filter of dalil's text-indicators analyser (not a rule pack: its matches are
 // never reported). Literal atoms and anchored regexes only, so it scans at C speed.
+// A country code counts only when it starts a number: not inside a longer digit run ("20021231"),
+// not after a letter or '+' ("U+0039", "C++20", base64), and followed by a digit.
 rule worth_extracting {
     strings:
-        $cc1 = "+218"
-        $cc2 = "00218"
-        $cc3 = "+216"
-        $cc4 = "00216"
-        $cc5 = "+212"
-        $cc6 = "00212"
-        $cc7 = "+20"
-        $cc8 = "+39"
-        $cc9 = "0039"
-        $cc10 = "+356"
-        $cc11 = "+34"
-        $cc12 = "+33"
-        $cc13 = "+49"
-        $cc14 = "+44"
-        $cc15 = "+90"
-        $cc16 = "+971"
-        $cc17 = "+249"
-        $cc18 = "+251"
-        $cc19 = "+234"
-        $cc20 = "+233"
-        $cc21 = "+227"
-        $cc22 = "+235"
-        $cc23 = "+223"
-        $cc24 = "+222"
+        $cc1 = /(^|[^0-9A-Za-z+])\+218[ .\-()]{0,2}[0-9]/
+        $cc2 = /(^|[^0-9A-Za-z+])00218[ .\-()]{0,2}[0-9]/
+        $cc3 = /(^|[^0-9A-Za-z+])\+216[ .\-()]{0,2}[0-9]/
+        $cc4 = /(^|[^0-9A-Za-z+])00216[ .\-()]{0,2}[0-9]/
+        $cc5 = /(^|[^0-9A-Za-z+])\+212[ .\-()]{0,2}[0-9]/
+        $cc6 = /(^|[^0-9A-Za-z+])00212[ .\-()]{0,2}[0-9]/
+        $cc7 = /(^|[^0-9A-Za-z+])\+20[ .\-()]{0,2}[0-9]/
+        $cc8 = /(^|[^0-9A-Za-z+])\+39[ .\-()]{0,2}[0-9]/
+        $cc9 = /(^|[^0-9A-Za-z+])0039[ .\-()]{0,2}[0-9]/
+        $cc10 = /(^|[^0-9A-Za-z+])\+356[ .\-()]{0,2}[0-9]/
+        $cc11 = /(^|[^0-9A-Za-z+])\+34[ .\-()]{0,2}[0-9]/
+        $cc12 = /(^|[^0-9A-Za-z+])\+33[ .\-()]{0,2}[0-9]/
+        $cc13 = /(^|[^0-9A-Za-z+])\+49[ .\-()]{0,2}[0-9]/
+        $cc14 = /(^|[^0-9A-Za-z+])\+44[ .\-()]{0,2}[0-9]/
+        $cc15 = /(^|[^0-9A-Za-z+])\+90[ .\-()]{0,2}[0-9]/
+        $cc16 = /(^|[^0-9A-Za-z+])\+971[ .\-()]{0,2}[0-9]/
+        $cc17 = /(^|[^0-9A-Za-z+])\+249[ .\-()]{0,2}[0-9]/
+        $cc18 = /(^|[^0-9A-Za-z+])\+251[ .\-()]{0,2}[0-9]/
+        $cc19 = /(^|[^0-9A-Za-z+])\+234[ .\-()]{0,2}[0-9]/
+        $cc20 = /(^|[^0-9A-Za-z+])\+233[ .\-()]{0,2}[0-9]/
+        $cc21 = /(^|[^0-9A-Za-z+])\+227[ .\-()]{0,2}[0-9]/
+        $cc22 = /(^|[^0-9A-Za-z+])\+235[ .\-()]{0,2}[0-9]/
+        $cc23 = /(^|[^0-9A-Za-z+])\+223[ .\-()]{0,2}[0-9]/
+        $cc24 = /(^|[^0-9A-Za-z+])\+222[ .\-()]{0,2}[0-9]/
         $ly = /\b09[1-5][ .\-]?[0-9]{3}[ .\-]?[0-9]{4}\b/
         $al = "\xd8\xa7\xd9\x84"
         $fi = "\xd9\x81\xd9\x8a"
@@ -43,7 +45,7 @@ rule worth_extracting {
         $l4 = "telegram.me"
         $l5 = "signal.me/"
         $l6 = "signal.group"
-        $money = /[0-9] ?(EUR|USD|LYD|TND|dinar|euro)/ nocase
+        $money = /[0-9] ?(EUR|USD|LYD|TND|dinars?|euros?)\b/ nocase
         $euro = "\xe2\x82\xac"
     condition:
         any of them

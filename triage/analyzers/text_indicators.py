@@ -87,7 +87,7 @@ def decode_fragment(data: bytes) -> str:
 
 class TextIndicators(Analyzer):
     NAME = "text-indicators"
-    VERSION = "1.3"
+    VERSION = "1.4"
     ORDER = 70
     FILES = (PREFILTER_PATH,)
 
