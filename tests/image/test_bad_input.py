@@ -275,6 +275,7 @@ def test_a_crash_of_the_file_system_library_ends_the_child_not_the_command(
     assert_clean(result)
     assert "the file-system library crashed (signal SIGSEGV)" in result.stderr
     assert "the last entry reached was TSK-CRASH@0:/" in result.stderr
+    assert "a re-run is likely to stop at the same place" in result.stderr
     with sqlite3.connect(case_dir / "case.db") as db:
         status, details = db.execute("SELECT status, details FROM runs WHERE exhibit = 'TSK-CRASH'").fetchone()
         stored = db.execute("SELECT COUNT(*) FROM files WHERE exhibit = 'TSK-CRASH'").fetchone()[0]
@@ -294,3 +295,42 @@ def test_a_crash_of_the_file_system_library_ends_the_child_not_the_command(
         paths = {p for (p,) in db.execute("SELECT path FROM files WHERE exhibit = 'TSK-CRASH'")}
     assert "/passwords.txt" in paths and "/a_directory/another_file" in paths
     assert fingerprint(image) == before
+
+
+def test_a_rerun_gets_past_the_entry_where_the_library_crashed(
+        cli: Any, case_dir: Path, testdata: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """libtsk faulting while reading one file's content (a corrupt run list): the re-run lists that
+    file without reading it, with a warning, and completes the rest of the image."""
+    import faulthandler
+    import resource
+    import signal
+
+    from triage.image import walk
+
+    image = testdata("disk_images/sleuthkit/image.dd")
+    real_read = walk.Entry.read
+
+    def faulting_read(self: Any, offset: int, length: int) -> bytes:
+        if self.path == "/passwords.txt":
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            faulthandler.disable()
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return real_read(self, offset, length)
+
+    monkeypatch.setattr(walk.Entry, "read", faulting_read)  # the fault stays for both runs
+    first = cli("parse", image, "--exhibit", "TSK-AGAIN", "--case", case_dir, code=1)
+    assert "while reading the content of TSK-AGAIN@0:/passwords.txt" in first.stderr
+    assert "Run the same command again" in first.stderr
+
+    again = cli("parse", image, "--exhibit", "TSK-AGAIN", "--case", case_dir)
+    assert_clean(again)
+    with sqlite3.connect(case_dir / "case.db") as db:
+        rows = {p: (sha, err) for p, sha, err in db.execute(
+            "SELECT path, sha256, error FROM files WHERE exhibit = 'TSK-AGAIN'")}
+        statuses = [s for (s,) in db.execute("SELECT status FROM runs WHERE exhibit = 'TSK-AGAIN' ORDER BY id")]
+    assert statuses == ["crashed", "done"]
+    sha, err = rows["/passwords.txt"]
+    assert sha is None and "crashed at this entry in an earlier run" in err
+    expected = hashlib.sha256(b"").hexdigest()
+    assert rows["/a_directory/another_file"][0] not in (None, expected), "the rest is read and hashed"
+    assert any("TSK-AGAIN@0:/passwords.txt" in w and "content not read" in w for w in warnings_of(case_dir))

@@ -139,9 +139,11 @@ class Pipeline:
     def __init__(self, analyzers: list[Analyzer], exhibit: str, run_id: int, jobs: int,
                  sink: Callable[[list[dict[str, Any]]], None], warn: Callable[[str, str], None],
                  progress: Callable[..., None] | None = None,
-                 on_entry: Callable[[int, int, str], None] | None = None) -> None:
+                 on_entry: Callable[[int, int, str, bool], None] | None = None,
+                 avoid: frozenset[str] = frozenset()) -> None:
         self.analyzers = analyzers
         self.on_entry = on_entry
+        self.avoid = avoid  # 'EXH@offset:/path' whose content libtsk crashed reading before: listed, not read
         self.exhibit, self.run_id = exhibit, run_id
         self.jobs = max(1, jobs)
         self.local = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dalil-large")
@@ -158,12 +160,17 @@ class Pipeline:
         self.unshown = 0
 
     def submit(self, entry: Entry) -> None:
+        location = f"{self.exhibit}@{entry.partition}:{entry.path}"
         if self.on_entry is not None:
-            self.on_entry(self.stats.files, self.stats.bytes, f"{self.exhibit}@{entry.partition}:{entry.path}")
+            self.on_entry(self.stats.files, self.stats.bytes, location, False)
         row = base_row(entry, self.exhibit, self.run_id)
         self.stats.files += 1
         self.stats.deleted += int(entry.deleted)
         self.stats.partitions[entry.partition] = self.stats.partitions.get(entry.partition, 0) + 1
+        if location in self.avoid and entry.has_content:  # libtsk crashed here before: listed, not read
+            self._failed(row, "content not read: the file-system library crashed at this entry in an earlier run "
+                              "(see the parse-crashed ledger entry)")
+            return
         if not entry.has_content:
             if entry.file is not None and entry.size == 0 and entry.type == "r":
                 row.update(_empty_hashes())
@@ -172,6 +179,8 @@ class Pipeline:
         if entry.deleted:
             row["recovered"] = 1
             row["recovered_note"] = "recovered, may be overwritten"
+        if self.on_entry is not None:
+            self.on_entry(self.stats.files, self.stats.bytes, location, True)
         try:
             if entry.size <= SMALL:
                 data = _read_all(entry)
@@ -183,6 +192,9 @@ class Pipeline:
         except (IOError, OSError, RuntimeError, ValueError) as exc:
             self._failed(row, f"content not readable: {exc}")
             return
+        finally:
+            if self.on_entry is not None:
+                self.on_entry(self.stats.files, self.stats.bytes, location, False)
         self.stats.with_content += 1
         self.stats.bytes += entry.size
         if blob.data is None:  # a large file: a task of its own, streamed by the worker

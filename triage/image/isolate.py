@@ -28,7 +28,7 @@ from ..core.store import dumps
 from . import parse as engine
 from .engine import die_with_parent
 
-_HEAD = struct.Struct("<QQQH")  # entries reached, entries analysed, bytes read, length of the last location
+_HEAD = struct.Struct("<QQQ?H")  # reached, analysed, bytes read, reading its content?, length of the location
 _WHERE_MAX = 4096 - _HEAD.size
 
 
@@ -38,12 +38,13 @@ class _Shared:
     def __init__(self) -> None:
         self.page = mmap.mmap(-1, 4096)
         self.reached = self.done = self.nbytes = self.length = 0
+        self.reading = False
 
-    def entry(self, reached: int, nbytes: int, where: str) -> None:
-        """The child reaches an entry (called before libtsk reads it)."""
+    def entry(self, reached: int, nbytes: int, where: str, reading: bool) -> None:
+        """The child reaches an entry, and starts or ends reading its content."""
         raw = where.encode("utf-8", "replace")[:_WHERE_MAX]
         self.page[_HEAD.size:_HEAD.size + len(raw)] = raw
-        self.reached, self.nbytes, self.length = reached, nbytes, len(raw)
+        self.reached, self.nbytes, self.length, self.reading = reached, nbytes, len(raw), reading
         self._publish()
 
     def analysed(self, n: int = 1, **_fields: Any) -> None:
@@ -52,12 +53,12 @@ class _Shared:
         self._publish()
 
     def _publish(self) -> None:
-        self.page[:_HEAD.size] = _HEAD.pack(self.reached, self.done, self.nbytes, self.length)
+        self.page[:_HEAD.size] = _HEAD.pack(self.reached, self.done, self.nbytes, self.reading, self.length)
 
-    def read(self) -> tuple[int, int, int, str]:
-        reached, done, nbytes, n = _HEAD.unpack(self.page[:_HEAD.size])
+    def read(self) -> tuple[int, int, int, bool, str]:
+        reached, done, nbytes, reading, n = _HEAD.unpack(self.page[:_HEAD.size])
         where = self.page[_HEAD.size:_HEAD.size + min(n, _WHERE_MAX)].decode("utf-8", "replace")
-        return reached, done, nbytes, where
+        return reached, done, nbytes, reading, where
 
 
 def run(case: Case, image: str, options: engine.ParseOptions,
@@ -86,14 +87,16 @@ def run(case: Case, image: str, options: engine.ParseOptions,
         if isinstance(value, KeyboardInterrupt):
             _mark_running(case, options.exhibit, "interrupted")
         raise value
-    reached, _, _, where = shared.read()
+    reached, _, _, reading, where = shared.read()
     cause = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
              else f"exit status {os.waitstatus_to_exitcode(status)}")
-    kept = _record_crash(case, options, cause, where, reached)
-    raise Corrupted(f"parse of {options.exhibit} stopped: the file-system library crashed ({cause}); the last "
-                    f"entry reached was {where or '(none)'}. {kept} of the {reached} entries reached had been stored "
-                    "and are kept; the rest of the image is not listed. Recorded as a warning and a parse-crashed "
-                    "ledger entry.")
+    kept = _record_crash(case, options, cause, where, reached, reading)
+    after = ("while reading the content of " if reading else "; the last entry reached was ") + (where or "(none)")
+    rerun = (" Run the same command again: that file will be listed without reading its content."
+             if reading else " The crash was in the listing itself: a re-run is likely to stop at the same place.")
+    raise Corrupted(f"parse of {options.exhibit} stopped: the file-system library crashed ({cause}){after}. "
+                    f"{kept} of the {reached} entries reached had been stored and are kept; the rest of the image is "
+                    f"not listed. Recorded as a warning and a parse-crashed ledger entry.{rerun}")
 
 
 def _child(root: Any, image: str, options: engine.ParseOptions, shared: _Shared, writer: int) -> None:
@@ -129,7 +132,7 @@ def _wait(reader: int, shared: _Shared, progress: Callable[..., None] | None) ->
     while True:
         ready, _, _ = select.select([reader], [], [], 0.1)
         if progress is not None:
-            _, done, nbytes, _ = shared.read()
+            _, done, nbytes, _, _ = shared.read()
             if done > shown:
                 elapsed = max(time.monotonic() - started, 1e-6)
                 progress(done - shown, rate=f"{done / elapsed:,.0f} files/s  {nbytes / elapsed / 1e6:,.1f} MB/s")
@@ -149,7 +152,8 @@ def _mark_running(case: Case, exhibit: str, status: str) -> None:
                   "AND exhibit = ? AND status = 'running')", (rfc3339(), status, exhibit))
 
 
-def _record_crash(case: Case, options: engine.ParseOptions, cause: str, where: str, reached: int) -> int:
+def _record_crash(case: Case, options: engine.ParseOptions, cause: str, where: str, reached: int,
+                  reading: bool) -> int:
     """What a court needs to know about the gap: where, why, what is kept. Returns the rows kept."""
     with case.locked():
         rows = case.store.query("SELECT id FROM runs WHERE kind = 'parse' AND exhibit = ? AND status = 'running' "
@@ -158,7 +162,7 @@ def _record_crash(case: Case, options: engine.ParseOptions, cause: str, where: s
         kept = int(case.store.query("SELECT COUNT(*) FROM files WHERE exhibit = ? AND run_id = ?",
                                     (options.exhibit, run_id))[0][0]) if run_id is not None else 0
         details = {"run_id": run_id, "cause": cause, "last_location": where, "entries_reached": reached,
-                   "rows_kept": kept,
+                   "rows_kept": kept, "crashed_reading": where if reading else None,
                    "note": "the parse ran in a child process that died; the rows it had stored are kept"}
         message = (f"the file-system library crashed ({cause}) at or after this entry; the listing stops here "
                    f"({kept} of the {reached} entries reached had been stored)")

@@ -9,6 +9,7 @@ does not duplicate them. A `parsed` ledger entry closes the run.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -49,7 +50,8 @@ class ParseOptions:
     tz: str = "UTC"
     reason: str | None = None
     verify_image: bool = False
-    on_entry: Callable[[int, int, str], None] | None = None  # (files, bytes, location) as each entry is reached
+    # (files, bytes, location, reading content) as each entry is reached and while its content is read
+    on_entry: Callable[[int, int, str, bool], None] | None = None
 
 
 @dataclass
@@ -171,7 +173,7 @@ def run(case: Case, image: str, options: ParseOptions,
         # one worker process per core: the reader (this process) needs little CPU once the walk is under way
         jobs = options.jobs or len(os.sched_getaffinity(0)) or 2
         pipeline = Pipeline(analyzers.build(settings), options.exhibit, run_id, jobs, sink, warn, progress,
-                            on_entry=options.on_entry)
+                            on_entry=options.on_entry, avoid=crashed_at(case, options.exhibit))
         partitions: list[dict[str, Any]] = []
         try:
             if source is not None:
@@ -231,6 +233,21 @@ def run(case: Case, image: str, options: ParseOptions,
                         + "".join(f"; {msg}" for _loc, msg in warnings if msg.startswith("EWF image"))
                         + " (recorded as warnings)")
     return ParseResult(options.exhibit, stats, len(warnings), partitions, rules_used, verification)
+
+
+def crashed_at(case: Case, exhibit: str) -> frozenset[str]:
+    """Entries ('EXH@offset:/path') whose content the file-system library crashed reading in earlier
+    parses of this exhibit: a re-run lists them without reading them, so it gets past them."""
+    found = set()
+    for (raw,) in case.store.query("SELECT details FROM runs WHERE kind = 'parse' AND exhibit = ? AND status = 'crashed'",
+                                   (exhibit,)):
+        try:
+            where = json.loads(raw or "{}").get("crashed_reading")
+        except ValueError:
+            continue
+        if isinstance(where, str) and where:
+            found.add(where)
+    return frozenset(found)
 
 
 def _feed(entries: Iterator[Entry], pipeline: Pipeline, unique: bool = True) -> None:
