@@ -297,10 +297,10 @@ def test_a_crash_of_the_file_system_library_ends_the_child_not_the_command(
     assert fingerprint(image) == before
 
 
-def test_a_rerun_gets_past_the_entry_where_the_library_crashed(
+def test_the_command_gets_past_a_file_whose_content_crashed_the_library(
         cli: Any, case_dir: Path, testdata: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    """libtsk faulting while reading one file's content (a corrupt run list): the re-run lists that
-    file without reading it, with a warning, and completes the rest of the image."""
+    """libtsk faulting while reading one file's content (a corrupt run list): the crash is recorded,
+    a new child parses again and lists that file without reading it, and the command completes."""
     import faulthandler
     import resource
     import signal
@@ -308,6 +308,7 @@ def test_a_rerun_gets_past_the_entry_where_the_library_crashed(
     from triage.image import walk
 
     image = testdata("disk_images/sleuthkit/image.dd")
+    before = fingerprint(image)
     real_read = walk.Entry.read
 
     def faulting_read(self: Any, offset: int, length: int) -> bytes:
@@ -317,20 +318,23 @@ def test_a_rerun_gets_past_the_entry_where_the_library_crashed(
             os.kill(os.getpid(), signal.SIGSEGV)
         return real_read(self, offset, length)
 
-    monkeypatch.setattr(walk.Entry, "read", faulting_read)  # the fault stays for both runs
-    first = cli("parse", image, "--exhibit", "TSK-AGAIN", "--case", case_dir, code=1)
-    assert "while reading the content of TSK-AGAIN@0:/passwords.txt" in first.stderr
-    assert "Run the same command again" in first.stderr
-
-    again = cli("parse", image, "--exhibit", "TSK-AGAIN", "--case", case_dir)
-    assert_clean(again)
+    monkeypatch.setattr(walk.Entry, "read", faulting_read)  # faults every time that file is read
+    result = cli("parse", image, "--exhibit", "TSK-AGAIN", "--case", case_dir)
+    assert_clean(result)
+    assert "crashed reading TSK-AGAIN@0:/passwords.txt (signal SIGSEGV)" in result.stderr
     with sqlite3.connect(case_dir / "case.db") as db:
         rows = {p: (sha, err) for p, sha, err in db.execute(
             "SELECT path, sha256, error FROM files WHERE exhibit = 'TSK-AGAIN'")}
-        statuses = [s for (s,) in db.execute("SELECT status FROM runs WHERE exhibit = 'TSK-AGAIN' ORDER BY id")]
-    assert statuses == ["crashed", "done"]
+        runs = db.execute("SELECT status, details FROM runs WHERE exhibit = 'TSK-AGAIN' ORDER BY id").fetchall()
+    assert [status for status, _ in runs] == ["crashed", "done"]
+    assert json.loads(runs[0][1])["crashed_reading"] == "TSK-AGAIN@0:/passwords.txt"
     sha, err = rows["/passwords.txt"]
     assert sha is None and "crashed at this entry in an earlier run" in err
-    expected = hashlib.sha256(b"").hexdigest()
-    assert rows["/a_directory/another_file"][0] not in (None, expected), "the rest is read and hashed"
-    assert any("TSK-AGAIN@0:/passwords.txt" in w and "content not read" in w for w in warnings_of(case_dir))
+    assert rows["/a_directory/another_file"][0] not in (None, hashlib.sha256(b"").hexdigest()), "the rest is read"
+    found = warnings_of(case_dir)
+    assert any("TSK-AGAIN@0:/passwords.txt" in w and "crashed (signal SIGSEGV)" in w for w in found)
+    assert any("TSK-AGAIN@0:/passwords.txt" in w and "content not read" in w for w in found)
+    ledger = [json.loads(line) for line in (case_dir / "custody.jsonl").read_text().splitlines()]
+    assert [e["action"] for e in ledger[-2:]] == ["parse-crashed", "parsed"]
+    cli("verify", "--case", case_dir)
+    assert fingerprint(image) == before

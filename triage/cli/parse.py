@@ -43,6 +43,8 @@ def parse(
                    + (f" ({part['message']})" if part["message"] else ""))
     common.say(f"exhibit {exhibit}: {s.files} entries ({s.deleted} deleted), {s.with_content} with content, "
                f"{s.bytes:,} bytes read, {s.yara_hits} with YARA hits, {s.gps} with GPS")
+    for where in result.crashes:
+        common.warn(f"the file-system library crashed reading {where}: recorded, parsed again without reading it")
     checked = result.verification
     if checked is not None and checked["ok"]:
         common.say("image verified: " + ", ".join(

@@ -4,8 +4,9 @@ libtsk (C) reads whatever a seized, damaged or crafted file system holds; a faul
 process with a signal, no Python exception to catch. The parse therefore runs in a forked child;
 this process only waits, shows progress and receives the result. If the child dies by a signal,
 this process records what happened — a warning at the last location the child reported, the run
-marked `crashed`, a `parse-crashed` ledger entry — and ends with one clear message, exit 1. Rows
-the child committed before the crash are kept.
+marked `crashed`, a `parse-crashed` ledger entry. A crash while reading one file's content is
+then got past: a new child parses again and lists that file without reading it. A crash in the
+listing itself ends the command with one clear message, exit 1. Rows stored are kept.
 """
 
 from __future__ import annotations
@@ -61,9 +62,40 @@ class _Shared:
         return reached, done, nbytes, reading, where
 
 
+AUTO_RESUMES = 3  # crashes while reading a file's content that the command gets past on its own
+
+
 def run(case: Case, image: str, options: engine.ParseOptions,
         progress: Callable[..., None] | None = None) -> engine.ParseResult:
-    """`parse.run` in a forked child; its result (or its error) comes back through a pipe."""
+    """`parse.run` in a forked child; its result (or its error) comes back through a pipe.
+
+    A crash while reading one file's content is recorded and the parse starts again in a new child,
+    which lists that file without reading it (at most AUTO_RESUMES times); any other crash ends the
+    command with one message.
+    """
+    crashes: list[str] = []
+    for attempt in range(AUTO_RESUMES + 1):
+        outcome = _attempt(case, image, options, progress)
+        if isinstance(outcome, engine.ParseResult):
+            outcome.crashes = crashes
+            return outcome
+        cause, where, reached, reading = outcome
+        kept = _record_crash(case, options, cause, where, reached, reading)
+        if reading and attempt < AUTO_RESUMES:
+            crashes.append(f"{where} ({cause})")
+            continue  # the next child skips that file's content (parse.crashed_at)
+        after = ("while reading the content of " if reading else "; the last entry reached was ") + (where or "(none)")
+        rerun = (f" It had already got past {AUTO_RESUMES} such crashes; run the same command again to go on."
+                 if reading else " The crash was in the listing itself: a re-run is likely to stop at the same place.")
+        raise Corrupted(f"parse of {options.exhibit} stopped: the file-system library crashed ({cause}){after}. "
+                        f"{kept} of the {reached} entries reached had been stored and are kept; the rest of the image "
+                        f"is not listed. Recorded as a warning and a parse-crashed ledger entry.{rerun}")
+    raise AssertionError("unreachable")
+
+
+def _attempt(case: Case, image: str, options: engine.ParseOptions, progress: Callable[..., None] | None
+             ) -> engine.ParseResult | tuple[str, str, int, bool]:
+    """One child: its result, or (cause, last location, entries reached, reading content) if it died."""
     shared = _Shared()
     reader, writer = os.pipe()
     sys.stdout.flush()
@@ -90,13 +122,7 @@ def run(case: Case, image: str, options: engine.ParseOptions,
     reached, _, _, reading, where = shared.read()
     cause = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
              else f"exit status {os.waitstatus_to_exitcode(status)}")
-    kept = _record_crash(case, options, cause, where, reached, reading)
-    after = ("while reading the content of " if reading else "; the last entry reached was ") + (where or "(none)")
-    rerun = (" Run the same command again: that file will be listed without reading its content."
-             if reading else " The crash was in the listing itself: a re-run is likely to stop at the same place.")
-    raise Corrupted(f"parse of {options.exhibit} stopped: the file-system library crashed ({cause}){after}. "
-                    f"{kept} of the {reached} entries reached had been stored and are kept; the rest of the image is "
-                    f"not listed. Recorded as a warning and a parse-crashed ledger entry.{rerun}")
+    return cause, where, reached, reading
 
 
 def _child(root: Any, image: str, options: engine.ParseOptions, shared: _Shared, writer: int) -> None:

@@ -62,6 +62,7 @@ class ParseResult:
     partitions: list[dict[str, Any]]
     rules: list[dict[str, str]]
     verification: dict[str, Any] | None = None
+    crashes: list[str] = field(default_factory=list)  # files whose content crashed libtsk (got past)
 
 
 def prepare(options: ParseOptions) -> tuple[Settings, list[dict[str, str]]]:
