@@ -94,7 +94,7 @@ def analyse(analyzers: list[Analyzer], blob: Blob, row: dict[str, Any]) -> dict[
 
 
 def _analyse_batch(items: list[tuple[Blob, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Worker-process side: the rows of a batch of small files."""
+    """The rows of a batch (worker processes; large files in this process's thread)."""
     return [analyse(_ANALYZERS, blob, row) for blob, row in items]
 
 
@@ -239,7 +239,7 @@ class Pipeline:
         for _ in range(units):
             self.budget.acquire()
         if items[0][0].data is None:  # a large file: streamed from the image by a thread of this process
-            future = self.local.submit(_analyse_here, self.analyzers, items)
+            future = self.local.submit(_analyse_batch, items)  # _ANALYZERS is this process's list too
         else:
             try:
                 future = self.pool.submit(_analyse_batch, items)
@@ -333,10 +333,6 @@ class Pipeline:
             self.progress(self.unshown)
             self.unshown = 0
         return self.stats
-
-
-def _analyse_here(analyzers: list[Analyzer], items: list[tuple[Blob, dict[str, Any]]]) -> list[dict[str, Any]]:
-    return [analyse(analyzers, blob, row) for blob, row in items]
 
 
 def _release(budget: threading.BoundedSemaphore, units: int, _future: object) -> None:

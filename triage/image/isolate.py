@@ -74,8 +74,18 @@ def run(case: Case, image: str, options: engine.ParseOptions,
     command with one message.
     """
     crashes: list[str] = []
+    shown, started = 0, time.monotonic()
+
+    def report(done: int, nbytes: int) -> None:
+        """Move the bar to `done` (a re-started child counts from 0 again: only new ground moves it)."""
+        nonlocal shown
+        if progress is not None and done > shown:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            progress(done - shown, rate=f"{done / elapsed:,.0f} files/s  {nbytes / elapsed / 1e6:,.1f} MB/s")
+            shown = done
+
     for attempt in range(AUTO_RESUMES + 1):
-        outcome = _attempt(case, image, options, progress)
+        outcome = _attempt(case, image, options, report)
         if isinstance(outcome, engine.ParseResult):
             outcome.crashes = crashes
             return outcome
@@ -93,7 +103,7 @@ def run(case: Case, image: str, options: engine.ParseOptions,
     raise AssertionError("unreachable")
 
 
-def _attempt(case: Case, image: str, options: engine.ParseOptions, progress: Callable[..., None] | None
+def _attempt(case: Case, image: str, options: engine.ParseOptions, report: Callable[[int, int], None]
              ) -> engine.ParseResult | tuple[str, str, int, bool]:
     """One child: its result, or (cause, last location, entries reached, reading content) if it died."""
     shared = _Shared()
@@ -107,7 +117,7 @@ def _attempt(case: Case, image: str, options: engine.ParseOptions, progress: Cal
     os.close(writer)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child, which stops cleanly
     try:
-        payload = _wait(reader, shared, progress)
+        payload = _wait(reader, shared, report)
         _, status = os.waitpid(pid, 0)
     finally:
         os.close(reader)
@@ -151,18 +161,13 @@ def _child(root: Any, image: str, options: engine.ParseOptions, shared: _Shared,
         os._exit(code)
 
 
-def _wait(reader: int, shared: _Shared, progress: Callable[..., None] | None) -> bytes | None:
-    """Read the child's answer; meanwhile move the progress bar from the shared counters."""
+def _wait(reader: int, shared: _Shared, report: Callable[[int, int], None]) -> bytes | None:
+    """Read the child's answer; meanwhile report its progress from the shared counters."""
     chunks: list[bytes] = []
-    shown, started = 0, time.monotonic()
     while True:
         ready, _, _ = select.select([reader], [], [], 0.1)
-        if progress is not None:
-            _, done, nbytes, _, _ = shared.read()
-            if done > shown:
-                elapsed = max(time.monotonic() - started, 1e-6)
-                progress(done - shown, rate=f"{done / elapsed:,.0f} files/s  {nbytes / elapsed / 1e6:,.1f} MB/s")
-                shown = done
+        _, done, nbytes, _, _ = shared.read()
+        report(done, nbytes)
         if ready:
             piece = os.read(reader, 1 << 20)
             if not piece:
@@ -171,20 +176,27 @@ def _wait(reader: int, shared: _Shared, progress: Callable[..., None] | None) ->
     return b"".join(chunks) or None
 
 
+def _left_running(case: Case, exhibit: str) -> int | None:
+    """The id of the parse run of `exhibit` the child left 'running', if any."""
+    rows = case.store.query("SELECT MAX(id) FROM runs WHERE kind = 'parse' AND exhibit = ? AND status = 'running'",
+                            (exhibit,))
+    return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
 def _mark_running(case: Case, exhibit: str, status: str) -> None:
     """The run the child left 'running' gets its real end (the rows it stored stay)."""
-    with case.locked(), case.store.transaction() as c:
-        c.execute("UPDATE runs SET ended = ?, status = ? WHERE id = (SELECT MAX(id) FROM runs WHERE kind = 'parse' "
-                  "AND exhibit = ? AND status = 'running')", (rfc3339(), status, exhibit))
+    with case.locked():
+        run_id = _left_running(case, exhibit)
+        if run_id is not None:
+            with case.store.transaction() as c:
+                c.execute("UPDATE runs SET ended = ?, status = ? WHERE id = ?", (rfc3339(), status, run_id))
 
 
 def _record_crash(case: Case, options: engine.ParseOptions, cause: str, where: str, reached: int,
                   reading: bool) -> int:
     """What a court needs to know about the gap: where, why, what is kept. Returns the rows kept."""
     with case.locked():
-        rows = case.store.query("SELECT id FROM runs WHERE kind = 'parse' AND exhibit = ? AND status = 'running' "
-                                "ORDER BY id DESC LIMIT 1", (options.exhibit,))
-        run_id = int(rows[0][0]) if rows else None
+        run_id = _left_running(case, options.exhibit)
         kept = int(case.store.query("SELECT COUNT(*) FROM files WHERE exhibit = ? AND run_id = ?",
                                     (options.exhibit, run_id))[0][0]) if run_id is not None else 0
         details = {"run_id": run_id, "cause": cause, "last_location": where, "entries_reached": reached,

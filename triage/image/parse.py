@@ -341,21 +341,14 @@ def verify_image(source: ImageSource | None, path: Path, row: Exhibit, exhibit: 
                                    f"registered as sha256:{row.sha256}")
     else:
         out["note"] = "a folder extraction: `dalil verify` checks its registration"
-    if source is not None and isinstance(source.img, EwfImg):
-        stored = source.img.stored_md5()
-        out["ewf_stored_md5"] = stored
-        if stored is None:
+    ewf = _ewf_media(source) if source is not None else None
+    if ewf is not None:
+        problem = ewf.pop("problem")
+        out.update(ewf)
+        if problem:
+            out["problems"].append(problem)
+        elif ewf["ewf_stored_md5"] is None:
             out["note"] = "no media MD5 stored in the EWF file: the media cannot be checked against it"
-        else:
-            try:
-                media = source.img.media_md5()
-            except (IOError, OSError, RuntimeError) as exc:
-                out["problems"].append(f"the EWF media cannot be read to the end ({_short(exc)})")
-            else:
-                out.update(ewf_media_md5=media, ewf_media_match=media == stored)
-                if media != stored:
-                    out["problems"].append(f"EWF image corrupt: the media's MD5 is {media}, the E01 stores {stored} "
-                                           "(chunks failing their checksum read as zeros)")
     compared = "files_match" in out or "ewf_media_match" in out or out["problems"]
     out["ok"] = (not out["problems"]) if compared else None
     for problem in out["problems"]:
@@ -363,23 +356,34 @@ def verify_image(source: ImageSource | None, path: Path, row: Exhibit, exhibit: 
     return out
 
 
-def _check_ewf(source: ImageSource, exhibit: str, warn: Callable[[str, str], None]) -> None:
-    """After a failure on an E01: does the media still match the MD5 stored at acquisition?
+def _ewf_media(source: ImageSource) -> dict[str, Any] | None:
+    """For an E01: does the media still match the MD5 stored at acquisition? None for other formats.
 
     libewf returns chunks whose checksum fails as zeros without saying so; a media hash that no
     longer matches tells the examiner the container is damaged (what ewfverify would say).
+    Returns ewf_stored_md5, ewf_media_md5, ewf_media_match (when compared) and `problem` (text or None).
     """
     img = source.img
     if not isinstance(img, EwfImg):
-        return
+        return None
     stored = img.stored_md5()
+    out: dict[str, Any] = {"ewf_stored_md5": stored, "problem": None}
     if stored is None:
-        return
+        return out
     try:
         actual = img.media_md5()
     except (IOError, OSError, RuntimeError) as exc:
-        warn(exhibit, f"EWF image damaged: the media cannot be read to the end ({_short(exc)})")
-        return
+        out["problem"] = f"EWF image damaged: the media cannot be read to the end ({_short(exc)})"
+        return out
+    out.update(ewf_media_md5=actual, ewf_media_match=actual == stored)
     if actual != stored:
-        warn(exhibit, f"EWF image corrupt: the media's MD5 is {actual}, the E01 stores {stored} "
-                      "(chunks failing their checksum read as zeros): listings and contents may be incomplete")
+        out["problem"] = (f"EWF image corrupt: the media's MD5 is {actual}, the E01 stores {stored} (chunks failing "
+                          "their checksum read as zeros): listings and contents may be incomplete")
+    return out
+
+
+def _check_ewf(source: ImageSource, exhibit: str, warn: Callable[[str, str], None]) -> None:
+    """After a read failure on an E01, without --verify-image: the media check, as a warning."""
+    ewf = _ewf_media(source)
+    if ewf is not None and ewf["problem"]:
+        warn(exhibit, ewf["problem"])
