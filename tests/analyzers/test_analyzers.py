@@ -83,6 +83,23 @@ def test_entropy_flags_random_container(tmp_path: Path) -> None:
     assert entropy.shannon(b"\x00" * 1000) == 0
 
 
+def test_entropy_same_value_with_or_without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """numpy is loaded only after NUMPY_AFTER samples; both ways count the same bytes, so the value
+    recorded cannot depend on how many large files came before."""
+    pytest.importorskip("numpy")
+    samples = [os.urandom(64 * 1024), b"hello world " * 5000, bytes(range(256)) * 3, b"\x00" * 10 + b"\xff"]
+    monkeypatch.setattr(entropy, "_numpy", None)
+    monkeypatch.setattr(entropy, "_counted", 0)
+    monkeypatch.setattr(entropy, "NUMPY_AFTER", 10**9)
+    by_counter = [entropy.shannon(s) for s in samples]
+    assert entropy._numpy is None  # still unloaded: Counter did the counting
+    monkeypatch.setattr(entropy, "NUMPY_AFTER", 0)
+    by_numpy = [entropy.shannon(s) for s in samples]
+    assert entropy._numpy is not None
+    assert by_numpy == by_counter  # bit for bit
+    assert by_counter[2] == 8.0 and by_counter[0] > 7.99
+
+
 def test_hash_sets(tmp_path: Path) -> None:
     target = tmp_path / "f.bin"
     target.write_bytes(b"known content")

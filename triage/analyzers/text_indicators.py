@@ -31,6 +31,9 @@ PREFILTER_HITS = "_prefilter_hits"  # key in Blob.found ('_': never a column): (
 PREFILTER_NAMESPACE = "dalil-prefilter"  # '-' never occurs in a user pack's namespace (see rulesets)
 
 
+_UNLOADED = object()
+
+
 def _extractor() -> Any:
     try:
         module = importlib.import_module(f"{__package__}.indicators")
@@ -93,12 +96,20 @@ class TextIndicators(Analyzer):
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
-        self.extract = _extractor()
+        # the extractor (and phonenumbers, 35 ms to import) is loaded by the first file that needs it:
+        # in a parse, that is in each worker process, in parallel, not before the workers start
+        self._extract: Any = _UNLOADED
         self.prefilter = yara.compile(filepath=str(PREFILTER_PATH))
+
+    @property
+    def extract(self) -> Any:
+        if self._extract is _UNLOADED:
+            self._extract = _extractor()
+        return self._extract
 
     def analyse(self, blob: Blob) -> dict[str, Any]:
         mime = blob.found.get("mime") or ""
-        if self.extract is None or not mime.startswith(TEXT_MIMES) or blob.size == 0:
+        if not mime.startswith(TEXT_MIMES) or blob.size == 0 or self.extract is None:
             return {}
         data = (blob.data if blob.data is not None else blob.head)[:LIMIT]
         pack_hit = any(m.get("namespace") == "smuggling" for m in blob.found.get("yara_matches") or [])
