@@ -27,6 +27,8 @@ FS_NAMES = {
     pytsk3.TSK_FS_TYPE_FFS2: "UFS2", pytsk3.TSK_FS_TYPE_YAFFS2: "YAFFS2",
 }
 LOCAL_TIME_FS = {"FAT12", "FAT16", "FAT32", "exFAT"}
+_NAME_UNALLOC = int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC)
+_META_UNALLOC = int(pytsk3.TSK_FS_META_FLAG_UNALLOC)
 NTFS_DATA = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)
 NTFS_IDXROOT = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_IDXROOT)
 
@@ -108,13 +110,18 @@ def time_converter(fs_type: str, tz: str) -> Callable[[int, int], str | None]:
     """
     zone = ZoneInfo(tz)
     local = fs_type in LOCAL_TIME_FS
+    days: dict[int, str] = {}  # day number -> "YYYY-MM-DDT": files of one volume share few days
 
     def convert(sec: int, nano: int) -> str | None:
         if not sec:
             return None
         try:
             if not local and 0 < sec < 253402300800:
-                text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
+                day, rest = divmod(sec, 86400)
+                date = days.get(day)
+                if date is None:
+                    date = days[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86400))
+                text = f"{date}{rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}"
                 return (text + f".{nano:09d}".rstrip("0") if nano else text) + "Z"
             if local:
                 wall = datetime.fromtimestamp(sec)
@@ -207,23 +214,24 @@ def _describe(f: Any, fs_type: str, partition: int, prefix: str, dir_addr: int, 
     raw = name_info.name
     name = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
     name_addr = int(name_info.meta_addr)
-    is_dir = (meta is not None and int(meta.type) in (2, 11)) or (
-        (meta is None or int(meta.type) == 0) and int(name_info.type) in (3, 11))
+    name_type = int(name_info.type)  # each attribute read through pytsk3 costs: read once
+    meta_type = int(meta.type) if meta is not None else 0
+    is_dir = (meta is not None and meta_type in (2, 11)) or (meta_type == 0 and name_type in (3, 11))
     if name in (".", "..") and is_dir and (name_addr in (dir_addr, parent) or (name == ".." and prefix == "/")):
         return [], None
-    name_unalloc = bool(int(name_info.flags) & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC))
-    meta_unalloc = meta is not None and bool(int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC))
+    name_unalloc = bool(int(name_info.flags) & _NAME_UNALLOC)
+    meta_unalloc = meta is not None and bool(int(meta.flags) & _META_UNALLOC)
     deleted = name_unalloc or meta_unalloc
     realloc = name_unalloc and meta is not None and not meta_unalloc
     path = prefix + name
-    ntype = NAME_TYPES[int(name_info.type)] if int(name_info.type) < len(NAME_TYPES) else "-"
-    mtype = META_TYPES[int(meta.type)] if meta is not None and int(meta.type) < len(META_TYPES) else "-"
+    ntype = NAME_TYPES[name_type] if name_type < len(NAME_TYPES) else "-"
+    mtype = META_TYPES[meta_type] if meta is not None and meta_type < len(META_TYPES) else "-"
     mode = f"{ntype}/{mtype}{_perm(int(meta.mode)) if meta is not None else '---------'}"
     times: dict[str, str | None] = {}
     if meta is not None:
         times = {"mtime": convert(meta.mtime, meta.mtime_nano), "atime": convert(meta.atime, meta.atime_nano),
                  "ctime": convert(meta.ctime, meta.ctime_nano), "crtime": convert(meta.crtime, meta.crtime_nano)}
-    regular = meta is not None and int(meta.type) == 1
+    regular = meta is not None and meta_type == 1
     entries = []
     for attr_type, attr_id, stream, size in _streams(f, fs_type, is_dir):
         readable = (regular or attr_type is not None) and not (realloc)
