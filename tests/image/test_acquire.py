@@ -334,12 +334,18 @@ def test_verify_evidence_rehashes_a_split_image(cli: Any, case_dir: Path, source
     assert "FAIL  evidence in place" in cli("verify", case_dir, "--evidence", code=1).stdout
 
 
+@pytest.mark.parametrize("batch", [64 * 1024 * 1024, 64 * 1024])
 @pytest.mark.parametrize("split", [None, 1024 * 1024, 1_500_007])
-def test_segment_writer_with_unaligned_pieces(tmp_path: Path, split: int | None) -> None:
-    """Pieces of every alignment (direct-I/O bulk, buffered edges) land byte for byte in the segments."""
+def test_segment_writer_with_unaligned_pieces(tmp_path: Path, split: int | None, batch: int,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pieces of every alignment (direct-I/O bulk gathered in batches, buffered edges) land byte for
+    byte in the segments, whether a batch fills many times (64 KiB) or never (64 MiB)."""
     import random
 
+    from triage.image import acquire as acquire_module
     from triage.image.acquire import SegmentWriter, iter_image
+
+    monkeypatch.setattr(acquire_module, "DIRECT_BATCH", batch)
 
     rng = random.Random(7)
     data = os.urandom(4 * 1024 * 1024 + 333)

@@ -42,6 +42,9 @@ ProgressFactory = Callable[[int, str], ContextManager[Progress]]
 MIN_SPLIT = 1024 * 1024
 WINDOW = 32 * 1024 * 1024  # writeback is started per window, so the disk works while we hash
 ALIGN = 4096  # O_DIRECT writes: offsets, lengths and memory aligned to this
+# O_DIRECT writes are gathered to this size: on the (virtualised) test disk, 1 GiB written and
+# fsync'd took a median 1.84 s in 64 MiB writes against 2.86 s in 8 MiB ones
+DIRECT_BATCH = 64 * 1024 * 1024
 STATE_VERSION = 1
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4,
           "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
@@ -98,10 +101,12 @@ class SegmentWriter:
 
     Positioned at `start` (a resumed acquisition): the first `start` bytes it is handed are the
     re-hash of what is already on disk and are skipped, so it can sit in a MultiHasher from byte 0.
-    Where the file system allows it, the aligned bulk of each chunk is written with O_DIRECT (from
-    one page-aligned buffer): no page-cache copy costing CPU the hash threads need, nothing left
-    dirty for the final fsync, and a --verify that reads the image back from the disk itself.
-    The unaligned edges, or everything where O_DIRECT is refused, go through the page cache.
+    Where the file system allows it, the aligned bulk of the stream is gathered in one page-aligned
+    buffer of DIRECT_BATCH bytes and written with O_DIRECT: no page-cache copy costing CPU the hash
+    threads need, nothing left dirty for the final fsync, and a --verify that reads the image back
+    from the disk itself. The buffer is written out before every fsync, so the position handed to
+    `on_sync` is always on disk. The unaligned edges, or everything where O_DIRECT is refused, go
+    through the page cache.
     """
 
     def __init__(self, base: Path, split_size: int | None, start: int = 0, resume: bool = False,
@@ -118,6 +123,8 @@ class SegmentWriter:
         self._buf: mmap.mmap | None = None
         self._bufview: memoryview | None = None
         self._fd_index = -1
+        self._pending = 0  # bytes gathered in the buffer, not yet written
+        self._pending_at = 0  # their offset in the open segment
         self._kicked = 0
         self._last_sync = time.monotonic()
         if resume:
@@ -170,6 +177,7 @@ class SegmentWriter:
         return self._fd
 
     def _close_fd(self) -> None:
+        self._drain()
         if self._dfd is not None:
             os.close(self._dfd)
             self._dfd = None
@@ -178,13 +186,11 @@ class SegmentWriter:
             os.close(self._fd)
             self._fd, self._fd_index = None, -1
 
-    def _aligned(self, size: int) -> memoryview:
-        if self._buf is None or len(self._buf) < size:
-            self._release_buffer()
-            self._buf = mmap.mmap(-1, max(size, CHUNK))
+    def _batch_buffer(self) -> memoryview:
+        if self._bufview is None:
+            self._buf = mmap.mmap(-1, DIRECT_BATCH)  # page-aligned, as O_DIRECT wants
             self._bufview = memoryview(self._buf)
-        assert self._bufview is not None
-        return self._bufview[:size]
+        return self._bufview
 
     def _release_buffer(self) -> None:
         if self._bufview is not None:
@@ -194,25 +200,50 @@ class SegmentWriter:
         self._buf, self._bufview = None, None
 
     def _put(self, fd: int, piece: memoryview, offset: int) -> None:
-        """Write `piece` at `offset` of the open segment: aligned bulk direct, edges buffered."""
-        if self._dfd is None or len(piece) < 2 * ALIGN:
+        """Write `piece` at `offset` of the open segment: gathered for O_DIRECT, edges buffered."""
+        if self._pending and offset != self._pending_at + self._pending:
+            self._drain()
+        if self._dfd is None:
             _pwrite_all(fd, piece, offset)
             return
-        head = -offset % ALIGN
-        body = (len(piece) - head) // ALIGN * ALIGN
-        _pwrite_all(fd, piece[:head], offset)
-        buf = self._aligned(body)
-        buf[:] = piece[head:head + body]
-        try:
-            _pwrite_all(self._dfd, buf, offset + head)
-        except OSError as exc:
-            if exc.errno != errno.EINVAL:
-                raise
-            os.close(self._dfd)  # this file system takes no O_DIRECT writes: page cache from now on
-            self._dfd, self._direct = None, False
-            _pwrite_all(fd, piece[head:], offset + head)
+        if not self._pending:
+            head = -offset % ALIGN
+            if len(piece) < head + ALIGN:  # too small to start a batch
+                _pwrite_all(fd, piece, offset)
+                return
+            _pwrite_all(fd, piece[:head], offset)
+            piece, offset = piece[head:], offset + head
+            self._pending_at = offset
+        buf = self._batch_buffer()
+        while piece:
+            n = min(len(piece), len(buf) - self._pending)
+            buf[self._pending:self._pending + n] = piece[:n]
+            self._pending += n
+            piece = piece[n:]
+            if self._pending == len(buf):
+                self._drain()
+
+    def _drain(self) -> None:
+        """Write the gathered bytes: the aligned bulk with O_DIRECT, an unaligned tail buffered."""
+        if not self._pending:
             return
-        _pwrite_all(fd, piece[head + body:], offset + head + body)
+        assert self._fd is not None and self._bufview is not None
+        at, size = self._pending_at, self._pending
+        body = size // ALIGN * ALIGN
+        if body and self._dfd is not None:
+            try:
+                _pwrite_all(self._dfd, self._bufview[:body], at)
+            except OSError as exc:
+                if exc.errno != errno.EINVAL:
+                    raise
+                os.close(self._dfd)  # this file system takes no O_DIRECT writes: page cache from now on
+                self._dfd, self._direct = None, False
+                _pwrite_all(self._fd, self._bufview[:body], at)
+        elif body:
+            _pwrite_all(self._fd, self._bufview[:body], at)
+        if size > body:
+            _pwrite_all(self._fd, self._bufview[body:size], at + body)
+        self._pending_at, self._pending = at + size, 0
 
     def write(self, chunk: bytes) -> None:
         """The MultiHasher sink: append `chunk` (skipping the re-hashed prefix of a resume)."""
@@ -256,6 +287,7 @@ class SegmentWriter:
     def sync(self) -> None:
         """fsync the open segment, then let the state file record the durable position."""
         if self._fd is not None:
+            self._drain()
             os.fsync(self._fd)
         self._last_sync = time.monotonic()
         if self.on_sync is not None:
