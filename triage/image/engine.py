@@ -19,6 +19,7 @@ import functools
 import gc
 import hashlib
 import multiprocessing
+import operator
 import os
 import signal
 import sys
@@ -355,5 +356,9 @@ def _empty_hashes() -> dict[str, str]:
             "sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "mime": "inode/x-empty"}
 
 
+_VALUES = operator.itemgetter(*COLUMNS)
+
+
 def row_values(rows: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return [tuple(r[c] for c in COLUMNS) for r in rows]
+    """Each row's values in COLUMNS order (a KeyError names a missing column)."""
+    return [_VALUES(r) for r in rows]

@@ -40,12 +40,15 @@ class _Shared:
         self.page = mmap.mmap(-1, 4096)
         self.reached = self.done = self.nbytes = self.length = 0
         self.reading = False
+        self.where: str | None = None
 
     def entry(self, reached: int, nbytes: int, where: str, reading: bool) -> None:
         """The child reaches an entry, and starts or ends reading its content."""
-        raw = where.encode("utf-8", "replace")[:_WHERE_MAX]
-        self.page[_HEAD.size:_HEAD.size + len(raw)] = raw
-        self.reached, self.nbytes, self.length, self.reading = reached, nbytes, len(raw), reading
+        if where is not self.where:  # the same entry again (reading starts or ends): location unchanged
+            raw = where.encode("utf-8", "replace")[:_WHERE_MAX]
+            self.page[_HEAD.size:_HEAD.size + len(raw)] = raw
+            self.where, self.length = where, len(raw)
+        self.reached, self.nbytes, self.reading = reached, nbytes, reading
         self._publish()
 
     def analysed(self, n: int = 1, **_fields: Any) -> None:
