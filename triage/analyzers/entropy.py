@@ -21,16 +21,18 @@ OPAQUE = {"application/octet-stream", "application/x-encrypted", "application/pg
 NUMPY_AFTER = 48
 
 _numpy: ModuleType | None = None
+_numpy_missing = False  # the import failed once: not tried again for every sample
 _counted = 0
 
 
 def _load_numpy() -> ModuleType | None:
-    global _numpy
-    if _numpy is None:
+    global _numpy, _numpy_missing
+    if _numpy is None and not _numpy_missing:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # bincount needs no BLAS threads spinning
         try:
             import numpy
         except ImportError:  # pragma: no cover - depends on the environment
+            _numpy_missing = True
             return None
         _numpy = numpy
     return _numpy
@@ -40,7 +42,7 @@ def byte_counts(data: bytes) -> list[int]:
     """How often each byte value 0..255 occurs in `data`."""
     global _counted
     _counted += 1
-    numpy = _numpy if _numpy is not None or _counted <= NUMPY_AFTER else _load_numpy()
+    numpy = _load_numpy() if _counted > NUMPY_AFTER else None
     if numpy is not None:
         return [int(c) for c in numpy.bincount(numpy.frombuffer(data, dtype=numpy.uint8), minlength=256)]
     counts = Counter(data)
