@@ -358,6 +358,8 @@ def test_segment_writer_with_unaligned_pieces(tmp_path: Path, split: int | None,
     writer.close()
     paths = writer.paths()
     assert b"".join(iter_image(paths)) == data
+    if writer._direct and batch < len(data):  # batches were written: the disk was asked to flush them early
+        assert writer.background_flushes >= 1
     if split:
         assert all(p.stat().st_size == split for p in paths[:-1])
     # resuming in the middle of a segment, at an unaligned byte, then writing the rest again from 0
@@ -366,6 +368,33 @@ def test_segment_writer_with_unaligned_pieces(tmp_path: Path, split: int | None,
         writer.write(data[at:at + 777_777])
     writer.close()
     assert b"".join(iter_image(writer.paths())) == data
+
+
+def test_failed_background_flush_is_raised_not_swallowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Linux reports a writeback error once per open file: when the early flush meets it, the
+    writer must raise it (naming the segment), never let the final fsync succeed without it."""
+    from triage.core.errors import DalilError
+    from triage.image import acquire as acquire_module
+    from triage.image.acquire import SegmentWriter
+
+    monkeypatch.setattr(acquire_module, "DIRECT_BATCH", 64 * 1024)
+    calls: list[int] = []
+
+    def failing_flush(fd: int) -> None:
+        calls.append(fd)
+        os.fdatasync(fd)  # the real flush happens; then the error the disk reported
+        raise OSError(errno.EIO, "Input/output error")
+
+    try:
+        os.close(os.open(tmp_path / "probe", os.O_WRONLY | os.O_CREAT | os.O_DIRECT, 0o644))
+    except (OSError, AttributeError):
+        pytest.skip("this file system refuses O_DIRECT: no batched writes, no early flushes")
+    writer = SegmentWriter(tmp_path / "img", 1024 * 1024, flush=failing_flush)
+    with pytest.raises(DalilError, match=r"cannot write the image img\.00\d: Input/output error"):
+        for _ in range(64):
+            writer.write(os.urandom(64 * 1024))
+        writer.close()
+    assert calls
 
 
 def test_vanishing_device_stops_with_a_resume_hint(cli: Any, case_dir: Path, source: Path) -> None:

@@ -19,6 +19,7 @@ import re
 import socket
 import stat
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,10 +108,19 @@ class SegmentWriter:
     from the disk itself. The buffer is written out before every fsync, so the position handed to
     `on_sync` is always on disk. The unaligned edges, or everything where O_DIRECT is refused, go
     through the page cache.
+
+    After each batch is written, a background thread asks for the file's data to be flushed to
+    stable storage (`fdatasync`), one flush at a time: the disk (on a virtual machine, the host's
+    cache) empties while the hash threads work, instead of all at once in the final fsync — on
+    the test disk the final fsync of 1 GiB took ~1.1 s, with the background flushes ~0.1 s. Those
+    flushes only hurry the disk: the durable position is still recorded by `sync` alone, and an
+    error a background flush reports is raised by the next `write`, `sync` or `close` (Linux
+    reports a writeback error once per open file: it must not be swallowed there).
     """
 
     def __init__(self, base: Path, split_size: int | None, start: int = 0, resume: bool = False,
-                 on_sync: Callable[[int], None] | None = None, sync_interval: float = 5.0) -> None:
+                 on_sync: Callable[[int], None] | None = None, sync_interval: float = 5.0,
+                 flush: Callable[[int], None] = os.fdatasync) -> None:
         self.base = base
         self.split_size = split_size
         self.position = start
@@ -127,6 +137,10 @@ class SegmentWriter:
         self._pending_at = 0  # their offset in the open segment
         self._kicked = 0
         self._last_sync = time.monotonic()
+        self._flush = flush
+        self._flusher: ThreadPoolExecutor | None = None
+        self._flushing: Future[None] | None = None
+        self.background_flushes = 0
         if resume:
             self._truncate_to(start)
 
@@ -177,14 +191,18 @@ class SegmentWriter:
         return self._fd
 
     def _close_fd(self) -> None:
-        self._drain()
-        if self._dfd is not None:
-            os.close(self._dfd)
-            self._dfd = None
-        if self._fd is not None:
-            os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd, self._fd_index = None, -1
+        try:
+            self._drain()
+            self._flush_wait()
+            if self._fd is not None:
+                os.fsync(self._fd)
+        finally:
+            if self._dfd is not None:
+                os.close(self._dfd)
+                self._dfd = None
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd, self._fd_index = None, -1
 
     def _batch_buffer(self) -> memoryview:
         if self._bufview is None:
@@ -244,6 +262,31 @@ class SegmentWriter:
         if size > body:
             _pwrite_all(self._fd, self._bufview[body:size], at + body)
         self._pending_at, self._pending = at + size, 0
+        if body and self._dfd is not None:
+            self._flush_start(self._fd)
+
+    def _flush_start(self, fd: int) -> None:
+        """Start a background flush of `fd`, unless one is still running (it then covers less, and
+        the next batch starts another); raise the error an earlier one met."""
+        if self._flushing is not None:
+            if not self._flushing.done():
+                return
+            self._flush_result()
+        if self._flusher is None:
+            self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dalil-flush")
+        self._flushing = self._flusher.submit(self._flush, fd)
+        self.background_flushes += 1
+
+    def _flush_wait(self) -> None:
+        """Wait for the background flush (before the file is closed or fsync'd); raise its error."""
+        if self._flushing is not None:
+            self._flushing.exception()  # waits
+            self._flush_result()
+
+    def _flush_result(self) -> None:
+        future, self._flushing = self._flushing, None
+        if future is not None:
+            future.result()  # an OSError from the flush: the image did not reach the disk
 
     def write(self, chunk: bytes) -> None:
         """The MultiHasher sink: append `chunk` (skipping the re-hashed prefix of a resume)."""
@@ -264,8 +307,7 @@ class SegmentWriter:
                 if self._dfd is None:
                     self._writeback(fd, seg_offset + len(piece))
         except OSError as exc:
-            raise DalilError(f"cannot write the image {self.segment_path(max(self._fd_index, 0)).name}: "
-                             f"{exc.strerror or exc}") from exc
+            raise self._error(exc) from exc
         if self.on_sync is not None and time.monotonic() - self._last_sync >= self.sync_interval:
             self.sync()
 
@@ -284,11 +326,20 @@ class SegmentWriter:
                     pass
             self._kicked += WINDOW
 
+    def _error(self, exc: OSError, index: int | None = None) -> DalilError:
+        index = self._fd_index if index is None else index
+        return DalilError(f"cannot write the image {self.segment_path(max(index, 0)).name}: "
+                          f"{exc.strerror or exc}")
+
     def sync(self) -> None:
         """fsync the open segment, then let the state file record the durable position."""
         if self._fd is not None:
-            self._drain()
-            os.fsync(self._fd)
+            try:
+                self._drain()
+                self._flush_wait()
+                os.fsync(self._fd)
+            except OSError as exc:
+                raise self._error(exc) from exc
         self._last_sync = time.monotonic()
         if self.on_sync is not None:
             self.on_sync(self.position)
@@ -299,7 +350,15 @@ class SegmentWriter:
         self.close()
 
     def close(self) -> None:
-        self._close_fd()
+        index = self._fd_index
+        try:
+            self._close_fd()
+        except OSError as exc:
+            raise self._error(exc, index) from exc
+        finally:
+            if self._flusher is not None:
+                self._flusher.shutdown(wait=True)
+                self._flusher = None
         self._release_buffer()
         _fsync_dir(self.base.parent)
 
