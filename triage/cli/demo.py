@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 
-from ..demo import run_demo
-
 
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Where the demo case and results go (replaced).")] = Path("demo-output"),
 ) -> None:
     """Create a demo case, register demo evidence, and run every stage on it."""
+    from ..demo import run_demo  # here, not at start-up: it loads http.server (~30 ms for every command)
+
     run_demo(out)
 
 
