@@ -389,12 +389,18 @@ def test_failed_background_flush_is_raised_not_swallowed(tmp_path: Path, monkeyp
         os.close(os.open(tmp_path / "probe", os.O_WRONLY | os.O_CREAT | os.O_DIRECT, 0o644))
     except (OSError, AttributeError):
         pytest.skip("this file system refuses O_DIRECT: no batched writes, no early flushes")
-    writer = SegmentWriter(tmp_path / "img", 1024 * 1024, flush=failing_flush)
+    durable: list[int] = []
+    writer = SegmentWriter(tmp_path / "img", 1024 * 1024, on_sync=durable.append, flush=failing_flush)
     with pytest.raises(DalilError, match=r"cannot write the image img\.00\d: Input/output error"):
         for _ in range(64):
             writer.write(os.urandom(64 * 1024))
         writer.close()
     assert calls
+    # what an interrupted acquisition does next: sync to record the durable position. The fsync
+    # itself would succeed now (the error was reported once); the writer still refuses
+    with pytest.raises(DalilError, match="Input/output error"):
+        writer.interrupted()
+    assert durable == []
 
 
 def test_vanishing_device_stops_with_a_resume_hint(cli: Any, case_dir: Path, source: Path) -> None:

@@ -140,6 +140,7 @@ class SegmentWriter:
         self._flush = flush
         self._flusher: ThreadPoolExecutor | None = None
         self._flushing: Future[None] | None = None
+        self._flush_error: OSError | None = None
         self.background_flushes = 0
         if resume:
             self._truncate_to(start)
@@ -197,6 +198,9 @@ class SegmentWriter:
             if self._fd is not None:
                 os.fsync(self._fd)
         finally:
+            if self._flushing is not None:  # only after an error above: the flush ends before its fd closes
+                self._flushing.exception()
+                self._flushing = None
             if self._dfd is not None:
                 os.close(self._dfd)
                 self._dfd = None
@@ -271,7 +275,7 @@ class SegmentWriter:
         if self._flushing is not None:
             if not self._flushing.done():
                 return
-            self._flush_result()
+        self._flush_result()
         if self._flusher is None:
             self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dalil-flush")
         self._flushing = self._flusher.submit(self._flush, fd)
@@ -281,12 +285,21 @@ class SegmentWriter:
         """Wait for the background flush (before the file is closed or fsync'd); raise its error."""
         if self._flushing is not None:
             self._flushing.exception()  # waits
-            self._flush_result()
+        self._flush_result()
 
     def _flush_result(self) -> None:
+        """Collect the finished flush. Its error is kept and raised again by every later call: the
+        fsync after it may well succeed (the error was reported once), yet bytes are missing, so no
+        later `sync` may record a durable position."""
         future, self._flushing = self._flushing, None
-        if future is not None:
-            future.result()  # an OSError from the flush: the image did not reach the disk
+        if future is not None and self._flush_error is None:
+            error = future.exception()
+            if isinstance(error, OSError):
+                self._flush_error = error
+            elif error is not None:
+                raise error
+        if self._flush_error is not None:
+            raise self._flush_error
 
     def write(self, chunk: bytes) -> None:
         """The MultiHasher sink: append `chunk` (skipping the re-hashed prefix of a resume)."""
@@ -346,8 +359,10 @@ class SegmentWriter:
 
     def interrupted(self) -> None:
         """Record the durable position after an interruption (the hash threads have stopped)."""
-        self.sync()
-        self.close()
+        try:
+            self.sync()
+        finally:
+            self.close()
 
     def close(self) -> None:
         index = self._fd_index
