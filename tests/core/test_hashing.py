@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -40,6 +41,51 @@ def test_sink_error_propagates() -> None:
         for _ in range(10):
             hasher.update(b"y" * 4096)
         hasher.finish()
+
+
+def test_reused_buffers_come_back_only_after_every_consumer() -> None:
+    """Three buffers refilled again and again: each returns (once) only when all four consumers
+    are done with it, so the digests and the sink's copy are those of the whole stream."""
+    from triage.image.ring import BufferRing
+
+    data = os.urandom(3 * 1024 * 1024 + 777)
+    piece = 64 * 1024
+    copy = bytearray()
+    ring = BufferRing(3, piece)
+    given: list[int] = []
+
+    def give(index: int) -> None:
+        given.append(index)
+        ring.give(index)
+
+    hasher = MultiHasher(sinks=[copy.extend], depth=8)
+    for at in range(0, len(data), piece):
+        index, view = ring.take()
+        part = data[at:at + piece]
+        view[:len(part)] = part
+        hasher.update(view[:len(part)], done=functools.partial(give, index))
+    digests = hasher.finish()
+    assert digests.sha256 == hashlib.sha256(data).hexdigest() and digests.md5 == hashlib.md5(data).hexdigest()
+    assert bytes(copy) == data
+    assert len(given) == -(-len(data) // piece)
+
+
+def test_buffers_come_back_after_a_consumer_error() -> None:
+    """A failing sink must not keep buffers: the reader would wait for a free one forever."""
+    from triage.image.ring import BufferRing
+
+    def broken(_: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    ring = BufferRing(2, 4096)
+    hasher = MultiHasher(sinks=[broken])
+    with pytest.raises(OSError):
+        for _ in range(50):  # far more than the ring holds: each take() needs a buffer given back
+            index, view = ring.take()
+            hasher.update(view, done=functools.partial(ring.give, index))
+        hasher.finish()
+    hasher.abort()
+    assert sorted(ring.take()[0] for _ in range(2)) == [0, 1]
 
 
 def test_sha256_file(tmp_path: Path) -> None:

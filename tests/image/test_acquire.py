@@ -163,12 +163,25 @@ class EioSource:
         return self.fh.fileno()
 
 
-def test_bad_sectors_zero_filled_and_recorded(cli: Any, case_dir: Path, source: Path) -> None:
+class EioIntoSource(EioSource):
+    """The same, with `readinto` (as real files and devices have): the acquisition reads into its buffers."""
+
+    def readinto(self, view: memoryview) -> int:
+        size = len(view)
+        if any(s * SECTOR < self.pos + size and (s + 1) * SECTOR > self.pos for s in self.bad):
+            raise OSError(errno.EIO, "Input/output error")
+        got = self.fh.readinto(view)  # type: ignore[attr-defined]
+        self.pos += got
+        return got
+
+
+@pytest.mark.parametrize("kind", [EioSource, EioIntoSource])
+def test_bad_sectors_zero_filled_and_recorded(cli: Any, case_dir: Path, source: Path, kind: type[EioSource]) -> None:
     data = source.read_bytes()
     bad = {100, 101, 102, 5000, 7000}
     case = Case.open(case_dir)
     with open(source, "rb") as fh:
-        out = acquire(case, Request(source, "EXH-004", verify=True, chunk=256 * 1024), stream=EioSource(fh, bad))
+        out = acquire(case, Request(source, "EXH-004", verify=True, chunk=256 * 1024), stream=kind(fh, bad))
     expected = bytearray(data)
     for s in bad:
         expected[s * SECTOR:(s + 1) * SECTOR] = bytes(SECTOR)
@@ -370,6 +383,34 @@ def test_segment_writer_with_unaligned_pieces(tmp_path: Path, split: int | None,
     assert b"".join(iter_image(writer.paths())) == data
 
 
+@pytest.mark.parametrize("split", [None, 1024 * 1024, 1_500_007])
+def test_segment_writer_sends_ring_buffers_to_disk_without_a_copy(tmp_path: Path, split: int | None) -> None:
+    """Views of the acquisition's page-aligned buffers go to the disk as they are; where a split
+    boundary or the end of the stream breaks the alignment, the batch buffer takes over, and the
+    image is byte for byte the stream either way."""
+    from triage.image.acquire import SegmentWriter, _page_aligned, iter_image
+    from triage.image.ring import BufferRing
+
+    try:
+        os.close(os.open(tmp_path / "probe", os.O_WRONLY | os.O_CREAT | os.O_DIRECT, 0o644))
+    except (OSError, AttributeError):
+        pytest.skip("this file system refuses O_DIRECT")
+    ring = BufferRing(2, 256 * 1024)
+    index, view = ring.take()
+    assert _page_aligned(view) and not _page_aligned(view[1:]) and not _page_aligned(memoryview(bytes(8192)))
+    data = os.urandom(4 * 1024 * 1024 + 1000)
+    writer = SegmentWriter(tmp_path / "img", split)
+    for at in range(0, len(data), len(view)):
+        part = data[at:at + len(view)]
+        view[:len(part)] = part
+        writer.write(view[:len(part)])
+    if split is None:
+        assert writer._buf is None  # the aligned bulk never went through the batch buffer
+    writer.close()
+    assert b"".join(iter_image(writer.paths())) == data
+    assert writer.background_flushes >= 1
+
+
 def test_failed_background_flush_is_raised_not_swallowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Linux reports a writeback error once per open file: when the early flush meets it, the
     writer must raise it (naming the segment), never let the final fsync succeed without it."""
@@ -403,18 +444,29 @@ def test_failed_background_flush_is_raised_not_swallowed(tmp_path: Path, monkeyp
     assert durable == []
 
 
-def test_vanishing_device_stops_with_a_resume_hint(cli: Any, case_dir: Path, source: Path) -> None:
+class Pulled(EioSource):
+    """A USB drive pulled out after its first MiB."""
+
+    def read(self, size: int = -1) -> bytes:
+        if self.pos >= 1024 * 1024:
+            raise OSError(errno.ENODEV, "No such device")
+        return super().read(size)
+
+
+class PulledInto(EioIntoSource):
+    def readinto(self, view: memoryview) -> int:
+        if self.pos >= 1024 * 1024:
+            raise OSError(errno.ENODEV, "No such device")
+        return super().readinto(view)
+
+
+@pytest.mark.parametrize("kind", [Pulled, PulledInto])
+def test_vanishing_device_stops_with_a_resume_hint(cli: Any, case_dir: Path, source: Path,
+                                                   kind: type[EioSource]) -> None:
     """ENODEV mid-way (a USB drive pulled out): the run stops, keeps what it has, and can be resumed."""
-
-    class Pulled(EioSource):
-        def read(self, size: int = -1) -> bytes:
-            if self.pos >= 1024 * 1024:
-                raise OSError(errno.ENODEV, "No such device")
-            return super().read(size)
-
     case = Case.open(case_dir)
     with open(source, "rb") as fh, pytest.raises(DalilError, match="vanished.*--resume"):
-        acquire(case, Request(source, "EXH-U", chunk=256 * 1024, sync_interval=0), stream=Pulled(fh, set()))
+        acquire(case, Request(source, "EXH-U", chunk=256 * 1024, sync_interval=0), stream=kind(fh, set()))
     assert json.loads((case_dir / "images" / "EXH-U.acquire.json").read_text())["bytes_done"] == 1024 * 1024
     out = cli("image", source, "--exhibit", "EXH-U", "--resume", "--case", case_dir)
     assert digests(source.read_bytes())["sha256"] in out.stdout

@@ -3,6 +3,8 @@
 hashlib releases the GIL on buffers larger than 2 KiB, so one thread per algorithm over shared,
 immutable chunks runs the digests in parallel on separate cores. An optional sink (a file being
 written, a copy) is just another consumer thread. Memory is bounded by `depth` chunks in flight.
+A chunk may be a view of a reusable buffer: `update(view, done)` calls `done()` once every
+consumer has finished with it, so the caller can fill that buffer again.
 """
 
 from __future__ import annotations
@@ -42,6 +44,25 @@ class Digests:
         return {"size": self.size, **self.hexdigests}
 
 
+class _Shared:
+    """A chunk handed to several consumers; `done()` runs after the last one has finished with it."""
+
+    __slots__ = ("chunk", "left", "done", "lock")
+
+    def __init__(self, chunk: bytes | memoryview, consumers: int, done: Callable[[], object]) -> None:
+        self.chunk = chunk
+        self.left = consumers
+        self.done = done
+        self.lock = threading.Lock()
+
+    def release(self) -> None:
+        with self.lock:
+            self.left -= 1
+            last = self.left == 0
+        if last:
+            self.done()
+
+
 class _Consumer(threading.Thread):
     """A thread that applies `fn` to every chunk put in its bounded queue."""
 
@@ -56,11 +77,14 @@ class _Consumer(threading.Thread):
             item = self.queue.get()
             if item is _STOP:
                 return
+            shared = item if isinstance(item, _Shared) else None
             if self.error is None:
                 try:
-                    self.fn(item)  # type: ignore[arg-type]
+                    self.fn(item if shared is None else shared.chunk)  # type: ignore[arg-type]
                 except BaseException as exc:  # kept and re-raised by the feeder
                     self.error = exc
+            if shared is not None:
+                shared.release()  # after an error too: the buffer goes back to its owner
 
 
 class MultiHasher:
@@ -90,20 +114,31 @@ class MultiHasher:
                 consumer.start()
         self._closed = False
 
-    def update(self, chunk: bytes) -> None:
-        """Hand one immutable chunk to every consumer (blocks when the queues are full)."""
+    def update(self, chunk: bytes | memoryview, done: Callable[[], object] | None = None) -> None:
+        """Hand one chunk to every consumer (blocks when the queues are full). Without `done` the
+        chunk must be immutable; with it, the chunk is left alone until `done()` is called."""
         if not chunk:
+            if done is not None:
+                done()
             return
         self.size += len(chunk)
         if not self._threaded:
-            for fn in self._direct:
-                fn(chunk)
+            try:
+                for fn in self._direct:
+                    fn(chunk)  # type: ignore[arg-type]
+            finally:
+                if done is not None:
+                    done()
             return
         for consumer in self._consumers:
             if consumer.error is not None:
+                if done is not None:
+                    done()
                 self.abort()
                 raise consumer.error
-            consumer.queue.put(chunk)
+        item: object = chunk if done is None else _Shared(chunk, len(self._consumers), done)
+        for consumer in self._consumers:
+            consumer.queue.put(item)
 
     def _join(self) -> None:
         if self._closed:

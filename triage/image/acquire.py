@@ -1,7 +1,8 @@
 """`dalil image`: acquire a block device or an image file into the case as a raw (split) image.
 
-One pass: the reader (`source.SectorReader`) feeds a `MultiHasher` whose consumers are the MD5,
-SHA-1 and SHA-256 threads and the segment writer. A small state file beside the output, replaced
+One pass: the reader (`source.SectorReader`) reads into the buffers of a ring (`ring.BufferRing`)
+and feeds a `MultiHasher` whose consumers are the MD5, SHA-1 and SHA-256 threads and the segment
+writer; the last of them hands each buffer back. A small state file beside the output, replaced
 atomically after each periodic fsync, lets `--resume` re-hash what is already written and continue.
 The finished acquisition record goes into the `acquisitions` table, the objects store (as JSON),
 the ledger (`acquired`), and the image is registered in place as evidence.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import functools
 import json
 import mmap
 import os
@@ -36,6 +38,7 @@ from ..core.ledger import subject
 from ..core.store import dumps
 from . import acquisition_schema  # noqa: F401  (registers the acquisitions table)
 from . import device
+from .ring import BufferRing
 from .source import BadRange, SectorReader, merge_ranges, source_size
 
 Progress = Callable[[int], object]
@@ -46,6 +49,7 @@ ALIGN = 4096  # O_DIRECT writes: offsets, lengths and memory aligned to this
 # O_DIRECT writes are gathered to this size: on the (virtualised) test disk, 1 GiB written and
 # fsync'd took a median 1.84 s in 64 MiB writes against 2.86 s in 8 MiB ones
 DIRECT_BATCH = 64 * 1024 * 1024
+RING_BUFFERS = 16  # chunks read ahead of the slowest consumer (8 MiB chunks: 128 MiB)
 STATE_VERSION = 1
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4,
           "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
@@ -102,14 +106,14 @@ class SegmentWriter:
 
     Positioned at `start` (a resumed acquisition): the first `start` bytes it is handed are the
     re-hash of what is already on disk and are skipped, so it can sit in a MultiHasher from byte 0.
-    Where the file system allows it, the aligned bulk of the stream is gathered in one page-aligned
-    buffer of DIRECT_BATCH bytes and written with O_DIRECT: no page-cache copy costing CPU the hash
-    threads need, nothing left dirty for the final fsync, and a --verify that reads the image back
-    from the disk itself. The buffer is written out before every fsync, so the position handed to
+    Where the file system allows it, the aligned bulk of the stream is written with O_DIRECT: views
+    of the ring's page-aligned buffers as they are, anything else gathered first in one page-aligned
+    buffer of DIRECT_BATCH bytes. No page-cache copy costs CPU the hash threads need, nothing is
+    left dirty for the final fsync, and a --verify reads the image back from the disk itself. The buffer is written out before every fsync, so the position handed to
     `on_sync` is always on disk. The unaligned edges, or everything where O_DIRECT is refused, go
     through the page cache.
 
-    After each batch is written, a background thread asks for the file's data to be flushed to
+    After each direct write, a background thread asks for the file's data to be flushed to
     stable storage (`fdatasync`), one flush at a time: the disk (on a virtual machine, the host's
     cache) empties while the hash threads work, instead of all at once in the final fsync — on
     the test disk the final fsync of 1 GiB took ~1.1 s, with the background flushes ~0.1 s. Those
@@ -222,11 +226,19 @@ class SegmentWriter:
         self._buf, self._bufview = None, None
 
     def _put(self, fd: int, piece: memoryview, offset: int) -> None:
-        """Write `piece` at `offset` of the open segment: gathered for O_DIRECT, edges buffered."""
+        """Write `piece` at `offset` of the open segment: gathered for O_DIRECT, edges buffered.
+
+        A piece that is already page-aligned in memory, offset and length (a buffer of the
+        acquisition's ring) is written as it is, without the copy into the batch buffer."""
         if self._pending and offset != self._pending_at + self._pending:
             self._drain()
         if self._dfd is None:
             _pwrite_all(fd, piece, offset)
+            return
+        if not self._pending and not (offset | len(piece)) % ALIGN and _page_aligned(piece):
+            self._direct_write(piece, offset)
+            if self._dfd is not None:
+                self._flush_start(fd)
             return
         if not self._pending:
             head = -offset % ALIGN
@@ -253,14 +265,7 @@ class SegmentWriter:
         at, size = self._pending_at, self._pending
         body = size // ALIGN * ALIGN
         if body and self._dfd is not None:
-            try:
-                _pwrite_all(self._dfd, self._bufview[:body], at)
-            except OSError as exc:
-                if exc.errno != errno.EINVAL:
-                    raise
-                os.close(self._dfd)  # this file system takes no O_DIRECT writes: page cache from now on
-                self._dfd, self._direct = None, False
-                _pwrite_all(self._fd, self._bufview[:body], at)
+            self._direct_write(self._bufview[:body], at)
         elif body:
             _pwrite_all(self._fd, self._bufview[:body], at)
         if size > body:
@@ -268,6 +273,18 @@ class SegmentWriter:
         self._pending_at, self._pending = at + size, 0
         if body and self._dfd is not None:
             self._flush_start(self._fd)
+
+    def _direct_write(self, data: memoryview, at: int) -> None:
+        """An aligned write with O_DIRECT; where the file system refuses it, the page cache from now on."""
+        assert self._dfd is not None and self._fd is not None
+        try:
+            _pwrite_all(self._dfd, data, at)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            os.close(self._dfd)
+            self._dfd, self._direct = None, False
+            _pwrite_all(self._fd, data, at)
 
     def _flush_start(self, fd: int) -> None:
         """Start a background flush of `fd`, unless one is still running (it then covers less, and
@@ -378,6 +395,14 @@ class SegmentWriter:
         _fsync_dir(self.base.parent)
 
 
+def _page_aligned(view: memoryview) -> bool:
+    """Whether `view` starts on a page boundary (O_DIRECT needs it); read-only memory says no."""
+    try:
+        return not ctypes.addressof(ctypes.c_char.from_buffer(view)) % ALIGN
+    except (TypeError, ValueError):
+        return False
+
+
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
     while data:
         written = os.pwrite(fd, data, offset)
@@ -450,17 +475,37 @@ def iter_image(paths: list[Path], limit: int | None = None, chunk: int = CHUNK) 
 
 def copy(reader: SectorReader, writer: SegmentWriter, start: int = 0, chunk: int = CHUNK,
          progress: Progress | None = None, on_interrupt: Callable[[], None] | None = None) -> Digests:
-    """Copy the source from `start` into `writer`, hashing the whole image (re-hashing [0, start))."""
-    # 8 chunks in flight per consumer (64 MiB, shared): absorbs the disk's pauses without stalling the hashes
-    hasher = MultiHasher(DEFAULT_ALGORITHMS, sinks=[writer.write], depth=8)
+    """Copy the source from `start` into `writer`, hashing the whole image (re-hashing [0, start)).
+
+    The source is read into the buffers of a ring (RING_BUFFERS chunks, shared by the hash threads
+    and the writer): the disk's pauses are absorbed without stalling the hashes, and memory stays
+    at RING_BUFFERS chunks.
+    """
+    if chunk % reader.sector_size:
+        raise ValueError("chunk size must be a multiple of the sector size")
+    ring = BufferRing(RING_BUFFERS, chunk)
+    hasher = MultiHasher(DEFAULT_ALGORITHMS, sinks=[writer.write], depth=RING_BUFFERS)
     try:
         if start:
             for data in iter_image(writer.paths(), start, chunk):
                 hasher.update(data)
                 if progress is not None:
                     progress(len(data))
-        for data in reader.chunks(start, chunk, progress):
-            hasher.update(data)
+        pos = start
+        while pos < reader.size:
+            index, view = ring.take()
+            # after a resume at an odd position, the first read ends on a chunk boundary, so the
+            # rest are aligned again (and go to the disk without a copy)
+            got = reader.read_into(pos, view[:chunk - pos % chunk])
+            if not got:
+                ring.give(index)
+                break
+            pos += got
+            if progress is not None:
+                progress(got)
+            hasher.update(view[:got], done=functools.partial(ring.give, index))
+        if pos < reader.size:
+            raise DalilError(f"source ended at byte {pos}, expected {reader.size}: it changed during acquisition")
         digests = hasher.finish()
     except BaseException:
         hasher.abort()  # the writer drains what was queued before it stops

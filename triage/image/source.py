@@ -148,6 +148,34 @@ class SectorReader:
             pos = sector_end
         return b"".join(parts)
 
+    def read_into(self, offset: int, view: memoryview) -> int:
+        """Fill `view` with the bytes at `offset` (fewer at the end of the source); returns how many.
+
+        Read straight into `view` (no new buffer per chunk) when the stream has `readinto`; a chunk
+        that fails that way goes through `read_at`: retried sector by sector, bad ones zero-filled.
+        """
+        length = max(0, min(len(view), self.size - offset))
+        if length == 0:
+            return 0
+        readinto = getattr(self.stream, "readinto", None)
+        if readinto is not None:
+            try:
+                self.stream.seek(offset)
+                got = 0
+                while got < length:
+                    n = readinto(view[got:length])
+                    if not n:
+                        break
+                    got += n
+                if got == length:
+                    return length
+            except OSError as exc:
+                if exc.errno in FATAL_ERRNOS:
+                    raise DalilError(f"source vanished near byte {offset}: {exc.strerror or exc}") from exc
+        data = self.read_at(offset, length)
+        view[:len(data)] = data
+        return len(data)
+
     def chunks(self, start: int = 0, chunk: int = 8 * 1024 * 1024,
                progress: Callable[[int], object] | None = None) -> Iterator[bytes]:
         """Chunks from `start` to the end of the source; the last one may be shorter."""
