@@ -318,7 +318,7 @@ class SegmentWriter:
         if self._flush_error is not None:
             raise self._flush_error
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | memoryview) -> None:
         """The MultiHasher sink: append `chunk` (skipping the re-hashed prefix of a resume)."""
         view = memoryview(chunk)
         skip = max(0, min(len(view), self.position - self.received))
