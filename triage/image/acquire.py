@@ -109,9 +109,9 @@ class SegmentWriter:
     Where the file system allows it, the aligned bulk of the stream is written with O_DIRECT: views
     of the ring's page-aligned buffers as they are, anything else gathered first in one page-aligned
     buffer of DIRECT_BATCH bytes. No page-cache copy costs CPU the hash threads need, nothing is
-    left dirty for the final fsync, and a --verify reads the image back from the disk itself. The buffer is written out before every fsync, so the position handed to
-    `on_sync` is always on disk. The unaligned edges, or everything where O_DIRECT is refused, go
-    through the page cache.
+    left dirty for the final fsync, and a --verify reads the image back from the disk itself. The
+    batch buffer is written out before every fsync, so the position handed to `on_sync` is always
+    on disk. The unaligned edges, or everything where O_DIRECT is refused, go through the page cache.
 
     After each direct write, a background thread asks for the file's data to be flushed to
     stable storage (`fdatasync`), one flush at a time: the disk (on a virtual machine, the host's
@@ -237,8 +237,6 @@ class SegmentWriter:
             return
         if not self._pending and not (offset | len(piece)) % ALIGN and _page_aligned(piece):
             self._direct_write(piece, offset)
-            if self._dfd is not None:
-                self._flush_start(fd)
             return
         if not self._pending:
             head = -offset % ALIGN
@@ -271,11 +269,10 @@ class SegmentWriter:
         if size > body:
             _pwrite_all(self._fd, self._bufview[body:size], at + body)
         self._pending_at, self._pending = at + size, 0
-        if body and self._dfd is not None:
-            self._flush_start(self._fd)
 
     def _direct_write(self, data: memoryview, at: int) -> None:
-        """An aligned write with O_DIRECT; where the file system refuses it, the page cache from now on."""
+        """An aligned write with O_DIRECT, then a background flush; where the file system refuses
+        O_DIRECT, the page cache from now on."""
         assert self._dfd is not None and self._fd is not None
         try:
             _pwrite_all(self._dfd, data, at)
@@ -285,13 +282,14 @@ class SegmentWriter:
             os.close(self._dfd)
             self._dfd, self._direct = None, False
             _pwrite_all(self._fd, data, at)
+            return
+        self._flush_start(self._fd)
 
     def _flush_start(self, fd: int) -> None:
         """Start a background flush of `fd`, unless one is still running (it then covers less, and
-        the next batch starts another); raise the error an earlier one met."""
-        if self._flushing is not None:
-            if not self._flushing.done():
-                return
+        the next write starts another); raise the error an earlier one met."""
+        if self._flushing is not None and not self._flushing.done():
+            return
         self._flush_result()
         if self._flusher is None:
             self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dalil-flush")
@@ -481,9 +479,6 @@ def copy(reader: SectorReader, writer: SegmentWriter, start: int = 0, chunk: int
     and the writer): the disk's pauses are absorbed without stalling the hashes, and memory stays
     at RING_BUFFERS chunks.
     """
-    if chunk % reader.sector_size:
-        raise ValueError("chunk size must be a multiple of the sector size")
-    ring = BufferRing(RING_BUFFERS, chunk)
     hasher = MultiHasher(DEFAULT_ALGORITHMS, sinks=[writer.write], depth=RING_BUFFERS)
     try:
         if start:
@@ -491,21 +486,7 @@ def copy(reader: SectorReader, writer: SegmentWriter, start: int = 0, chunk: int
                 hasher.update(data)
                 if progress is not None:
                     progress(len(data))
-        pos = start
-        while pos < reader.size:
-            index, view = ring.take()
-            # after a resume at an odd position, the first read ends on a chunk boundary, so the
-            # rest are aligned again (and go to the disk without a copy)
-            got = reader.read_into(pos, view[:chunk - pos % chunk])
-            if not got:
-                ring.give(index)
-                break
-            pos += got
-            if progress is not None:
-                progress(got)
-            hasher.update(view[:got], done=functools.partial(ring.give, index))
-        if pos < reader.size:
-            raise DalilError(f"source ended at byte {pos}, expected {reader.size}: it changed during acquisition")
+        _feed(hasher, reader, BufferRing(RING_BUFFERS, chunk), start, progress)
         digests = hasher.finish()
     except BaseException:
         hasher.abort()  # the writer drains what was queued before it stops
@@ -517,6 +498,16 @@ def copy(reader: SectorReader, writer: SegmentWriter, start: int = 0, chunk: int
         raise
     writer.close()
     return digests
+
+
+def _feed(hasher: MultiHasher, reader: SectorReader, ring: BufferRing, start: int,
+          progress: Progress | None) -> None:
+    """Hand the source from `start` to `hasher`, chunk by chunk in `ring`'s buffers (each given
+    back once every consumer is done with it)."""
+    for index, view in reader.chunks_into(ring, start):
+        if progress is not None:
+            progress(len(view))
+        hasher.update(view, done=functools.partial(ring.give, index))
 
 
 def hash_all(chunks: Iterator[bytes], progress: Progress | None = None) -> Digests:
@@ -707,8 +698,14 @@ def _verify(source: Path, stream: BinaryIO | None, reader: SectorReader, paths: 
     with ExitStack() as stack:
         fh = stream if stream is not None else stack.enter_context(open_readonly(source))
         again = SectorReader(fh, reader.size, reader.sector_size, reader.retries)
+        hasher = MultiHasher(DEFAULT_ALGORITHMS, depth=RING_BUFFERS)
         with progress(reader.size, f"verifying {source.name}") as advance:
-            src = hash_all(again.chunks(0, CHUNK), advance)
+            try:
+                _feed(hasher, again, BufferRing(RING_BUFFERS, CHUNK), 0, advance)
+            except BaseException:
+                hasher.abort()
+                raise
+            src = hasher.finish()
     with progress(reader.size, "verifying the image") as advance:
         img = hash_all(iter_image(paths), advance)
     want = {a: acquired.hexdigests[a] for a in DEFAULT_ALGORITHMS}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
 from ..core.errors import DalilError
+from .ring import BufferRing
 
 # Errors that mean the device is gone, not that a sector is bad: zero-filling the rest would
 # produce a useless image, so the acquisition stops (and can be resumed).
@@ -176,22 +177,25 @@ class SectorReader:
         view[:len(data)] = data
         return len(data)
 
-    def chunks(self, start: int = 0, chunk: int = 8 * 1024 * 1024,
-               progress: Callable[[int], object] | None = None) -> Iterator[bytes]:
-        """Chunks from `start` to the end of the source; the last one may be shorter."""
+    def chunks_into(self, ring: BufferRing, start: int = 0) -> Iterator[tuple[int, memoryview]]:
+        """The source from `start` to its end, each chunk read into a buffer taken from `ring`:
+        yields (buffer index, view of the bytes read); the caller gives the buffer back. Chunks are
+        `ring.size` bytes and end on multiples of it (after an unaligned start the first is shorter),
+        so page-aligned buffers stay aligned in the image too. `read_into` always makes progress or
+        raises (a source that ends early is a DalilError there)."""
+        chunk = ring.size
         if chunk % self.sector_size:
             raise ValueError("chunk size must be a multiple of the sector size")
         pos = start
         while pos < self.size:
-            data = self.read_at(pos, chunk)
-            if not data:
-                break
-            pos += len(data)
-            if progress is not None:
-                progress(len(data))
-            yield data
-        if pos < self.size:
-            raise DalilError(f"source ended at byte {pos}, expected {self.size}: it changed during acquisition")
+            index, view = ring.take()
+            try:
+                got = self.read_into(pos, view[:chunk - pos % chunk])
+            except BaseException:
+                ring.give(index)
+                raise
+            pos += got
+            yield index, view[:got]
 
 
 def merge_ranges(ranges: list[BadRange]) -> list[BadRange]:
