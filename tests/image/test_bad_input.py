@@ -338,3 +338,49 @@ def test_the_command_gets_past_a_file_whose_content_crashed_the_library(
     assert [e["action"] for e in ledger[-2:]] == ["parse-crashed", "parsed"]
     cli("verify", "--case", case_dir)
     assert fingerprint(image) == before
+
+
+def test_a_crash_while_a_large_file_is_streamed_is_put_on_that_file(
+        cli: Any, case_dir: Path, testdata: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files above engine.SMALL are streamed by a thread of the child while the walk goes on. A libtsk
+    fault in that thread is put on the file being streamed, not on the entry the walk had reached by
+    then (which would have skipped the wrong file, or called it a crash of the listing), and the
+    command gets past it like any other crash reading a file's content."""
+    import faulthandler
+    import resource
+    import signal
+    import threading
+
+    from triage.image import engine, walk
+
+    image = testdata("disk_images/sleuthkit/image.dd")
+    before = fingerprint(image)
+    real_read = walk.Entry.read
+
+    def faulting_read(self: Any, offset: int, length: int) -> bytes:
+        if self.path == "/passwords.txt" and threading.current_thread().name.startswith("dalil-large"):
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            faulthandler.disable()
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return real_read(self, offset, length)
+
+    monkeypatch.setattr(engine, "SMALL", 16)  # passwords.txt (116 bytes) and most others are streamed
+    monkeypatch.setattr(walk.Entry, "read", faulting_read)
+    result = cli("parse", image, "--exhibit", "TSK-LARGE", "--case", case_dir)
+    assert_clean(result)
+    assert "crashed reading TSK-LARGE@0:/passwords.txt (signal SIGSEGV)" in result.stderr
+    with sqlite3.connect(case_dir / "case.db") as db:
+        rows = {p: (sha, err) for p, sha, err in db.execute(
+            "SELECT path, sha256, error FROM files WHERE exhibit = 'TSK-LARGE'")}
+        runs = db.execute("SELECT status, details FROM runs WHERE exhibit = 'TSK-LARGE' ORDER BY id").fetchall()
+    assert [status for status, _ in runs] == ["crashed", "done"]
+    crash = json.loads(runs[0][1])
+    assert crash["crashed_reading"] == "TSK-LARGE@0:/passwords.txt"
+    assert crash["walk_location"].startswith("TSK-LARGE@0:/"), "where the walk was is disclosed too"
+    sha, err = rows["/passwords.txt"]
+    assert sha is None and "crashed at this entry in an earlier run" in err
+    assert rows["/a_directory/another_file"][0] not in (None, hashlib.sha256(b"").hexdigest()), "the rest is read"
+    ledger = [json.loads(line) for line in (case_dir / "custody.jsonl").read_text().splitlines()]
+    assert [e["action"] for e in ledger[-2:]] == ["parse-crashed", "parsed"]
+    cli("verify", "--case", case_dir)
+    assert fingerprint(image) == before

@@ -143,9 +143,11 @@ class Pipeline:
                  sink: Callable[[list[dict[str, Any]]], None], warn: Callable[[str, str], None],
                  progress: Callable[..., None] | None = None,
                  on_entry: Callable[[int, int, str, bool], None] | None = None,
-                 avoid: frozenset[str] = frozenset()) -> None:
+                 avoid: frozenset[str] = frozenset(),
+                 on_stream: Callable[[str | None], None] | None = None) -> None:
         self.analyzers = analyzers
         self.on_entry = on_entry
+        self.on_stream = on_stream  # told which large file the streaming thread reads (crash attribution)
         self.avoid = avoid  # 'EXH@offset:/path' whose content libtsk crashed reading before: listed, not read
         self.exhibit, self.run_id = exhibit, run_id
         self.jobs = max(1, jobs)
@@ -249,7 +251,7 @@ class Pipeline:
         for _ in range(units):
             self.budget.acquire()
         if items[0][0].data is None:  # a large file: streamed from the image by a thread of this process
-            future = self.local.submit(_analyse_batch, items)  # _ANALYZERS is this process's list too
+            future = self.local.submit(self._stream, items)
         else:
             try:
                 future = self.pool.submit(_analyse_batch, items)
@@ -259,6 +261,18 @@ class Pipeline:
             future.items = items  # type: ignore[attr-defined]  # kept to re-run it if a worker crashes
         future.add_done_callback(functools.partial(_release, self.budget, units))
         self.pending.append(future)
+
+    def _stream(self, items: list[tuple[Blob, dict[str, Any]]]) -> list[dict[str, Any]]:
+        """A large file's rows, analysed in this process's thread (_ANALYZERS is this process's list
+        too) while it streams the content; `on_stream` knows which file that is meanwhile."""
+        row = items[0][1]
+        if self.on_stream is not None:
+            self.on_stream(f"{self.exhibit}@{row['partition']}:{row['path']}")
+        try:
+            return _analyse_batch(items)
+        finally:
+            if self.on_stream is not None:
+                self.on_stream(None)
 
     def _result(self, future: Future[list[dict[str, Any]]]) -> list[dict[str, Any]]:
         """A finished task's rows; a batch whose worker crashed is re-run file by file to find the file."""

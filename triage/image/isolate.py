@@ -29,15 +29,20 @@ from ..core.store import dumps
 from . import parse as engine
 from .engine import die_with_parent
 
+_PAGE = 4096
 _HEAD = struct.Struct("<QQQ?H")  # reached, analysed, bytes read, reading its content?, length of the location
-_WHERE_MAX = 4096 - _HEAD.size
+_WHERE_MAX = _PAGE - _HEAD.size
+_STREAM = struct.Struct("<?H")  # (second page) streaming a large file's content?, length of its location
+_STREAM_MAX = _PAGE - _STREAM.size
 
 
 class _Shared:
-    """A page shared with the child: its progress counters and the last location it reached."""
+    """Pages shared with the child: its progress counters and the last location its walk reached
+    (first page, written by the walking thread), and the large file a thread of the child is
+    streaming, if any (second page, written by that thread alone)."""
 
     def __init__(self) -> None:
-        self.page = mmap.mmap(-1, 4096)
+        self.page = mmap.mmap(-1, 2 * _PAGE)
         self.reached = self.done = self.nbytes = self.length = 0
         self.reading = False
         self.where: str | None = None
@@ -55,6 +60,22 @@ class _Shared:
         """The child's pipeline finished `n` more entries (its progress callback)."""
         self.done += n
         self._publish()
+
+    def streaming(self, where: str | None) -> None:
+        """The child's large-file thread starts streaming the content at `where`, or ends (None)."""
+        if where is None:
+            self.page[_PAGE:_PAGE + _STREAM.size] = _STREAM.pack(False, 0)
+            return
+        raw = where.encode("utf-8", "replace")[:_STREAM_MAX]
+        self.page[_PAGE + _STREAM.size:_PAGE + _STREAM.size + len(raw)] = raw
+        self.page[_PAGE:_PAGE + _STREAM.size] = _STREAM.pack(True, len(raw))  # after the location: never half
+
+    def streamed(self) -> str | None:
+        """The location whose content the large-file thread was streaming, or None."""
+        active, n = _STREAM.unpack(self.page[_PAGE:_PAGE + _STREAM.size])
+        if not active:
+            return None
+        return self.page[_PAGE + _STREAM.size:_PAGE + _STREAM.size + min(n, _STREAM_MAX)].decode("utf-8", "replace")
 
     def _publish(self) -> None:
         self.page[:_HEAD.size] = _HEAD.pack(self.reached, self.done, self.nbytes, self.reading, self.length)
@@ -92,8 +113,8 @@ def run(case: Case, image: str, options: engine.ParseOptions,
         if isinstance(outcome, engine.ParseResult):
             outcome.crashes = crashes
             return outcome
-        cause, where, reached, reading = outcome
-        kept = _record_crash(case, options, cause, where, reached, reading)
+        cause, where, reached, reading, alongside = outcome
+        kept = _record_crash(case, options, cause, where, reached, reading, alongside)
         if reading and attempt < AUTO_RESUMES:
             crashes.append(f"{where} ({cause})")
             continue  # the next child skips that file's content (parse.crashed_at)
@@ -107,8 +128,13 @@ def run(case: Case, image: str, options: engine.ParseOptions,
 
 
 def _attempt(case: Case, image: str, options: engine.ParseOptions, report: Callable[[int, int], None]
-             ) -> engine.ParseResult | tuple[str, str, int, bool]:
-    """One child: its result, or (cause, last location, entries reached, reading content) if it died."""
+             ) -> engine.ParseResult | tuple[str, str, int, bool, str | None]:
+    """One child: its result, or, if it died, (cause, location, entries reached, reading content?,
+    where the walk was when the crash is put on a streamed file).
+
+    When the child's large-file thread was streaming a file, the crash is put on that file's content:
+    libtsk was then working for two threads, and a crash in the walk shows itself again on the re-run
+    (which no longer reads that file), while a crash in the content is got past."""
     shared = _Shared()
     reader, writer = os.pipe()
     sys.stdout.flush()
@@ -135,7 +161,10 @@ def _attempt(case: Case, image: str, options: engine.ParseOptions, report: Calla
     reached, _, _, reading, where = shared.read()
     cause = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
              else f"exit status {os.waitstatus_to_exitcode(status)}")
-    return cause, where, reached, reading
+    streamed = shared.streamed()
+    if streamed is not None:
+        return cause, streamed, reached, True, where
+    return cause, where, reached, reading, None
 
 
 def _child(root: Any, image: str, options: engine.ParseOptions, shared: _Shared, writer: int) -> None:
@@ -147,6 +176,7 @@ def _child(root: Any, image: str, options: engine.ParseOptions, shared: _Shared,
         # and everything the child has to say goes back through the pipe
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the child
         options.on_entry = shared.entry  # the last location, for the parent
+        options.on_stream = shared.streaming  # the large file being streamed, if any
         result: Any = ("ok", engine.run(Case.open(str(root)), image, options, progress=shared.analysed))
     except BaseException as exc:  # everything goes back to the parent, which raises it
         result = ("error", exc)
@@ -196,15 +226,21 @@ def _mark_running(case: Case, exhibit: str, status: str) -> None:
 
 
 def _record_crash(case: Case, options: engine.ParseOptions, cause: str, where: str, reached: int,
-                  reading: bool) -> int:
+                  reading: bool, alongside: str | None = None) -> int:
     """What a court needs to know about the gap: where, why, what is kept. Returns the rows kept."""
     with case.locked():
         run_id = _left_running(case, options.exhibit)
         kept = int(case.store.query("SELECT COUNT(*) FROM files WHERE exhibit = ? AND run_id = ?",
                                     (options.exhibit, run_id))[0][0]) if run_id is not None else 0
-        details = {"run_id": run_id, "cause": cause, "last_location": where, "entries_reached": reached,
-                   "rows_kept": kept, "crashed_reading": where if reading else None,
-                   "note": "the parse ran in a child process that died; the rows it had stored are kept"}
+        note = "the parse ran in a child process that died; the rows it had stored are kept"
+        if alongside is not None:
+            note += ("; it was streaming this large file's content while its walk had reached walk_location: "
+                     "the crash is put on the file (a re-run lists it without reading it)")
+        details: dict[str, Any] = {"run_id": run_id, "cause": cause, "last_location": where,
+                                   "entries_reached": reached, "rows_kept": kept,
+                                   "crashed_reading": where if reading else None, "note": note}
+        if alongside is not None:
+            details["walk_location"] = alongside
         message = (f"the file-system library crashed ({cause}) at or after this entry; the listing stops here "
                    f"({kept} of the {reached} entries reached had been stored)")
         case.store.add_warning(where or options.exhibit, message, exhibit=options.exhibit, run_id=run_id)

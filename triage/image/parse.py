@@ -52,6 +52,7 @@ class ParseOptions:
     verify_image: bool = False
     # (files, bytes, location, reading content) as each entry is reached and while its content is read
     on_entry: Callable[[int, int, str, bool], None] | None = None
+    on_stream: Callable[[str | None], None] | None = None  # a large file's content starts/ends streaming
 
 
 @dataclass
@@ -174,7 +175,8 @@ def run(case: Case, image: str, options: ParseOptions,
         # one worker process per core: the reader (this process) needs little CPU once the walk is under way
         jobs = options.jobs or len(os.sched_getaffinity(0)) or 2
         pipeline = Pipeline(analyzers.build(settings), options.exhibit, run_id, jobs, sink, warn, progress,
-                            on_entry=options.on_entry, avoid=crashed_at(case, options.exhibit))
+                            on_entry=options.on_entry, on_stream=options.on_stream,
+                            avoid=crashed_at(case, options.exhibit))
         partitions: list[dict[str, Any]] = []
         try:
             if source is not None:
