@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["/usr/share/doc", "/usr/lib/python3", "/usr/share/common-licenses"]
@@ -51,9 +52,13 @@ def _tree_pss_kib(pid: int) -> int:
     return total
 
 
+CPU: list[float] = []  # CPU seconds (user + system) of each dalil run, its worker processes included
+
+
 def run_rss(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
     """Run cmd; return (seconds, peak RSS of its largest process in MiB (wait4), peak PSS of its whole
-    process tree in MiB (sampled every 0.2 s: dalil forks worker processes))."""
+    process tree in MiB (sampled every 0.2 s: dalil forks worker processes)). Its CPU time goes to CPU
+    (wait4 counts the processes it waited for: dalil waits for its workers)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     tree = 0
@@ -64,6 +69,7 @@ def run_rss(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
         tree = max(tree, _tree_pss_kib(proc.pid))
         time.sleep(0.2)
     elapsed = time.perf_counter() - start
+    CPU.append(usage.ru_utime + usage.ru_stime)
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
@@ -115,16 +121,30 @@ def dalil_run(work: Path, image: Path, n: int) -> tuple[float, int, int, int]:
     return seconds, rss, tree, count
 
 
+STEPS: dict[str, list[float]] = {}  # seconds of each pipeline step, by step
+
+
 def tsk_run(work: Path, image: Path) -> tuple[float, int]:
     out = work / "recovered"
     shutil.rmtree(out, ignore_errors=True)
     os.sync()
-    start = time.perf_counter()
-    subprocess.run(["tsk_recover", "-a", str(image), str(out)], check=True, capture_output=True)
-    subprocess.run(["hashdeep", "-c", "md5,sha1,sha256", "-r", str(out)], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(f"find {out} -type f -print0 | xargs -0 file --mime-type > /dev/null", shell=True, check=True)
-    subprocess.run(["yara", "-r", *map(str, RULES), str(out)], check=True, stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - start
+    steps: list[tuple[str, Any]] = [
+        ("tsk_recover", lambda: subprocess.run(["tsk_recover", "-a", str(image), str(out)], check=True,
+                                               capture_output=True)),
+        ("hashdeep", lambda: subprocess.run(["hashdeep", "-c", "md5,sha1,sha256", "-r", str(out)], check=True,
+                                            stdout=subprocess.DEVNULL)),
+        ("file", lambda: subprocess.run(f"find {out} -type f -print0 | xargs -0 file --mime-type > /dev/null",
+                                        shell=True, check=True)),
+        ("yara", lambda: subprocess.run(["yara", "-r", *map(str, RULES), str(out)], check=True,
+                                        stdout=subprocess.DEVNULL)),
+    ]
+    seconds = 0.0
+    for name, step in steps:
+        start = time.perf_counter()
+        step()
+        took = time.perf_counter() - start
+        STEPS.setdefault(name, []).append(took)
+        seconds += took
     count = sum(len(files) for _, _, files in os.walk(out))
     return seconds, count
 
@@ -158,6 +178,8 @@ def main() -> None:
         pairs = sorted(b / a for a, b in zip(dalil_times, tsk_times))
         print("per-run ratios: " + ", ".join(f"{r:.2f}x" for r in pairs)
               + f" (median {statistics.median(pairs):.2f}x; the machine is shared and noisy)")
+        print("pipeline steps (medians): " + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in STEPS.items())
+              + f"; dalil's CPU time: median {statistics.median(CPU):.2f} s on {os.cpu_count()} cores")
         print(f"full parse: dalil median {d:.2f} s, pipeline median {p:.2f} s, ratio {p / d:.2f}x "
               f"(target >= 2x); dalil peak RSS {max(rss)} MiB, all its processes together {max(trees)} MiB PSS "
               "(target < 500)")
