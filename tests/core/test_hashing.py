@@ -88,6 +88,68 @@ def test_buffers_come_back_after_a_consumer_error() -> None:
     assert sorted(ring.take()[0] for _ in range(2)) == [0, 1]
 
 
+def test_a_gathering_sink_gets_the_waiting_chunks_together_in_order() -> None:
+    """A slow gathering sink (a disk) receives lists of the chunks waiting for it, never more than
+    `gather`, in stream order; each buffer still returns once all consumers are done with it."""
+    import threading
+    import time
+
+    from triage.image.ring import BufferRing
+
+    data = os.urandom(2 * 1024 * 1024 + 123)
+    piece = 32 * 1024
+    lists: list[int] = []
+    copy = bytearray()
+    first = threading.Event()
+
+    def slow(chunks: list[bytes | memoryview]) -> None:
+        if not first.is_set():
+            first.set()
+            time.sleep(0.2)  # meanwhile the ring fills behind this sink
+        lists.append(len(chunks))
+        for chunk in chunks:
+            copy.extend(chunk)
+
+    ring = BufferRing(8, piece)
+    given: list[int] = []
+
+    def give(index: int) -> None:
+        given.append(index)
+        ring.give(index)
+
+    hasher = MultiHasher(gathering_sinks=[slow], depth=8, gather=4)
+    for at in range(0, len(data), piece):
+        index, view = ring.take()
+        part = data[at:at + piece]
+        view[:len(part)] = part
+        hasher.update(view[:len(part)], done=functools.partial(give, index))
+    digests = hasher.finish()
+    assert bytes(copy) == data and digests.sha1 == hashlib.sha1(data).hexdigest()
+    assert max(lists) == 4 and min(lists) >= 1, lists  # gathered while it was behind, never above gather
+    assert sum(lists) == len(given) == -(-len(data) // piece)
+    unthreaded = bytearray()
+    plain = MultiHasher(gathering_sinks=[lambda chunks: [unthreaded.extend(c) for c in chunks]], threaded=False)
+    plain.update(b"abc")
+    assert plain.finish().size == 3 and bytes(unthreaded) == b"abc"
+
+
+def test_buffers_come_back_after_a_gathering_sink_error() -> None:
+    from triage.image.ring import BufferRing
+
+    def broken(_: list[bytes | memoryview]) -> None:
+        raise OSError(28, "No space left on device")
+
+    ring = BufferRing(2, 4096)
+    hasher = MultiHasher(gathering_sinks=[broken])
+    with pytest.raises(OSError):
+        for _ in range(50):
+            index, view = ring.take()
+            hasher.update(view, done=functools.partial(ring.give, index))
+        hasher.finish()
+    hasher.abort()
+    assert sorted(ring.take()[0] for _ in range(2)) == [0, 1]
+
+
 def test_sha256_file(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"hello")

@@ -4,7 +4,9 @@ hashlib releases the GIL on buffers larger than 2 KiB, so one thread per algorit
 immutable chunks runs the digests in parallel on separate cores. An optional sink (a file being
 written, a copy) is just another consumer thread. Memory is bounded by `depth` chunks in flight.
 A chunk may be a view of a reusable buffer: `update(view, done)` calls `done()` once every
-consumer has finished with it, so the caller can fill that buffer again.
+consumer has finished with it, so the caller can fill that buffer again. A gathering sink gets a
+list of consecutive chunks: all that wait in its queue (at most `gather`), so a sink slower than the
+hashes (a disk) can write them in one call.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 CHUNK = 8 * 1024 * 1024
 DEFAULT_ALGORITHMS: tuple[str, ...] = ("md5", "sha1", "sha256")
@@ -64,27 +66,48 @@ class _Shared:
 
 
 class _Consumer(threading.Thread):
-    """A thread that applies `fn` to every chunk put in its bounded queue."""
+    """A thread that applies `fn` to every chunk put in its bounded queue; with `gather` > 1, to
+    lists of the chunks waiting there (at least one, at most `gather`)."""
 
-    def __init__(self, name: str, fn: Callable[[bytes], object], depth: int) -> None:
+    def __init__(self, name: str, fn: Callable[[Any], object], depth: int, gather: int = 1) -> None:
         super().__init__(name=f"dalil-{name}", daemon=True)
         self.fn = fn
+        self.gather = gather
         self.queue: queue.Queue[object] = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
 
+    def _take(self) -> list[object]:
+        """The next item, and with `gather` > 1 those already waiting behind it (up to _STOP)."""
+        items = [self.queue.get()]
+        while len(items) < self.gather and items[-1] is not _STOP:
+            try:
+                items.append(self.queue.get_nowait())
+            except queue.Empty:
+                break
+        return items
+
     def run(self) -> None:
         while True:
-            item = self.queue.get()
-            if item is _STOP:
-                return
-            shared = item if isinstance(item, _Shared) else None
-            if self.error is None:
+            items = self._take()
+            stop = items[-1] is _STOP
+            if stop:
+                items.pop()
+            chunks = [item.chunk if isinstance(item, _Shared) else item for item in items]
+            if chunks and self.error is None:
                 try:
-                    self.fn(item if shared is None else shared.chunk)  # type: ignore[arg-type]
+                    self.fn(chunks if self.gather > 1 else chunks[0])
                 except BaseException as exc:  # kept and re-raised by the feeder
                     self.error = exc
-            if shared is not None:
-                shared.release()  # after an error too: the buffer goes back to its owner
+            for item in items:
+                if isinstance(item, _Shared):
+                    item.release()  # after an error too: the buffer goes back to its owner
+            if stop:
+                return
+
+
+def _one_of(fn: Callable[[list[bytes | memoryview]], object]) -> Callable[[bytes | memoryview], object]:
+    """A gathering sink called with one chunk at a time (MultiHasher without threads)."""
+    return lambda chunk: fn([chunk])
 
 
 class MultiHasher:
@@ -99,16 +122,20 @@ class MultiHasher:
         sinks: Iterable[Callable[[bytes], object]] = (),
         depth: int = 4,
         threaded: bool = True,
+        gathering_sinks: Iterable[Callable[[list[bytes | memoryview]], object]] = (),
+        gather: int = 8,
     ) -> None:
+        """`sinks` get each chunk; `gathering_sinks` get lists of consecutive chunks (see _Consumer)."""
         self._hashes = {name: hashlib.new(name) for name in algorithms}
         self.size = 0
         self._threaded = threaded
-        fns: list[tuple[str, Callable[[bytes], object]]] = [
-            (name, h.update) for name, h in self._hashes.items()
+        fns: list[tuple[str, Callable[[Any], object], int]] = [
+            (name, h.update, 1) for name, h in self._hashes.items()
         ]
-        fns += [(f"sink{i}", sink) for i, sink in enumerate(sinks)]
-        self._consumers = [_Consumer(name, fn, depth) for name, fn in fns]
-        self._direct = [fn for _, fn in fns]
+        fns += [(f"sink{i}", sink, 1) for i, sink in enumerate(sinks)]
+        fns += [(f"gather{i}", sink, max(2, gather)) for i, sink in enumerate(gathering_sinks)]
+        self._consumers = [_Consumer(name, fn, depth, n) for name, fn, n in fns]
+        self._direct: list[Callable[[Any], object]] = [fn if n == 1 else _one_of(fn) for _, fn, n in fns]
         if threaded:
             for consumer in self._consumers:
                 consumer.start()

@@ -270,18 +270,20 @@ class SegmentWriter:
             _pwrite_all(self._fd, self._bufview[body:size], at + body)
         self._pending_at, self._pending = at + size, 0
 
-    def _direct_write(self, data: memoryview, at: int) -> None:
-        """An aligned write with O_DIRECT, then a background flush; where the file system refuses
-        O_DIRECT, the page cache from now on."""
+    def _direct_write(self, data: memoryview | list[memoryview], at: int) -> None:
+        """An aligned write (of one view, or of consecutive views in one vectored call) with
+        O_DIRECT, then a background flush; where the file system refuses O_DIRECT, the page cache
+        from now on."""
         assert self._dfd is not None and self._fd is not None
+        views = data if isinstance(data, list) else [data]
         try:
-            _pwrite_all(self._dfd, data, at)
+            _pwritev_all(self._dfd, views, at)
         except OSError as exc:
             if exc.errno != errno.EINVAL:
                 raise
             os.close(self._dfd)
             self._dfd, self._direct = None, False
-            _pwrite_all(self._fd, data, at)
+            _pwritev_all(self._fd, views, at)
             return
         self._flush_start(self._fd)
 
@@ -315,6 +317,55 @@ class SegmentWriter:
                 raise error
         if self._flush_error is not None:
             raise self._flush_error
+
+    def write_many(self, chunks: list[bytes | memoryview]) -> None:
+        """The MultiHasher gathering sink: append consecutive chunks, as `write` would one by one.
+
+        Those that can go to the disk as they are (page-aligned ring buffers, inside the open
+        segment, nothing gathered before them) go in one vectored O_DIRECT write of up to
+        DIRECT_BATCH bytes: on the test disk, 1 GiB written that way in 64 MiB calls and fsync'd
+        took a median 1.82 s against 2.49 s in 8 MiB calls (8 alternating pairs). The rest goes
+        through `write`.
+        """
+        run: list[memoryview] = []
+        run_at = run_bytes = 0
+        for chunk in chunks:
+            view = memoryview(chunk)
+            if run and run_bytes + len(view) <= DIRECT_BATCH and self._extends(view, run_at + run_bytes):
+                run.append(view)
+                run_bytes += len(view)
+                continue
+            self._write_run(run, run_at, run_bytes)
+            run, run_bytes = [], 0
+            at = self._segment_offset()
+            if self._extends(view, at):
+                run, run_at, run_bytes = [view], at, len(view)
+            else:
+                self.write(view)
+        self._write_run(run, run_at, run_bytes)
+
+    def _segment_offset(self) -> int:
+        return self.position - ((self.position // self.split_size) * self.split_size if self.split_size else 0)
+
+    def _extends(self, view: memoryview, seg_offset: int) -> bool:
+        """Whether `view`, landing at `seg_offset` of the open segment, can be written with O_DIRECT
+        as it is: no resume prefix to skip, nothing gathered, aligned, and inside that segment."""
+        return (self._dfd is not None and not self._pending and self.received == self.position
+                and self._fd_index == (0 if self.split_size is None else self.position // self.split_size)
+                and (self.split_size is None or seg_offset + len(view) <= self.split_size)
+                and not (seg_offset | len(view)) % ALIGN and len(view) > 0 and _page_aligned(view))
+
+    def _write_run(self, run: list[memoryview], at: int, size: int) -> None:
+        if not run:
+            return
+        try:
+            self._direct_write(run, at)
+        except OSError as exc:
+            raise self._error(exc) from exc
+        self.position += size  # only once written: an interrupted run records no more than this
+        self.received += size
+        if self.on_sync is not None and time.monotonic() - self._last_sync >= self.sync_interval:
+            self.sync()
 
     def write(self, chunk: bytes | memoryview) -> None:
         """The MultiHasher sink: append `chunk` (skipping the re-hashed prefix of a resume)."""
@@ -401,6 +452,21 @@ def _page_aligned(view: memoryview) -> bool:
         return False
 
 
+def _pwritev_all(fd: int, views: list[memoryview], offset: int) -> None:
+    """Write `views` one after the other from `offset`, in as few vectored calls as it takes."""
+    views = [v for v in views if len(v)]
+    while views:
+        written = os.pwritev(fd, views, offset)
+        if written <= 0:
+            raise OSError(errno.EIO, "the image file took no bytes")
+        offset += written
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if written:
+            views[0] = views[0][written:]
+
+
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
     while data:
         written = os.pwrite(fd, data, offset)
@@ -479,7 +545,8 @@ def copy(reader: SectorReader, writer: SegmentWriter, start: int = 0, chunk: int
     and the writer): the disk's pauses are absorbed without stalling the hashes, and memory stays
     at RING_BUFFERS chunks.
     """
-    hasher = MultiHasher(DEFAULT_ALGORITHMS, sinks=[writer.write], depth=RING_BUFFERS)
+    hasher = MultiHasher(DEFAULT_ALGORITHMS, gathering_sinks=[writer.write_many], depth=RING_BUFFERS,
+                         gather=DIRECT_BATCH // chunk)
     try:
         if start:
             for data in iter_image(writer.paths(), start, chunk):
