@@ -117,7 +117,7 @@ def compare(label: str, dalil_args: list[str], size_text: str, runs: int, prefix
             img.unlink()
             os.sync()
             # the disk's own speed for the same bytes made durable, without hashing: what dalil waits for
-            t, _ = run(["dd", f"if={src}", f"of={img}", f"bs={BLOCK // 8}", "oflag=direct", "conv=fdatasync"], env)
+            t, _ = run(["dd", f"if={src}", f"of={img}", f"bs={BLOCK}", "oflag=direct", "conv=fdatasync"], env)
             disk.append(t)
             img.unlink()
             print(f"run {i + 1}: {label} {times[label][-1]:.2f} s, dc3dd {times['dc3dd'][-1]:.2f} s, "
@@ -134,7 +134,7 @@ def compare(label: str, dalil_args: list[str], size_text: str, runs: int, prefix
         print(f"  for reference, dc3dd followed by sync (its output on disk, as dalil's is): median "
               f"{statistics.median(flushed):.2f} s, ratio "
               f"{statistics.median(flushed) / statistics.median(times[label]):.2f}x")
-        print(f"  for reference, the disk alone (dd oflag=direct conv=fdatasync, no hashing): median "
+        print(f"  for reference, the disk alone (dd bs=64M oflag=direct conv=fdatasync, no hashing): median "
               f"{statistics.median(disk):.2f} s: {label} cannot finish before its copy is on this disk")
         print(f"  SHA-256 agree: {'yes' if same else 'NO'} ({', '.join(sorted(h or '?' for h in hashes['dc3dd']))})")
         return ratio
