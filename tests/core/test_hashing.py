@@ -7,10 +7,11 @@ import hashlib
 import io
 import os
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
-from triage.core.hashing import MultiHasher, hash_bytes, hash_stream, parse_expect, sha256_file
+from triage.core.hashing import Digests, MultiHasher, hash_bytes, hash_stream, parse_expect, sha256_file
 
 
 @pytest.mark.parametrize("size", [0, 1, 2047, 8 * 1024 * 1024, 8 * 1024 * 1024 + 13, 20_000_000])
@@ -43,6 +44,16 @@ def test_sink_error_propagates() -> None:
         hasher.finish()
 
 
+def feed_through_ring(hasher: MultiHasher, ring: Any, data: bytes, give: Callable[[int], None]) -> Digests:
+    """Hand `data` to `hasher` in the ring's reused buffers, as an acquisition does; its digests."""
+    for at in range(0, len(data), ring.size):
+        index, view = ring.take()
+        part = data[at:at + ring.size]
+        view[:len(part)] = part
+        hasher.update(view[:len(part)], done=functools.partial(give, index))
+    return hasher.finish()
+
+
 def test_reused_buffers_come_back_only_after_every_consumer() -> None:
     """Three buffers refilled again and again: each returns (once) only when all four consumers
     are done with it, so the digests and the sink's copy are those of the whole stream."""
@@ -59,12 +70,7 @@ def test_reused_buffers_come_back_only_after_every_consumer() -> None:
         ring.give(index)
 
     hasher = MultiHasher(sinks=[copy.extend], depth=8)
-    for at in range(0, len(data), piece):
-        index, view = ring.take()
-        part = data[at:at + piece]
-        view[:len(part)] = part
-        hasher.update(view[:len(part)], done=functools.partial(give, index))
-    digests = hasher.finish()
+    digests = feed_through_ring(hasher, ring, data, give)
     assert digests.sha256 == hashlib.sha256(data).hexdigest() and digests.md5 == hashlib.md5(data).hexdigest()
     assert bytes(copy) == data
     assert len(given) == -(-len(data) // piece)
@@ -118,17 +124,17 @@ def test_a_gathering_sink_gets_the_waiting_chunks_together_in_order() -> None:
         ring.give(index)
 
     hasher = MultiHasher(gathering_sinks=[slow], depth=8, gather=4)
-    for at in range(0, len(data), piece):
-        index, view = ring.take()
-        part = data[at:at + piece]
-        view[:len(part)] = part
-        hasher.update(view[:len(part)], done=functools.partial(give, index))
-    digests = hasher.finish()
+    digests = feed_through_ring(hasher, ring, data, give)
     assert bytes(copy) == data and digests.sha1 == hashlib.sha1(data).hexdigest()
     assert max(lists) == 4 and min(lists) >= 1, lists  # gathered while it was behind, never above gather
     assert sum(lists) == len(given) == -(-len(data) // piece)
     unthreaded = bytearray()
-    plain = MultiHasher(gathering_sinks=[lambda chunks: [unthreaded.extend(c) for c in chunks]], threaded=False)
+
+    def keep(chunks: list[bytes | memoryview]) -> None:
+        for chunk in chunks:
+            unthreaded.extend(chunk)
+
+    plain = MultiHasher(gathering_sinks=[keep], threaded=False)
     plain.update(b"abc")
     assert plain.finish().size == 3 and bytes(unthreaded) == b"abc"
 

@@ -319,25 +319,35 @@ def test_the_command_gets_past_a_file_whose_content_crashed_the_library(
         return real_read(self, offset, length)
 
     monkeypatch.setattr(walk.Entry, "read", faulting_read)  # faults every time that file is read
-    result = cli("parse", image, "--exhibit", "TSK-AGAIN", "--case", case_dir)
+    got_past_crash_reading(cli, case_dir, image, "TSK-AGAIN")
+    assert fingerprint(image) == before
+
+
+def got_past_crash_reading(cli: Any, case_dir: Path, image: Path, exhibit: str) -> dict[str, Any]:
+    """Parse `image` as `exhibit`, where reading /passwords.txt crashes the child: the command ends
+    well, having recorded the crash on that file, listed it unread and read the rest. Returns the
+    crashed run's details."""
+    result = cli("parse", image, "--exhibit", exhibit, "--case", case_dir)
     assert_clean(result)
-    assert "crashed reading TSK-AGAIN@0:/passwords.txt (signal SIGSEGV)" in result.stderr
+    where = f"{exhibit}@0:/passwords.txt"
+    assert f"crashed reading {where} (signal SIGSEGV)" in result.stderr
     with sqlite3.connect(case_dir / "case.db") as db:
         rows = {p: (sha, err) for p, sha, err in db.execute(
-            "SELECT path, sha256, error FROM files WHERE exhibit = 'TSK-AGAIN'")}
-        runs = db.execute("SELECT status, details FROM runs WHERE exhibit = 'TSK-AGAIN' ORDER BY id").fetchall()
+            "SELECT path, sha256, error FROM files WHERE exhibit = ?", (exhibit,))}
+        runs = db.execute("SELECT status, details FROM runs WHERE exhibit = ? ORDER BY id", (exhibit,)).fetchall()
     assert [status for status, _ in runs] == ["crashed", "done"]
-    assert json.loads(runs[0][1])["crashed_reading"] == "TSK-AGAIN@0:/passwords.txt"
+    crash: dict[str, Any] = json.loads(runs[0][1])
+    assert crash["crashed_reading"] == where
     sha, err = rows["/passwords.txt"]
     assert sha is None and "crashed at this entry in an earlier run" in err
     assert rows["/a_directory/another_file"][0] not in (None, hashlib.sha256(b"").hexdigest()), "the rest is read"
     found = warnings_of(case_dir)
-    assert any("TSK-AGAIN@0:/passwords.txt" in w and "crashed (signal SIGSEGV)" in w for w in found)
-    assert any("TSK-AGAIN@0:/passwords.txt" in w and "content not read" in w for w in found)
+    assert any(where in w and "crashed (signal SIGSEGV)" in w for w in found)
+    assert any(where in w and "content not read" in w for w in found)
     ledger = [json.loads(line) for line in (case_dir / "custody.jsonl").read_text().splitlines()]
     assert [e["action"] for e in ledger[-2:]] == ["parse-crashed", "parsed"]
     cli("verify", "--case", case_dir)
-    assert fingerprint(image) == before
+    return crash
 
 
 def test_a_crash_while_a_large_file_is_streamed_is_put_on_that_file(
@@ -366,21 +376,6 @@ def test_a_crash_while_a_large_file_is_streamed_is_put_on_that_file(
 
     monkeypatch.setattr(engine, "SMALL", 16)  # passwords.txt (116 bytes) and most others are streamed
     monkeypatch.setattr(walk.Entry, "read", faulting_read)
-    result = cli("parse", image, "--exhibit", "TSK-LARGE", "--case", case_dir)
-    assert_clean(result)
-    assert "crashed reading TSK-LARGE@0:/passwords.txt (signal SIGSEGV)" in result.stderr
-    with sqlite3.connect(case_dir / "case.db") as db:
-        rows = {p: (sha, err) for p, sha, err in db.execute(
-            "SELECT path, sha256, error FROM files WHERE exhibit = 'TSK-LARGE'")}
-        runs = db.execute("SELECT status, details FROM runs WHERE exhibit = 'TSK-LARGE' ORDER BY id").fetchall()
-    assert [status for status, _ in runs] == ["crashed", "done"]
-    crash = json.loads(runs[0][1])
-    assert crash["crashed_reading"] == "TSK-LARGE@0:/passwords.txt"
+    crash = got_past_crash_reading(cli, case_dir, image, "TSK-LARGE")
     assert crash["walk_location"].startswith("TSK-LARGE@0:/"), "where the walk was is disclosed too"
-    sha, err = rows["/passwords.txt"]
-    assert sha is None and "crashed at this entry in an earlier run" in err
-    assert rows["/a_directory/another_file"][0] not in (None, hashlib.sha256(b"").hexdigest()), "the rest is read"
-    ledger = [json.loads(line) for line in (case_dir / "custody.jsonl").read_text().splitlines()]
-    assert [e["action"] for e in ledger[-2:]] == ["parse-crashed", "parsed"]
-    cli("verify", "--case", case_dir)
     assert fingerprint(image) == before
