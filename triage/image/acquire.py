@@ -235,7 +235,7 @@ class SegmentWriter:
         if self._dfd is None:
             _pwrite_all(fd, piece, offset)
             return
-        if not self._pending and not (offset | len(piece)) % ALIGN and _page_aligned(piece):
+        if self._as_is(piece, offset):
             self._direct_write(piece, offset)
             return
         if not self._pending:
@@ -337,23 +337,35 @@ class SegmentWriter:
                 continue
             self._write_run(run, run_at, run_bytes)
             run, run_bytes = [], 0
-            at = self._segment_offset()
+            at = self._segment()[1]
             if self._extends(view, at):
                 run, run_at, run_bytes = [view], at, len(view)
             else:
                 self.write(view)
         self._write_run(run, run_at, run_bytes)
 
-    def _segment_offset(self) -> int:
-        return self.position - ((self.position // self.split_size) * self.split_size if self.split_size else 0)
+    def _segment(self) -> tuple[int, int]:
+        """(index, offset in it) of the segment the next byte goes to."""
+        if self.split_size is None:
+            return 0, self.position
+        return divmod(self.position, self.split_size)
+
+    def _as_is(self, view: memoryview, seg_offset: int) -> bool:
+        """Whether `view` can go to the disk with O_DIRECT as it is, at `seg_offset`: nothing
+        gathered before it, offset, length and memory aligned."""
+        return (not self._pending and len(view) > 0 and not (seg_offset | len(view)) % ALIGN
+                and _page_aligned(view))
 
     def _extends(self, view: memoryview, seg_offset: int) -> bool:
-        """Whether `view`, landing at `seg_offset` of the open segment, can be written with O_DIRECT
-        as it is: no resume prefix to skip, nothing gathered, aligned, and inside that segment."""
-        return (self._dfd is not None and not self._pending and self.received == self.position
-                and self._fd_index == (0 if self.split_size is None else self.position // self.split_size)
-                and (self.split_size is None or seg_offset + len(view) <= self.split_size)
-                and not (seg_offset | len(view)) % ALIGN and len(view) > 0 and _page_aligned(view))
+        """Whether `view`, landing at `seg_offset` of the open O_DIRECT segment, can join a vectored
+        write: no resume prefix to skip, `_as_is`, and inside that segment."""
+        return (self._dfd is not None and self.received == self.position
+                and self._fd_index == self._segment()[0] and self._as_is(view, seg_offset)
+                and (self.split_size is None or seg_offset + len(view) <= self.split_size))
+
+    def _sync_if_due(self) -> None:
+        if self.on_sync is not None and time.monotonic() - self._last_sync >= self.sync_interval:
+            self.sync()
 
     def _write_run(self, run: list[memoryview], at: int, size: int) -> None:
         if not run:
@@ -364,8 +376,7 @@ class SegmentWriter:
             raise self._error(exc) from exc
         self.position += size  # only once written: an interrupted run records no more than this
         self.received += size
-        if self.on_sync is not None and time.monotonic() - self._last_sync >= self.sync_interval:
-            self.sync()
+        self._sync_if_due()
 
     def write(self, chunk: bytes | memoryview) -> None:
         """The MultiHasher sink: append `chunk` (skipping the re-hashed prefix of a resume)."""
@@ -375,11 +386,10 @@ class SegmentWriter:
         view = view[skip:]
         try:
             while view:
-                index = 0 if self.split_size is None else self.position // self.split_size
-                room = len(view) if self.split_size is None else (index + 1) * self.split_size - self.position
+                index, seg_offset = self._segment()
+                room = len(view) if self.split_size is None else self.split_size - seg_offset
                 fd = self._open(index)
                 piece = view[:room]
-                seg_offset = self.position - (index * self.split_size if self.split_size else 0)
                 self._put(fd, piece, seg_offset)
                 self.position += len(piece)
                 view = view[len(piece):]
@@ -387,8 +397,7 @@ class SegmentWriter:
                     self._writeback(fd, seg_offset + len(piece))
         except OSError as exc:
             raise self._error(exc) from exc
-        if self.on_sync is not None and time.monotonic() - self._last_sync >= self.sync_interval:
-            self.sync()
+        self._sync_if_due()
 
     def _writeback(self, fd: int, seg_pos: int) -> None:
         """Start writing each full window to disk now, wait for the one before and drop it from the
