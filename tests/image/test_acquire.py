@@ -261,6 +261,7 @@ def test_exhibit_already_registered(cli: Any, case_dir: Path, source: Path) -> N
 
 @pytest.mark.parametrize("args,message", [
     (["--exhibit", "../evil"], "invalid exhibit id"),
+    (["--exhibit", "EXH-1\n"], "invalid exhibit id"),  # `$` alone would let a final newline through
     (["--exhibit", "EXH-1", "--split-size", "lots"], "--split-size"),
     (["--exhibit", "EXH-1", "--split-size", "1000"], "too small"),
     (["--exhibit", "EXH-1", "--resume"], "nothing to resume"),
@@ -277,6 +278,13 @@ def test_image_twice_refused_and_first_untouched(cli: Any, case_dir: Path, sourc
     first = snapshot(case_dir / "images" / "EXH-011.raw")
     assert "already registered" in cli("image", source, "--exhibit", "EXH-011", "--case", case_dir, code=2).stderr
     assert snapshot(case_dir / "images" / "EXH-011.raw") == first
+
+
+def test_ids_with_a_slash_never_share_image_files(cli: Any, case_dir: Path, source: Path) -> None:
+    cli("image", source, "--exhibit", "A/B", "--case", case_dir)
+    cli("image", source, "--exhibit", "A_B", "--case", case_dir)
+    names = sorted(p.name for p in (case_dir / "images").iterdir())
+    assert names == ["A%2FB.raw", "A_B.raw"]
 
 
 def test_source_inside_images_refused(cli: Any, case_dir: Path, source: Path) -> None:

@@ -28,12 +28,12 @@ from .store import Store, check_sqlite_header
 
 DB_NAME = "case.db"
 LEDGER_NAME = "custody.jsonl"
-EXHIBIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
+EXHIBIT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,127}")  # whole id: fullmatch
 
 
 def check_exhibit_id(exhibit: str) -> str:
     """Exhibit ids: letters, digits and `._/-`, up to 128 characters."""
-    if not EXHIBIT_RE.match(exhibit) or ".." in exhibit:
+    if not isinstance(exhibit, str) or not EXHIBIT_RE.fullmatch(exhibit) or ".." in exhibit:
         raise UsageError(f"invalid exhibit id {exhibit!r}: use letters, digits and . _ / - (e.g. EXH-001)")
     return exhibit
 

@@ -69,8 +69,9 @@ def parse_size(text: str) -> int:
 
 
 def safe_name(exhibit: str) -> str:
-    """A file name for the exhibit's image (exhibit ids may contain `/`)."""
-    return check_exhibit_id(exhibit).replace("/", "_")
+    """A file name for the exhibit's image: ids may contain `/`, which becomes `%2F` (`%` is not
+    allowed in ids, so `A/B` and `A_B` never share files)."""
+    return check_exhibit_id(exhibit).replace("/", "%2F")
 
 
 @dataclass
