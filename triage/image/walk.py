@@ -185,7 +185,7 @@ def walk_fs(fs: pytsk3.FS_Info, partition: int, tz: str,
         subdirs: list[tuple[int, str, int, int]] = []
         try:
             for f in directory:
-                entries, sub = _describe(f, fs_type, partition, prefix, addr, parent, convert)
+                entries, sub = _describe(_with_meta(fs, f), fs_type, partition, prefix, addr, parent, convert)
                 yield from entries
                 if sub is not None:
                     if sub[0] in visited:
@@ -198,6 +198,45 @@ def walk_fs(fs: pytsk3.FS_Info, partition: int, tz: str,
         except (IOError, OSError, RuntimeError, ValueError) as exc:
             on_error(prefix, f"directory listing cut short: {exc}")
         stack.extend(reversed(subdirs))
+
+
+def _with_meta(fs: pytsk3.FS_Info, f: Any) -> Any:
+    """`f`, or where its directory entry came without metadata (the entries of TSK's virtual
+    `$OrphanFiles` folder do) the file opened by its inode, as `fls` and `icat` do: an orphan
+    keeps its size, times and recoverable content."""
+    info = f.info
+    if info.meta is not None:
+        return f
+    addr = int(info.name.meta_addr)
+    if not addr:
+        return f
+    try:
+        opened = fs.open_meta(inode=addr)
+    except (IOError, OSError, RuntimeError):
+        return f
+    if opened.info.meta is None:
+        return f
+    return _Named(opened, info.name)
+
+
+class _Named:
+    """A file opened by inode, carrying the directory entry's name (TSK gives it none)."""
+
+    def __init__(self, opened: Any, name: Any) -> None:
+        self._opened = opened
+        self.info = _Info(name, opened.info.meta)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._opened, attr)
+
+    def __iter__(self) -> Any:
+        return iter(self._opened)
+
+
+class _Info:
+    def __init__(self, name: Any, meta: Any) -> None:
+        self.name = name
+        self.meta = meta
 
 
 def _link(meta: Any) -> str | None:
