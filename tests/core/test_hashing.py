@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
-from triage.core.hashing import Digests, MultiHasher, hash_bytes, hash_stream, parse_expect, sha256_file
+from triage.core.hashing import DEFAULT_ALGORITHMS, Digests, MultiHasher, hash_bytes, hash_stream, parse_expect, sha256_file
 
 
 @pytest.mark.parametrize("size", [0, 1, 2047, 8 * 1024 * 1024, 8 * 1024 * 1024 + 13, 20_000_000])
@@ -176,3 +176,15 @@ def test_parse_expect_malformed(text: str) -> None:
     with pytest.raises(ValueError):
         parse_expect(text)
 
+
+
+def test_a_hash_carried_on_from_states_equals_one_pass() -> None:
+    """`states()` hands the hash objects over; a MultiHasher given them goes on (resume.py)."""
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    first = MultiHasher(DEFAULT_ALGORITHMS)
+    first.update(data[:1024 * 1024])
+    second = MultiHasher(DEFAULT_ALGORITHMS, resume_from=first.states(), size=1024 * 1024)
+    second.update(data[1024 * 1024:])
+    got = second.finish()
+    assert got.size == len(data)
+    assert got.hexdigests == {a: hashlib.new(a, data).hexdigest() for a in DEFAULT_ALGORITHMS}

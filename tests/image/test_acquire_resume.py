@@ -74,7 +74,8 @@ def interrupt(case_dir: Path, source: Path, exhibit: str, limit: int, bad: froze
     return state_of(case_dir, exhibit)
 
 
-def test_keyboard_interrupt_then_resume_reads_only_the_rest(cli: Any, case_dir: Path, source: Path) -> None:
+def test_keyboard_interrupt_then_resume_checks_the_copied_part_against_the_source(
+        cli: Any, case_dir: Path, source: Path) -> None:
     data = source.read_bytes()
     before = (source.stat().st_mtime_ns, hashlib.sha256(data).hexdigest())
     state = interrupt(case_dir, source, "EXH-R1", limit=10 * CHUNK)
@@ -90,10 +91,12 @@ def test_keyboard_interrupt_then_resume_reads_only_the_rest(cli: Any, case_dir: 
     with open(source, "rb") as fh:
         counting = Interrupting(fh, None)
         out = acquire(case, Request(source, "EXH-R1", resume=True, chunk=CHUNK), stream=counting)
-    # the resumed run re-hashed the image for [0, done) and read the source only from `done` on
-    assert counting.offsets and min(counting.offsets) == done
+    # the resumed run read the source from byte 0 again (the hashes are the source's, not the image's)
+    assert counting.offsets and min(counting.offsets) == 0 and counting.served == len(data)
     assert out.record["hashes"] == digests(data)
-    assert out.record["resumed"][0]["offset"] == done
+    resumed = out.record["resumed"][0]
+    assert resumed["offset"] == resumed["recorded_offset"] == done and resumed["differs_at"] is None
+    assert resumed["checked_against_source"] and not out.warnings
     assert image.read_bytes() == data
     assert not (case_dir / "images" / "EXH-R1.acquire.json").exists()
     assert (source.stat().st_mtime_ns, hashlib.sha256(source.read_bytes()).hexdigest()) == before
@@ -192,9 +195,10 @@ def test_kill_9_then_resume(cli: Any, case_dir: Path, source: Path, tmp_path: Pa
     assert "FAIL" not in cli("verify", case_dir, "--evidence").stdout
 
 
-def test_a_bad_range_cut_by_the_interruption_keeps_only_its_written_part(case_dir: Path, source: Path) -> None:
+def test_a_sector_unreadable_before_the_interruption_that_reads_now_is_copied(case_dir: Path, source: Path) -> None:
     """Sectors 255-256 straddle the first chunk boundary; Ctrl-C comes while the second chunk is read
-    sector by sector. On resume sector 256 reads fine: only sector 255 is zero-filled and listed."""
+    sector by sector, so sector 255 is zero-filled in the durable part. On resume both read fine: the
+    check finds the image differing from the source in the first chunk and copies from there."""
     data = bytearray(source.read_bytes())
     per_chunk = CHUNK // SECTOR
     state = interrupt(case_dir, source, "EXH-R5", limit=per_chunk * SECTOR, bad=frozenset({255, 256}))
@@ -203,9 +207,29 @@ def test_a_bad_range_cut_by_the_interruption_keeps_only_its_written_part(case_di
     case = Case.open(case_dir)
     with open(source, "rb") as fh:
         out = acquire(case, Request(source, "EXH-R5", resume=True, chunk=CHUNK), stream=Interrupting(fh, None))
-    assert [(r["first_sector"], r["last_sector"]) for r in out.record["errors"]["bad_ranges"]] == [(255, 255)]
-    data[255 * SECTOR:256 * SECTOR] = bytes(SECTOR)
+    assert out.record["errors"]["bad_ranges"] == [] and out.record["resumed"][0]["differs_at"] == 255 * SECTOR
     assert out.record["hashes"] == digests(bytes(data))
+    assert (case_dir / "images" / "EXH-R5.raw").read_bytes() == data
+
+
+def test_a_copied_part_changed_before_the_resume_is_copied_again(cli: Any, case_dir: Path, source: Path) -> None:
+    """Bytes changed in images/ between the interruption and --resume are never certified as the
+    source's: the check finds them, the copy goes on from that chunk, and the record says so."""
+    data = source.read_bytes()
+    done = interrupt(case_dir, source, "EXH-R6", limit=16 * CHUNK)["bytes_done"]
+    image = case_dir / "images" / "EXH-R6.raw"
+    image.chmod(0o644)
+    with open(image, "r+b") as fh:
+        fh.seek(5 * CHUNK + 100)
+        fh.write(b"tampered")
+    out = cli("image", source, "--exhibit", "EXH-R6", "--resume", "--case", case_dir)
+    assert digests(data)["sha256"] in out.stdout and "differed from the source from byte" in out.stderr
+    record = json.loads(Case.open(case_dir).store.query("SELECT details FROM acquisitions")[0]["details"])
+    resumed = record["resumed"][0]
+    assert resumed["differs_at"] == 5 * CHUNK + 100 and resumed["recorded_offset"] == done
+    assert resumed["offset"] <= 5 * CHUNK + 100  # the copy went on from the start of that chunk
+    assert record["hashes"] == digests(data) and image.read_bytes() == data
+    assert "FAIL" not in cli("verify", case_dir, "--evidence").stdout
 
 
 @pytest.mark.slow

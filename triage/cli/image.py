@@ -18,7 +18,9 @@ def image(
     split_size: Annotated[str | None, typer.Option(
         "--split-size", help="Split the image into segments .001, .002… of this size (650MB, 2GiB, 4G).")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="Re-read source and image afterwards and compare hashes.")] = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted acquisition of this exhibit.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help=(
+        "Continue an interrupted acquisition of this exhibit (what was copied is first checked "
+        "against the source)."))] = False,
     tsa: Annotated[str | None, typer.Option(
         "--tsa", help="RFC 3161 time-stamp authority URL: time-stamps the hashes as soon as they exist.")] = None,
     reason: common.ReasonOpt = None,

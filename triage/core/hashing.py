@@ -16,7 +16,7 @@ import os
 import queue
 import threading
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
 
 CHUNK = 8 * 1024 * 1024
 DEFAULT_ALGORITHMS: tuple[str, ...] = ("md5", "sha1", "sha256")
@@ -124,10 +124,14 @@ class MultiHasher:
         threaded: bool = True,
         gathering_sinks: Iterable[Callable[[list[bytes | memoryview]], object]] = (),
         gather: int = 8,
+        resume_from: Mapping[str, Any] | None = None,
+        size: int = 0,
     ) -> None:
-        """`sinks` get each chunk; `gathering_sinks` get lists of consecutive chunks (see _Consumer)."""
-        self._hashes = {name: hashlib.new(name) for name in algorithms}
-        self.size = 0
+        """`sinks` get each chunk; `gathering_sinks` get lists of consecutive chunks (see _Consumer).
+        `resume_from` (hash objects, see `states()`) and `size` carry on a hash of earlier bytes."""
+        self._hashes = {name: resume_from[name].copy() if resume_from is not None else hashlib.new(name)
+                        for name in algorithms}
+        self.size = size
         self._threaded = threaded
         fns: list[tuple[str, Callable[[Any], object], int]] = [
             (name, h.update, 1) for name, h in self._hashes.items()
@@ -184,6 +188,12 @@ class MultiHasher:
             if consumer.error is not None:
                 raise consumer.error
         return Digests(self.size, {name: h.hexdigest() for name, h in self._hashes.items()})
+
+    def states(self) -> dict[str, Any]:
+        """Copies of the hash objects once every consumer is done: another MultiHasher given them as
+        `resume_from` goes on from here."""
+        self.finish()
+        return {name: h.copy() for name, h in self._hashes.items()}
 
     def abort(self) -> None:
         """Stop the threads, discarding the result."""

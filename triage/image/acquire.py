@@ -3,7 +3,8 @@
 One pass: the reader (`source.SectorReader`) reads into the buffers of a ring (`ring.BufferRing`)
 and feeds a `MultiHasher` whose consumers are the MD5, SHA-1 and SHA-256 threads and the segment
 writer; the last of them hands each buffer back. A small state file beside the output, replaced
-atomically after each periodic fsync, lets `--resume` re-hash what is already written and continue.
+atomically after each periodic fsync, lets `--resume` continue: what is already written is first
+checked against the source and hashed from it (resume.py), then the copy goes on.
 The finished acquisition record goes into the `acquisitions` table, the objects store (as JSON),
 the ledger (`acquired`), and the image is registered in place as evidence.
 """
@@ -39,7 +40,8 @@ from ..core.store import dumps
 from . import acquisition_schema  # noqa: F401  (registers the acquisitions table)
 from . import device
 from .ring import BufferRing
-from .source import BadRange, SectorReader, merge_ranges, source_size
+from .resume import Prefix, check_prefix
+from .source import SectorReader, merge_ranges, source_size
 
 Progress = Callable[[int], object]
 ProgressFactory = Callable[[int, str], ContextManager[Progress]]
@@ -105,8 +107,7 @@ class Outcome:
 class SegmentWriter:
     """Writes the image as `base.raw`, or `base.001`, `.002`… of `split_size` bytes each.
 
-    Positioned at `start` (a resumed acquisition): the first `start` bytes it is handed are the
-    re-hash of what is already on disk and are skipped, so it can sit in a MultiHasher from byte 0.
+    Positioned at `start` (a resumed acquisition, see resume.py), it is handed the bytes from there.
     Where the file system allows it, the aligned bulk of the stream is written with O_DIRECT: views
     of the ring's page-aligned buffers as they are, anything else gathered first in one page-aligned
     buffer of DIRECT_BATCH bytes. No page-cache copy costs CPU the hash threads need, nothing is
@@ -129,7 +130,6 @@ class SegmentWriter:
         self.base = base
         self.split_size = split_size
         self.position = start
-        self.received = 0
         self.on_sync = on_sync
         self.sync_interval = sync_interval
         self._fd: int | None = None
@@ -155,10 +155,12 @@ class SegmentWriter:
             return self.base.with_name(self.base.name + ".raw")
         return self.base.with_name(f"{self.base.name}.{index + 1:03d}")
 
-    def paths(self) -> list[Path]:
+    def paths(self, upto: int | None = None) -> list[Path]:
+        """The segments holding the first `upto` bytes (all written so far)."""
+        upto = self.position if upto is None else upto
         if self.split_size is None:
             return [self.segment_path(0)]
-        count = max(1, -(-self.position // self.split_size))
+        count = max(1, -(-upto // self.split_size))
         return [self.segment_path(i) for i in range(count)]
 
     def _truncate_to(self, start: int) -> None:
@@ -359,9 +361,8 @@ class SegmentWriter:
 
     def _extends(self, view: memoryview, seg_offset: int) -> bool:
         """Whether `view`, landing at `seg_offset` of the open O_DIRECT segment, can join a vectored
-        write: no resume prefix to skip, `_as_is`, and inside that segment."""
-        return (self._dfd is not None and self.received == self.position
-                and self._fd_index == self._segment()[0] and self._as_is(view, seg_offset)
+        write: `_as_is`, and inside that segment."""
+        return (self._dfd is not None and self._fd_index == self._segment()[0] and self._as_is(view, seg_offset)
                 and (self.split_size is None or seg_offset + len(view) <= self.split_size))
 
     def _sync_if_due(self) -> None:
@@ -376,15 +377,11 @@ class SegmentWriter:
         except OSError as exc:
             raise self._error(exc) from exc
         self.position += size  # only once written: an interrupted run records no more than this
-        self.received += size
         self._sync_if_due()
 
     def write(self, chunk: bytes | memoryview) -> None:
-        """The MultiHasher sink: append `chunk` (skipping the re-hashed prefix of a resume)."""
+        """The MultiHasher sink: append `chunk`."""
         view = memoryview(chunk)
-        skip = max(0, min(len(view), self.position - self.received))
-        self.received += len(view)
-        view = view[skip:]
         try:
             while view:
                 index, seg_offset = self._segment()
@@ -547,23 +544,22 @@ def iter_image(paths: list[Path], limit: int | None = None, chunk: int = CHUNK) 
         raise DalilError(f"the image on disk is {left} bytes shorter than recorded")
 
 
-def copy(reader: SectorReader, writer: SegmentWriter, start: int = 0, chunk: int = CHUNK,
-         progress: Progress | None = None, on_interrupt: Callable[[], None] | None = None) -> Digests:
-    """Copy the source from `start` into `writer`, hashing the whole image (re-hashing [0, start)).
+def copy(reader: SectorReader, writer: SegmentWriter, prefix: Prefix | None = None, chunk: int = CHUNK,
+         progress: Progress | None = None, on_interrupt: Callable[[], None] | None = None,
+         ring: BufferRing | None = None) -> Digests:
+    """Copy the source into `writer`, hashing it; after a resume, from `prefix.end` on, the hashes
+    going on from the checked prefix's.
 
     The source is read into the buffers of a ring (RING_BUFFERS chunks, shared by the hash threads
     and the writer): the disk's pauses are absorbed without stalling the hashes, and memory stays
     at RING_BUFFERS chunks.
     """
+    start = prefix.end if prefix is not None else 0
     hasher = MultiHasher(DEFAULT_ALGORITHMS, gathering_sinks=[writer.write_many], depth=RING_BUFFERS,
-                         gather=DIRECT_BATCH // chunk)
+                         gather=DIRECT_BATCH // chunk, resume_from=prefix.hashes if prefix else None,
+                         size=start)
     try:
-        if start:
-            for data in iter_image(writer.paths(), start, chunk):
-                hasher.update(data)
-                if progress is not None:
-                    progress(len(data))
-        _feed(hasher, reader, BufferRing(RING_BUFFERS, chunk), start, progress)
+        _feed(hasher, reader, ring or BufferRing(RING_BUFFERS, chunk), start, progress)
         digests = hasher.finish()
     except BaseException:
         hasher.abort()  # the writer drains what was queued before it stops
@@ -688,12 +684,22 @@ def _acquire_locked(case: Case, req: Request, source: Path, base: Path, state_pa
         if facts.get("read_only", {}).get("error"):
             warnings.append(f"{source}: {facts['read_only']['error']} (opened read-only all the same)")
         sector = int(facts["sector_size"])
-        prior = [BadRange.from_dict(r, sector) for r in state["bad_ranges"]] if state else []
-        reader = SectorReader(fh, facts["size"], sector, req.retries, prior)
-        start = int(state["bytes_done"]) if state else 0
+        reader = SectorReader(fh, facts["size"], sector, req.retries)
+        ring = BufferRing(RING_BUFFERS, req.chunk)
         started = state["started"] if state else rfc3339()
-        resumes = (state["resumed"] if state else []) + ([{"at": rfc3339(), "offset": start}] if state else [])
+        resumes = state["resumed"] if state else []
         t0 = time.monotonic()
+        prefix = None
+        if state:
+            prefix = _check_copied(reader, SegmentWriter(base, split_size).paths(int(state["bytes_done"])),
+                                   int(state["bytes_done"]), ring, source, progress)
+            resumes = resumes + [{"at": rfc3339(), "offset": prefix.end, "recorded_offset": state["bytes_done"],
+                                  "checked_against_source": True, "differs_at": prefix.differs_at}]
+            if prefix.differs_at is not None:
+                warnings.append(f"the part copied before the interruption differed from the source from byte "
+                                f"{prefix.differs_at} on (changed since, or a sector read then failed and reads "
+                                f"now): copied again from there")
+        start = prefix.end if prefix is not None else 0
 
         def save(done: int) -> None:
             last = (done - 1) // sector
@@ -705,11 +711,12 @@ def _acquire_locked(case: Case, req: Request, source: Path, base: Path, state_pa
                 "bad_ranges": kept, "started": started, "resumed": resumes, "updated": rfc3339()})
 
         writer = SegmentWriter(base, split_size, start, state is not None, save, req.sync_interval)
-        if not state:
-            save(0)
+        if not state or start != state["bytes_done"]:
+            save(start)
         try:
             with progress(facts["size"], f"imaging {source.name}") as advance:
-                digests = copy(reader, writer, start, req.chunk, advance, writer.interrupted)
+                advance(start)
+                digests = copy(reader, writer, prefix, req.chunk, advance, writer.interrupted, ring)
         except DalilError as exc:
             raise type(exc)(f"{exc} (what was copied is kept: run the same command with --resume to continue)"
                             ) from exc
@@ -734,7 +741,7 @@ def _acquire_locked(case: Case, req: Request, source: Path, base: Path, state_pa
                   "segments": [{"path": str(p.relative_to(case.root)), "size": p.stat().st_size}
                                for p in writer.paths()]},
         "started": started, "ended": ended, "resumed": resumes,
-        "duration_s": round(elapsed, 3), "speed_mb_s": round((facts["size"] - start) / elapsed / 1e6, 1),
+        "duration_s": round(elapsed, 3), "speed_mb_s": round(facts["size"] / elapsed / 1e6, 1),
         "size": digests.size, "hashes": {a: digests.hexdigests[a] for a in DEFAULT_ALGORITHMS},
         "errors": {"bad_sectors": sum(r.sectors for r in bad), "bad_ranges": [r.as_dict() for r in bad],
                    "read_retries": req.retries},
@@ -743,6 +750,13 @@ def _acquire_locked(case: Case, req: Request, source: Path, base: Path, state_pa
     outcome = _record(case, req, record, writer.paths()[0], digests)
     state_path.unlink(missing_ok=True)
     return outcome
+
+
+def _check_copied(reader: SectorReader, image: list[Path], end: int, ring: BufferRing, source: Path,
+                  progress: ProgressFactory) -> Prefix:
+    """The resume check (resume.py) under its own progress bar."""
+    with progress(end, f"checking the copied part against {source.name}") as advance:
+        return check_prefix(reader, image, end, ring, advance)
 
 
 def _prior_state(state_path: Path, base: Path, req: Request, source: str) -> dict[str, Any] | None:

@@ -177,8 +177,8 @@ class SectorReader:
         view[:len(data)] = data
         return len(data)
 
-    def chunks_into(self, ring: BufferRing, start: int = 0) -> Iterator[tuple[int, memoryview]]:
-        """The source from `start` to its end, each chunk read into a buffer taken from `ring`:
+    def chunks_into(self, ring: BufferRing, start: int = 0, end: int | None = None) -> Iterator[tuple[int, memoryview]]:
+        """The source from `start` to `end` (its end), each chunk read into a buffer taken from `ring`:
         yields (buffer index, view of the bytes read); the caller gives the buffer back. Chunks are
         `ring.size` bytes and end on multiples of it (after an unaligned start the first is shorter),
         so page-aligned buffers stay aligned in the image too. `read_into` always makes progress or
@@ -187,10 +187,11 @@ class SectorReader:
         if chunk % self.sector_size:
             raise ValueError("chunk size must be a multiple of the sector size")
         pos = start
-        while pos < self.size:
+        stop = self.size if end is None else min(end, self.size)
+        while pos < stop:
             index, view = ring.take()
             try:
-                got = self.read_into(pos, view[:chunk - pos % chunk])
+                got = self.read_into(pos, view[:min(chunk - pos % chunk, stop - pos)])
             except BaseException:
                 ring.give(index)
                 raise
