@@ -96,3 +96,22 @@ def test_not_sqlite_is_refused(tmp_path: Path) -> None:
     good = tmp_path / "good.db"
     sqlite3.connect(good).execute("CREATE TABLE t (x)").connection.close()
     check_sqlite_header(good)
+
+
+def test_ctrl_c_inside_a_transaction_takes_effect_after_the_commit(tmp_path: Path) -> None:
+    """A real SIGINT in the middle of a transaction (where a ledger entry and the change it records
+    are written together) waits for COMMIT, then interrupts as usual."""
+    import signal
+
+    s = Store(tmp_path / "case.db", create=True)
+    s.migrate()
+    after_signal = []
+    with pytest.raises(KeyboardInterrupt):
+        with s.transaction() as conn:
+            conn.execute("INSERT INTO meta VALUES ('a', '1')")
+            signal.raise_signal(signal.SIGINT)
+            after_signal.append(True)
+            conn.execute("INSERT INTO meta VALUES ('b', '2')")
+    assert after_signal and {r["key"] for r in s.query("SELECT key FROM meta")} >= {"a", "b"}
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    s.close()

@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -541,3 +542,36 @@ def test_source_modified_during_acquisition_is_disclosed(cli: Any, case_dir: Pat
     con = sqlite3.connect(case_dir / "case.db")
     assert con.execute("SELECT message FROM warnings WHERE exhibit = 'EXH-M'").fetchall() == [(out.warnings[0],)]
     con.close()
+
+
+def _dalil_without_override(*args: Any) -> subprocess.CompletedProcess[str]:
+    """`dalil ARGS` in a process that file permissions bind (root drops CAP_DAC_OVERRIDE for it)."""
+    cmd = [sys.executable, "-m", "triage.cli.main", *map(str, args)]
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("root without setpriv: permissions cannot be made to bind")
+        drop = "-dac_override,-dac_read_search"
+        cmd = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}", *cmd]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_unwritable_case_folders_are_named_and_a_copied_image_can_still_be_recorded(
+        cli: Any, case_dir: Path, source: Path) -> None:
+    images, objects = case_dir / "images", case_dir / "objects"
+    images.mkdir(exist_ok=True)
+    images.chmod(0o555)
+    try:
+        result = _dalil_without_override("image", source, "--exhibit", "EXH-P1", "--case", case_dir)
+    finally:
+        images.chmod(0o755)
+    assert result.returncode == 1 and "cannot write in" in result.stderr and "internal error" not in result.stderr
+    objects.chmod(0o555)  # the copy succeeds, recording it cannot
+    try:
+        result = _dalil_without_override("image", source, "--exhibit", "EXH-P2", "--case", case_dir)
+    finally:
+        objects.chmod(0o755)
+    assert result.returncode == 1 and "complete in images/ but could not be recorded" in result.stderr
+    assert "internal error" not in result.stderr and "--resume" in result.stderr
+    out = cli("image", source, "--exhibit", "EXH-P2", "--resume", "--case", case_dir)
+    assert hashlib.sha256(source.read_bytes()).hexdigest() in out.stdout

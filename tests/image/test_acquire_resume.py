@@ -261,3 +261,17 @@ def test_ctrl_c_on_the_cli_then_resume(cli: Any, case_dir: Path, tmp_path: Path)
         zeros.update(block)
     assert zeros.hexdigest() in out.stdout
     assert (case_dir / "images" / "EXH-C.raw").stat().st_size == size
+
+
+def test_an_id_being_acquired_cannot_be_registered_meanwhile(cli: Any, case_dir: Path, source: Path,
+                                                              tmp_path: Path) -> None:
+    """The resume state reserves the id: `evidence add` of another file under it is refused (it used to
+    succeed, leaving the acquisition unable to finish and the ledger naming two files for one id)."""
+    interrupt(case_dir, source, "EXH-R7", limit=4 * CHUNK)
+    other = tmp_path / "other.bin"
+    other.write_bytes(b"something else")
+    result = cli("evidence", "add", other, "--exhibit", "EXH-R7", "--case", case_dir, code=2)
+    assert "being acquired" in result.stderr and "--resume" in result.stderr
+    cli("image", source, "--exhibit", "EXH-R7", "--resume", "--case", case_dir)
+    log = cli("log", "--case", case_dir, "--format", "jsonl").stdout
+    assert log.count('"evidence-registered"') == 1 and "FAIL" not in cli("verify", case_dir).stdout

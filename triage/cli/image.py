@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ..core.case import exhibit_file_stem
 from ..core.errors import IntegrityError
 from ..image import acquisition_schema  # noqa: F401  (Case.open migrates the acquisitions table)
 from . import common
@@ -32,12 +34,24 @@ def image(
     req = Request(source=source, exhibit=exhibit, split_size=parse_size(split_size) if split_size else None,
                   verify=verify, resume=resume, tsa_url=tsa, reason=reason)
     case = common.open_case(case_dir)
+    got: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:  # SIGTERM stops the copy as Ctrl-C does
+        got.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         out = acquire(case, req, progress=common.progress_bytes)
     except KeyboardInterrupt:
-        common.error(f"interrupted: what was copied is kept in images/; run the same command with --resume "
-                     f"to continue the acquisition of {exhibit}")
-        raise typer.Exit(130) from None
+        if (case.root / "images" / f"{exhibit_file_stem(exhibit)}.acquire.json").exists():
+            common.error(f"interrupted: what was copied is kept in images/; run the same command with --resume "
+                         f"to continue the acquisition of {exhibit}")
+        else:
+            common.error(f"interrupted before anything was copied: nothing is kept for {exhibit}")
+        raise typer.Exit(128 + (got[0] if got else signal.SIGINT)) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     rec = out.record
     common.say(f"exhibit {exhibit} acquired: {rec['size']} bytes from {rec['source']['path']}")
     for algo in ("md5", "sha1", "sha256"):

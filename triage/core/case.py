@@ -38,6 +38,12 @@ def check_exhibit_id(exhibit: str) -> str:
     return exhibit
 
 
+def exhibit_file_stem(exhibit: str) -> str:
+    """The stem of the exhibit's files in the case (images/): a `/` in an id becomes `%2F` (`%` is
+    not allowed in ids, so `A/B` and `A_B` never share files)."""
+    return check_exhibit_id(exhibit).replace("/", "%2F")
+
+
 def is_case_dir(path: Path) -> bool:
     return (path / DB_NAME).is_file() and (path / LEDGER_NAME).exists()
 

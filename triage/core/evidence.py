@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .case import Case, check_exhibit_id
+from .case import Case, check_exhibit_id, exhibit_file_stem
 from .clock import rfc3339
 from .errors import DalilError, NotFound, Refused, UsageError
 from .hashing import Digests, hash_stream, open_readonly, parse_expect
@@ -102,8 +102,7 @@ def add(
             raise UsageError(f"--expect: {exc}") from exc
     source = check_source(Path(source).expanduser())
     with case.locked():
-        if case.store.query("SELECT 1 FROM evidence WHERE exhibit = ?", (exhibit,)):
-            raise UsageError(f"exhibit {exhibit!r} is already registered in this case")
+        check_free(case, exhibit)
         examiner = case.ensure_examiner_registered()
         source_abs = str(source.resolve())
         before = os.stat(source)
@@ -135,28 +134,42 @@ def add(
         after = os.stat(source)
         if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) and not stat.S_ISBLK(before.st_mode):
             raise DalilError(f"{source} changed while it was being read: not registered")
-        now = rfc3339()
         row = Exhibit(
             exhibit=exhibit, path=stored_path, source_path=source_abs, in_place=in_place or stored_path == source_abs,
             size=digests.size, md5=digests.md5, sha1=digests.sha1, sha256=digests.sha256,
-            description=description, kind=kind, added_at=now, examiner=examiner.name, details=details or {},
+            description=description, kind=kind, added_at=rfc3339(), examiner=examiner.name, details=details or {},
         )
         with case.store.transaction() as conn:
-            if not row.in_place:
-                conn.execute("INSERT OR IGNORE INTO objects VALUES (?, ?, ?, ?)",
-                             (digests.sha256, digests.size, now, f"evidence {exhibit}"))
-            conn.execute(
-                "INSERT INTO evidence (exhibit, description, kind, path, source_path, in_place, size, md5, sha1,"
-                " sha256, added_at, examiner, details) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (row.exhibit, row.description, row.kind, row.path, row.source_path, int(row.in_place), row.size,
-                 row.md5, row.sha1, row.sha256, row.added_at, row.examiner, dumps(row.details)),
-            )
-            case.record("evidence-registered", subject(exhibit, digests.sha256), details={
-                "source_path": source_abs, "stored_path": stored_path, "in_place": row.in_place,
-                "kind": kind, "description": description, "size": digests.size, "md5": digests.md5,
-                "sha1": digests.sha1, "sha256": digests.sha256,
-                "expected": f"{expected[0]}:{expected[1]}" if expected else None,
-                "source_mtime_ns": str(before.st_mtime_ns),
-                **({"extra": details} if details else {}),
-            }, reason=reason, conn=conn)
+            check_free(case, exhibit)
+            insert(case, conn, row, reason, expected=f"{expected[0]}:{expected[1]}" if expected else None,
+                   source_mtime_ns=str(before.st_mtime_ns))
         return row
+
+
+def check_free(case: Case, exhibit: str) -> None:
+    """Refuse an exhibit id that is registered, or that an acquisition holds (running or
+    interrupted: its resume state is in images/, see triage/image/acquire.py)."""
+    if case.store.query("SELECT 1 FROM evidence WHERE exhibit = ?", (exhibit,)):
+        raise UsageError(f"exhibit {exhibit!r} is already registered in this case")
+    if (case.root / "images" / f"{exhibit_file_stem(exhibit)}.acquire.json").exists():
+        raise UsageError(f"exhibit {exhibit!r} is being acquired, or its acquisition was interrupted "
+                         f"(dalil image … --exhibit {exhibit} --resume finishes it): choose another id")
+
+
+def insert(case: Case, conn: Any, row: Exhibit, reason: str | None, **ledger_details: Any) -> None:
+    """The evidence row and its `evidence-registered` entry, in the caller's transaction `conn`."""
+    if not row.in_place:
+        conn.execute("INSERT OR IGNORE INTO objects VALUES (?, ?, ?, ?)",
+                     (row.sha256, row.size, row.added_at, f"evidence {row.exhibit}"))
+    conn.execute(
+        "INSERT INTO evidence (exhibit, description, kind, path, source_path, in_place, size, md5, sha1,"
+        " sha256, added_at, examiner, details) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (row.exhibit, row.description, row.kind, row.path, row.source_path, int(row.in_place), row.size,
+         row.md5, row.sha1, row.sha256, row.added_at, row.examiner, dumps(row.details)),
+    )
+    case.record("evidence-registered", subject(row.exhibit, row.sha256), details={
+        "source_path": row.source_path, "stored_path": row.path, "in_place": row.in_place,
+        "kind": row.kind, "description": row.description, "size": row.size, "md5": row.md5,
+        "sha1": row.sha1, "sha256": row.sha256, **ledger_details,
+        **({"extra": row.details} if row.details else {}),
+    }, reason=reason, conn=conn)

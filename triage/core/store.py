@@ -9,7 +9,9 @@ their tables independently without a central list.
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -59,6 +61,31 @@ def register_schema(component: str, migrations: Sequence[str]) -> None:
 register_schema("core", CORE_SCHEMA)
 
 
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """SIGINT and SIGTERM arriving inside the block take effect when it ends (main thread only,
+    where Python runs signal handlers); elsewhere, and when nested, the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread() or _held:
+        yield
+        return
+    caught: list[int] = []
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda signum, _frame: caught.append(signum))
+    _held.append(True)
+    try:
+        yield
+    finally:
+        _held.pop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
+_held: list[bool] = []
+
+
 class Store:
     """A connection to `case.db` with helpers for transactions, JSON columns and migrations."""
 
@@ -84,14 +111,16 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception. Ctrl-C and SIGTERM wait for the
+        end of it: a ledger entry written in it is not left without the change it records."""
+        with interrupts_held():
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
 
     def versions(self) -> dict[str, int]:
         rows = self.conn.execute("SELECT component, version FROM schema_versions").fetchall()

@@ -30,7 +30,7 @@ from typing import Any, BinaryIO, Callable, ContextManager, Iterator
 
 from .. import TOOL_NAME, __version__
 from ..core import evidence as core_evidence
-from ..core.case import Case, check_exhibit_id
+from ..core.case import Case, check_exhibit_id, exhibit_file_stem
 from ..core.clock import rfc3339
 from ..core.canonical import canonical
 from ..core.errors import CaseBusy, DalilError, Unsupported, UsageError
@@ -68,12 +68,6 @@ def parse_size(text: str) -> int:
     if size < MIN_SPLIT:
         raise UsageError(f"--split-size {text} is too small: at least 1MiB per segment")
     return size
-
-
-def safe_name(exhibit: str) -> str:
-    """A file name for the exhibit's image: ids may contain `/`, which becomes `%2F` (`%` is not
-    allowed in ids, so `A/B` and `A_B` never share files)."""
-    return check_exhibit_id(exhibit).replace("/", "%2F")
 
 
 @dataclass
@@ -641,11 +635,14 @@ def acquire(case: Case, req: Request, progress: ProgressFactory = _null_progress
             case.store.query("SELECT 1 FROM acquisitions WHERE exhibit = ?", (exhibit,)):
         raise UsageError(f"exhibit {exhibit!r} is already registered in this case")
     images = case.root / "images"
-    images.mkdir(exist_ok=True)
-    base = images / safe_name(exhibit)
+    base = images / exhibit_file_stem(exhibit)
     state_path = base.with_name(base.name + ".acquire.json")
     if source == state_path or source.parent == images.resolve():
         raise UsageError(f"{source} is inside this case's images/ folder: acquire the original instead")
+    try:
+        images.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise DalilError(f"cannot create {images}: {exc.strerror or exc}") from exc
     with _exclusive(base.with_name(base.name + ".lock"), exhibit):
         return _acquire_locked(case, req, source, base, state_path, progress, stream)
 
@@ -653,7 +650,10 @@ def acquire(case: Case, req: Request, progress: ProgressFactory = _null_progress
 @contextmanager
 def _exclusive(lock_path: Path, exhibit: str) -> Iterator[None]:
     """One acquisition per exhibit at a time (the case lock is only taken to record the result)."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError as exc:
+        raise DalilError(f"cannot write in {lock_path.parent}: {exc.strerror or exc}") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
@@ -747,7 +747,12 @@ def _acquire_locked(case: Case, req: Request, source: Path, base: Path, state_pa
                    "read_retries": req.retries},
         "verify": verify, "timestamp": tsa, "warnings": warnings,
     }
-    outcome = _record(case, req, record, writer.paths()[0], digests)
+    try:
+        outcome = _record(case, req, record, writer.paths()[0], digests)
+    except OSError as exc:
+        raise DalilError(f"the image of {exhibit} is complete in images/ but could not be recorded: "
+                         f"{exc.strerror or exc} ({exc.filename}); once that is mended, the same command with "
+                         f"--resume records it") from exc
     state_path.unlink(missing_ok=True)
     return outcome
 
@@ -808,14 +813,27 @@ def _verify(source: Path, stream: BinaryIO | None, reader: SectorReader, paths: 
 
 
 def _record(case: Case, req: Request, record: dict[str, Any], first: Path, digests: Digests) -> Outcome:
-    """Record object, acquisitions row, `acquired` ledger entry, warnings, then the evidence row."""
+    """Record object, then in one transaction (the id checked first, before any ledger entry): the
+    acquisitions row, warnings, the `acquired` entry, the evidence row and its entry."""
     exhibit = record["exhibit"]
     with case.locked():
-        case.ensure_examiner_registered()
+        examiner = case.ensure_examiner_registered()
         body = json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False).encode("utf-8")
         record_sha = case.put_object(body, f"acquisition record {exhibit}").sha256
         bad = record["errors"]
+        image = str(first.resolve())
+        row = core_evidence.Exhibit(
+            exhibit=exhibit, path=image, source_path=image, in_place=True, size=digests.size, md5=digests.md5,
+            sha1=digests.sha1, sha256=digests.sha256, kind="image", added_at=rfc3339(), examiner=examiner.name,
+            description=req.description or f"raw image of {record['source']['path']}",
+            details={"acquisition_id": 0, "record": f"sha256:{record_sha}", "format": "raw",
+                     "segments": record["image"]["segments"], "source_path": record["source"]["path"],
+                     "bad_sectors": bad["bad_sectors"]})
         with case.store.transaction() as conn:
+            if conn.execute("SELECT 1 FROM evidence WHERE exhibit = ? UNION SELECT 1 FROM acquisitions"
+                            " WHERE exhibit = ?", (exhibit, exhibit)).fetchone():
+                raise UsageError(f"exhibit {exhibit!r} was registered while it was being acquired: the image "
+                                 f"stays in images/; acquire again under another id")
             cur = conn.execute(
                 "INSERT INTO acquisitions (exhibit, source, started, ended, size, md5, sha1, sha256, bad_sectors,"
                 " verified, record_sha256, details) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -823,7 +841,7 @@ def _record(case: Case, req: Request, record: dict[str, Any], first: Path, diges
                  digests.sha1, digests.sha256, bad["bad_sectors"],
                  None if record["verify"] is None else ("match" if record["verify"]["match"] else "mismatch"),
                  record_sha, dumps(record)))
-            acq_id = int(cur.lastrowid or 0)
+            acq_id = row.details["acquisition_id"] = int(cur.lastrowid or 0)
             for r in bad["bad_ranges"]:
                 case.store.add_warning(f"{record['source']['path']} sectors {r['first_sector']}-{r['last_sector']}",
                                        f"unreadable ({r['error']}): {r['sectors']} sector(s) zero-filled in the image",
@@ -839,12 +857,8 @@ def _record(case: Case, req: Request, record: dict[str, Any], first: Path, diges
                 "verify": None if record["verify"] is None else record["verify"]["match"],
                 "timestamp": record["timestamp"],
             }, reason=req.reason, conn=conn)
-        row = core_evidence.add(
-            case, first, exhibit, description=req.description or f"raw image of {record['source']['path']}", in_place=True, reason=req.reason, kind="image",
-            digests=digests, details={"acquisition_id": acq_id, "record": f"sha256:{record_sha}",
-                                      "format": "raw", "segments": record["image"]["segments"],
-                                      "source_path": record["source"]["path"],
-                                      "bad_sectors": bad["bad_sectors"]})
+            core_evidence.insert(case, conn, row, req.reason, expected=None,
+                                 source_mtime_ns=str(os.stat(first).st_mtime_ns))
     return Outcome(record, record_sha, acq_id, row, list(record["warnings"]))
 
 
