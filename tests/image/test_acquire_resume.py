@@ -233,8 +233,10 @@ def test_a_copied_part_changed_before_the_resume_is_copied_again(cli: Any, case_
 
 
 @pytest.mark.slow
-def test_ctrl_c_on_the_cli_then_resume(cli: Any, case_dir: Path, tmp_path: Path) -> None:
-    """SIGINT to a real `dalil image` process: exit 130 with a --resume hint; --resume completes it."""
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_on_the_cli_then_resume(cli: Any, case_dir: Path, tmp_path: Path, sig: signal.Signals) -> None:
+    """SIGINT (or SIGTERM) to a real `dalil image` process: exit 128+signal with a --resume hint,
+    the lock removed; --resume completes it."""
     size = 512 * 1024 * 1024
     source = tmp_path / "sparse.dd"
     with open(source, "wb") as fh:
@@ -248,12 +250,12 @@ def test_ctrl_c_on_the_cli_then_resume(cli: Any, case_dir: Path, tmp_path: Path)
         time.sleep(0.01)
     if proc.poll() is not None:
         pytest.skip("the acquisition finished before it could be interrupted")
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     if proc.returncode == 0:
         pytest.skip("the acquisition finished before the signal arrived")
-    assert proc.returncode == 130 and "--resume" in err and "Traceback" not in err
-    assert state_file.exists()
+    assert proc.returncode == 128 + sig and "--resume" in err and "Traceback" not in err
+    assert state_file.exists() and not (case_dir / "images" / "EXH-C.lock").exists()
     out = cli("image", source, "--exhibit", "EXH-C", "--resume", "--case", case_dir)
     zeros = hashlib.sha256()
     block = bytes(8 * 1024 * 1024)
