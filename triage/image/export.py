@@ -1,19 +1,21 @@
 """`dalil export`: copy selected files out of an exhibit into DIR, hashing each copy against the listing.
 
-Nothing a suspect named can escape DIR: every path component is sanitised (`..`, `/`, `\\`,
-absolute paths, NUL and control characters, overlong names, reserved Windows names), files are
-created with O_EXCL|O_NOFOLLOW (never overwriting), and the original name stays in the index.
+Nothing a suspect named can escape DIR (see `export_names`): every path component is sanitised, names
+are unique case-insensitively (folders too), deep paths are flattened, each export writes into a new
+folder of its own, and files are created with O_EXCL|O_NOFOLLOW (never overwriting). The original
+name stays in the index. Every listed file with content gets one index row: `ok`, `hash-mismatch`,
+`error` (this file failed, the run went on) or `skipped` (with the reason). If the run stops anyway
+(disk full, Ctrl-C), the index and the ledger entry for what was copied are still written.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import json
 import os
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -22,41 +24,21 @@ import pytsk3
 
 from ..core.case import Case
 from ..core.errors import DalilError, IntegrityError, UsageError
-from ..core.evidence import get
+from ..core.evidence import get, list_all
 from ..core.ledger import subject
 from . import logical
 from .container import open_image
+from .export_names import MAX_NAME_BYTES, Layout, safe_component
 from .walk import Entry, volumes, walk_fs
 
-MAX_NAME_BYTES = 200
-RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", *(f"COM{i}" for i in range(10)),
-            *(f"LPT{i}" for i in range(10))}
-UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
+__all__ = ["MAX_NAME_BYTES", "Exported", "export", "safe_component"]
+
 CHUNK = 4 * 1024 * 1024
-
-
-def safe_component(name: str) -> str:
-    """One file-name component that is safe on Linux and Windows and cannot climb out of its folder."""
-    name = unicodedata.normalize("NFC", name)
-    name = UNSAFE.sub("_", name).strip(" ")
-    name = name.rstrip(".") if set(name) != {"."} else name
-    if name in ("", ".", "..") or set(name) == {"."}:
-        name = "_" + name.replace(".", "_") if name else "_"
-    stem = name.split(".", 1)[0].upper()
-    if stem in RESERVED:
-        name = "_" + name
-    data = name.encode("utf-8")
-    if len(data) > MAX_NAME_BYTES:
-        digest = hashlib.sha256(data).hexdigest()[:12]
-        stem, dot, ext = name.rpartition(".")
-        ext = ext if dot and len(ext.encode()) <= 16 else ""
-        keep = data[: MAX_NAME_BYTES - 40].decode("utf-8", "ignore")
-        name = f"{keep}~{digest}" + (f".{ext}" if ext else "")
-    return name
-
-
-def safe_relpath(parts: list[str]) -> Path:
-    return Path(*[safe_component(p) for p in parts if p != ""]) if parts else Path("_")
+STOP_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}  # the output is unusable: stop, record what was done
+COLUMNS = ["exported_path", "original_path", "exhibit", "partition", "inode", "deleted", "size",
+           "sha256_listed", "sha256_copy", "status", "attr", "reason"]
+NOT_FOUND = "not found on re-reading the exhibit"
+Key = tuple[int, str, int | None, str]
 
 
 @dataclass
@@ -65,7 +47,19 @@ class Exported:
     bytes: int = 0
     mismatches: int = 0
     skipped: int = 0
+    failed: int = 0
+    base: str = ""
+    was_empty: bool = True
+    flattened: int = 0
+    index_files: list[dict[str, str]] = field(default_factory=list)
     index: list[dict[str, Any]] = field(default_factory=list)
+
+    def raise_for_failures(self) -> None:
+        """Exit 1 when a copy did not match its listed hash or could not be made."""
+        if self.mismatches:
+            raise IntegrityError(f"{self.mismatches} exported file(s) do not match the listed SHA-256 (see the index)")
+        if self.failed:
+            raise DalilError(f"{self.failed} file(s) could not be exported (see the index)")
 
 
 def _entries(case: Case, exhibit: str, tz: str, warn: Callable[[str, str], None]) -> Iterator[Entry]:
@@ -85,122 +79,232 @@ def _entries(case: Case, exhibit: str, tz: str, warn: Callable[[str, str], None]
                 fs = pytsk3.FS_Info(source.img, offset=vol.offset)
             except (IOError, OSError, RuntimeError):
                 continue
-            yield from walk_fs(fs, vol.offset, tz, warn)
+            try:
+                yield from walk_fs(fs, vol.offset, tz, warn)
+            except Exception as exc:  # a damaged file system: what is left of it is reported as not found
+                warn(f"{exhibit}@{vol.offset}", f"export: listing stopped early: {exc}")
 
 
-def _unique(target: Path, used: set[Path]) -> Path:
-    candidate, n = target, 2
-    while candidate in used or os.path.lexists(candidate):
-        stem, dot, ext = target.name.rpartition(".")
-        candidate = target.with_name(f"{stem}~{n}.{ext}" if dot and stem else f"{target.name}~{n}")
-        n += 1
-    used.add(candidate)
-    return candidate
+def _numbered(entries: Iterator[Entry]) -> Iterator[Entry]:
+    """The entries with the `#n` attr suffixes `parse._feed` gave duplicate keys: same rule, same walk order
+    (keep the two in step), so each listing row is matched to its own content."""
+    seen: set[Key] = set()
+    for entry in entries:
+        key = (entry.partition, entry.path, entry.inode, entry.attr)
+        n = 2
+        while key in seen:
+            entry.attr = f"{key[3]}#{n}"
+            key, n = (entry.partition, entry.path, entry.inode, entry.attr), n + 1
+        seen.add(key)
+        yield entry
 
 
-def _mkdirs(out: Path, rel: Path) -> Path:
-    """Create the folders of `rel` under `out`, refusing any existing symlink on the way."""
-    here = out
-    for part in rel.parts:
-        here = here / part
-        if os.path.islink(here):
-            raise DalilError(f"refusing to write through a symbolic link: {here}")
-        if not here.exists():
-            here.mkdir()
-        elif not here.is_dir():
-            raise DalilError(f"exists and is not a folder: {here}")
-    return here
+def _inside(path: Path, container: Path) -> bool:
+    return path == container or container in path.parents
+
+
+def _evidence_paths(case: Case) -> Iterator[tuple[str, Path]]:
+    """Every path the case's evidence lives at (the stored copy, in-place sources, segments)."""
+    for ex in list_all(case):
+        paths = [str(ex.absolute_path(case))] + ([ex.source_path] if ex.in_place else [])
+        paths += [s["path"] for s in ex.details.get("segments") or [] if isinstance(s, dict) and s.get("path")]
+        for p in paths:
+            try:
+                yield ex.exhibit, Path(p).resolve()
+            except (OSError, RuntimeError):
+                yield ex.exhibit, Path(p)
+
+
+def prepare_out(case: Case, out: Path) -> Path:
+    """Check --out (a folder, or one that can be made; outside the case and the evidence) and create it."""
+    out = Path(out).expanduser()
+    resolved = out.resolve()
+    for above in [resolved, *resolved.parents]:
+        if above.exists() or above.is_symlink():
+            if not above.is_dir():
+                raise UsageError(f"--out is not a folder: {above} is a file" if above != resolved
+                                 else f"--out is not a folder: {out}")
+            break
+    if _inside(resolved, case.root.resolve()):
+        raise UsageError("--out must be outside the case folder")
+    for exhibit, where in _evidence_paths(case):
+        if _inside(resolved, where):
+            raise UsageError(f"--out must be outside the evidence: {out} is inside exhibit {exhibit} ({where})")
+    try:
+        resolved.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create --out {out}: {exc.strerror or exc}") from exc
+    return resolved
 
 
 def _copy(entry: Entry, target: Path) -> str:
+    """Copy the entry's content into the new file `target`; the SHA-256 of what landed on disk."""
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o444)
     h = hashlib.sha256()
-    with os.fdopen(fd, "wb") as fh:
-        offset = 0
-        while offset < entry.size:
-            piece = entry.read(offset, min(CHUNK, entry.size - offset))
-            if not piece:
-                raise IOError(f"read returned nothing at offset {offset}")
-            fh.write(piece)
-            h.update(piece)
-            offset += len(piece)
-    with open(target, "rb") as back:  # the hash of what landed on disk
-        disk = hashlib.sha256()
-        for block in iter(lambda: back.read(1 << 20), b""):
-            disk.update(block)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            offset = 0
+            while offset < entry.size:
+                piece = entry.read(offset, min(CHUNK, entry.size - offset))
+                if not piece:
+                    raise IOError(f"read returned nothing at offset {offset}")
+                fh.write(piece)
+                h.update(piece)
+                offset += len(piece)
+        with open(target, "rb") as back:  # the hash of what landed on disk
+            disk = hashlib.sha256()
+            for block in iter(lambda: back.read(1 << 20), b""):
+                disk.update(block)
+    except BaseException:
+        os.unlink(target)  # a partial copy is not left behind
+        raise
     if disk.hexdigest() != h.hexdigest():
         raise IOError("copy on disk differs from what was read")
     return h.hexdigest()
 
 
+def _row(row: dict[str, Any], exhibit: str, status: str, reason: str | None = None,
+         exported: str | None = None, digest: str | None = None) -> dict[str, Any]:
+    return {"exported_path": exported, "original_path": row["path"], "exhibit": exhibit,
+            "partition": row["partition"], "inode": row["inode"], "deleted": bool(row["deleted"]),
+            "size": row["size"], "sha256_listed": row["sha256"], "sha256_copy": digest, "status": status,
+            "attr": row["attr"], "reason": reason}
+
+
+def _export_one(entry: Entry, row: dict[str, Any], exhibit: str, layout: Layout, out: Path) -> dict[str, Any]:
+    """Copy one file; any failure of this file is its row's `error` (a full disk stops the run)."""
+    rel: Path | None = None
+    try:
+        rel = layout.target(entry.partition, [p for p in entry.path.split("/") if p != ""])
+        if rel.is_absolute() or ".." in rel.parts:
+            raise IntegrityError(f"sanitised path left the output folder: {rel}")
+        digest = _copy(entry, out / rel)
+    except OSError as exc:
+        if exc.errno in STOP_ERRNOS:
+            raise
+        return _row(row, exhibit, "error", _describe(exc))
+    except Exception as exc:  # one file's failure (a read error in the image, a bad name) never stops the run
+        return _row(row, exhibit, "error", _describe(exc))
+    if digest != row["sha256"]:
+        return _row(row, exhibit, "hash-mismatch", "the copy's SHA-256 differs from the listing", str(rel), digest)
+    return _row(row, exhibit, "ok", None, str(rel), digest)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}" + (f": {os.fsdecode(exc.filename)}" if exc.filename else "")
+    if isinstance(exc, DalilError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _no_hash_reason(row: dict[str, Any]) -> str:
+    why = row.get("error")
+    return "no SHA-256 in the listing" + (f" ({why})" if why else " (content not read at parse)")
+
+
+def _wanted(rows: list[dict[str, Any]], exhibit: str, index: list[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
+    """Rows to copy, by listing key; a file with a size but no hash gets its `skipped` row in `index`."""
+    wanted: dict[Key, dict[str, Any]] = {}
+    for r in rows:
+        if r["size"] and r["sha256"]:
+            wanted[(r["partition"], r["path"], r["inode"], r["attr"])] = r
+        elif r["size"] and not str(r.get("type") or "").startswith("d"):
+            index.append(_row(r, exhibit, "skipped", _no_hash_reason(r)))
+    return wanted
+
+
 def export(case: Case, rows: list[dict[str, Any]], exhibit: str, out: Path, filters: dict[str, Any],
            reason: str | None, progress: Callable[[int], None] | None = None) -> Exported:
-    """Copy `rows` (rows of `files` for `exhibit` with content) into `out`; index; ledger entry."""
-    out = Path(out).expanduser()
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out is not a folder: {out}")
-    if out.resolve() == case.root or case.root in out.resolve().parents:
-        raise UsageError("--out must be outside the case folder")
-    out.mkdir(parents=True, exist_ok=True)
-    out = out.resolve()
-    wanted = {(r["partition"], r["path"], r["inode"], r["attr"].split("#")[0]): r for r in rows
-              if r["size"] and r["sha256"]}
-    result = Exported()
-    used: set[Path] = set()
+    """Copy `rows` (rows of `files` for `exhibit`) into a new folder in `out`; index; ledger entry.
+
+    Failures of single files are index rows; call `raise_for_failures()` on the result for the exit code.
+    """
+    out = prepare_out(case, out)
+    result = Exported(was_empty=not os.listdir(out))
+    wanted = _wanted(rows, exhibit, result.index)
     warnings: list[tuple[str, str]] = []
-
-    def warn(location: str, message: str) -> None:
-        warnings.append((location, message))
-
-    base = Path(safe_component(exhibit))
-    tz = _run_tz(case, exhibit)
+    done = progress or (lambda n: None)
     with case.locked():
-        for entry in _entries(case, exhibit, tz, warn):
-            key = (entry.partition, entry.path, entry.inode, entry.attr)
-            row = wanted.pop(key, None)
-            if row is None or entry.file is None:
-                continue
-            parts = [p for p in entry.path.split("/") if p != ""]
-            rel_dir = base / f"p{entry.partition}" / safe_relpath(parts[:-1]) if len(parts) > 1 else base / f"p{entry.partition}"
-            folder = _mkdirs(out, rel_dir)
-            target = _unique(folder / safe_component(parts[-1] if parts else "_"), used)
-            if out not in target.resolve().parents:
-                raise IntegrityError(f"sanitised path left the output folder: {target}")
-            status = "ok"
-            try:
-                digest = _copy(entry, target)
-                if digest != row["sha256"]:
-                    status = "hash-mismatch"
-                    result.mismatches += 1
-            except (IOError, OSError) as exc:
-                status, digest = f"failed: {exc}", None
-                result.skipped += 1
-            result.index.append({"exported_path": str(target.relative_to(out)), "original_path": row["path"],
-                                 "exhibit": exhibit, "partition": row["partition"], "inode": row["inode"],
-                                 "deleted": bool(row["deleted"]), "size": row["size"],
-                                 "sha256_listed": row["sha256"], "sha256_copy": digest, "status": status})
-            if status == "ok":
-                result.count += 1
-                result.bytes += row["size"]
-            if progress is not None:
-                progress(1)
-        for row in wanted.values():
-            result.skipped += 1
-            result.index.append({"exported_path": None, "original_path": row["path"], "exhibit": exhibit,
-                                 "partition": row["partition"], "inode": row["inode"], "deleted": bool(row["deleted"]),
-                                 "size": row["size"], "sha256_listed": row["sha256"], "sha256_copy": None,
-                                 "status": "not found on re-reading the exhibit"})
-        index_files = _write_index(out, exhibit, result.index)
-        ex = get(case, exhibit)
-        for location, message in warnings:
-            case.store.add_warning(location, message, exhibit=exhibit)
-        case.record("exported", subject(exhibit, ex.sha256), details={
-            "out": str(out), "files": result.count, "bytes": str(result.bytes), "mismatches": result.mismatches,
-            "skipped": result.skipped, "filters": filters, "index": index_files,
-        }, reason=reason)
-    if result.mismatches:
-        raise IntegrityError(f"{result.mismatches} exported file(s) do not match the listed SHA-256 (see the index)")
+        if result.index:
+            done(len(result.index))
+        try:
+            layout = Layout(out, exhibit)
+        except OSError as exc:
+            raise UsageError(f"cannot write in --out {out}: {exc.strerror or exc}") from exc
+        result.base = str(layout.base)
+        stopped: BaseException | None = None
+        try:
+            _copy_all(case, exhibit, wanted, layout, result.index, lambda loc, msg: warnings.append((loc, msg)), done)
+        except BaseException as exc:  # recorded below, then raised again
+            stopped = exc
+        why = NOT_FOUND if stopped is None else f"not exported: the run stopped ({_describe(stopped)})"
+        result.index += [_row(r, exhibit, "skipped", why) for r in wanted.values()]
+        _tally(result)
+        result.flattened = layout.flattened
+        index_error = _record(case, exhibit, out, result, filters, reason, warnings, stopped)
+    if stopped is not None:
+        if isinstance(stopped, DalilError) or not isinstance(stopped, Exception):
+            raise stopped
+        where = index_error or "index and ledger entry written"
+        raise DalilError(f"export stopped after {result.count} file(s): {_describe(stopped)} ({where})") from stopped
+    if index_error:
+        raise DalilError(index_error)
     return result
+
+
+def _copy_all(case: Case, exhibit: str, wanted: dict[Key, dict[str, Any]], layout: Layout,
+              index: list[dict[str, Any]], warn: Callable[[str, str], None], done: Callable[[int], None]) -> None:
+    """Re-walk the exhibit and copy each wanted entry (removed from `wanted` once it has its row)."""
+    for entry in _numbered(_entries(case, exhibit, _run_tz(case, exhibit), warn)):
+        key = (entry.partition, entry.path, entry.inode, entry.attr)
+        row = wanted.get(key)
+        if row is None:
+            continue
+        if entry.file is None:
+            index.append(_row(row, exhibit, "skipped", NOT_FOUND + " (no content)"))
+        else:
+            index.append(_export_one(entry, row, exhibit, layout, layout.out))
+        del wanted[key]
+        done(1)
+
+
+def _tally(result: Exported) -> None:
+    for r in result.index:
+        if r["status"] == "ok":
+            result.count += 1
+            result.bytes += r["size"]
+        elif r["status"] == "hash-mismatch":
+            result.mismatches += 1
+        elif r["status"] == "error":
+            result.failed += 1
+        else:
+            result.skipped += 1
+
+
+def _record(case: Case, exhibit: str, out: Path, result: Exported, filters: dict[str, Any], reason: str | None,
+            warnings: list[tuple[str, str]], stopped: BaseException | None) -> str | None:
+    """Write the index (into DIR, else into the case) and the ledger entry; a message if the index is not in DIR."""
+    index_error = None
+    try:
+        result.index_files = _write_index(out, exhibit, result.index)
+    except OSError as exc:
+        stored = case.put_object(json.dumps(result.index, ensure_ascii=False, indent=1).encode("utf-8", "backslashreplace"),
+                                 origin=f"export index of {exhibit} (could not be written to {out})")
+        result.index_files = [{"name": "(case objects)", "sha256": stored.sha256}]
+        index_error = (f"the index could not be written to {out} ({exc.strerror or exc}):"
+                       f" kept in the case as sha256:{stored.sha256}")
+    ex = get(case, exhibit)
+    for location, message in warnings:
+        case.store.add_warning(location, message, exhibit=exhibit)
+    details: dict[str, Any] = {
+        "out": str(out), "folder": result.base, "files": result.count, "bytes": str(result.bytes),
+        "mismatches": result.mismatches, "failed": result.failed, "skipped": result.skipped,
+        "filters": filters, "index": result.index_files}
+    if stopped is not None:
+        details["stopped"] = _describe(stopped) or type(stopped).__name__
+    case.record("exported", subject(exhibit, ex.sha256), details=details, reason=reason)
+    return index_error
 
 
 def _run_tz(case: Case, exhibit: str) -> str:
@@ -215,16 +319,14 @@ def _write_index(out: Path, exhibit: str, index: list[dict[str, Any]]) -> list[d
     while (out / f"{stem}.csv").exists() or (out / f"{stem}.json").exists():
         n += 1
         stem = f"index-{safe_component(exhibit)}-{n}"
-    columns = ["exported_path", "original_path", "exhibit", "partition", "inode", "deleted", "size",
-               "sha256_listed", "sha256_copy", "status"]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in index:
-        writer.writerow({k: _csv_safe(row[k]) for k in columns})
+        writer.writerow({k: _csv_safe(row[k]) for k in COLUMNS})
     written = []
-    for name, data in ((f"{stem}.csv", buf.getvalue().encode()),
-                       (f"{stem}.json", json.dumps(index, ensure_ascii=False, indent=1).encode())):
+    for name, data in ((f"{stem}.csv", buf.getvalue().encode("utf-8", "backslashreplace")),
+                       (f"{stem}.json", json.dumps(index, ensure_ascii=False, indent=1).encode("utf-8", "backslashreplace"))):
         fd = os.open(out / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o444)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
