@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import math
+from datetime import datetime
 from typing import Any, Iterator
 
 FIELDS = ("mtime", "atime", "ctime", "crtime")
 
 
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def epoch(text: str | None) -> int:
+    """Whole seconds since 1970, rounded down as TSK does (1969-12-31T23:59:59.5Z is -1, not 0)."""
     if not text:
         return 0
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+    return math.floor(_when(text).timestamp())
 
 
 def _name(row: dict[str, Any], multi: bool) -> str:
@@ -49,5 +55,5 @@ def macb_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out.append({"time": when, "macb": macb, "exhibit": r["exhibit"], "partition": r["partition"],
                         "path": r["path"], "inode": r["inode"], "size": r["size"], "deleted": bool(r["deleted"]),
                         "mode": r["mode"], "sha256": r["sha256"]})
-    out.sort(key=lambda x: (x["time"], x["path"]))
+    out.sort(key=lambda x: (_when(x["time"]), x["path"]))  # as times: "…:00.5Z" after "…:00Z"
     return out
