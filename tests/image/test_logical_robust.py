@@ -171,6 +171,16 @@ def test_truncated_plain_tar_warns(cli: Any, case_dir: Path, tmp_path: Path) -> 
     assert "tar listing cut short: unexpected end of data" in [m for _, m in _warnings(case_dir, "T")]
 
 
+def test_unreadable_tgz_is_one_line_and_the_run_is_closed(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.tgz"
+    bad.write_bytes(b"\x1f\x8b\x08" + os.urandom(3000))
+    result = cli("parse", bad, "--exhibit", "B", "--case", case_dir, "--no-yara", code=1)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not a readable tar: bad.tgz (gzip:" in lines[0] and "internal error" not in lines[0]
+    (run,) = _runs(case_dir, "B")
+    assert run["status"] == "failed" and run["ended"] and "not a readable tar" in run["details"]
+
+
 # 3. names that are not UTF-8 --------------------------------------------------------------------
 
 def test_name_text_is_reversible_and_unambiguous() -> None:
@@ -303,6 +313,12 @@ def test_fifo_as_the_image_is_refused(cli: Any, case_dir: Path, tmp_path: Path) 
     os.mkfifo(fifo)
     result = cli("parse", fifo, "--exhibit", "F", "--case", case_dir, "--no-yara", code=2)
     assert len(result.stderr.strip().splitlines()) == 1 and "FIFO" in result.stderr
+
+
+def test_rules_with_no_yara_is_a_usage_error(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    result = cli("parse", _folder(tmp_path), "--exhibit", "R", "--case", case_dir, "--rules", "/nonexistent",
+                 "--no-yara", code=2)
+    assert len(result.stderr.strip().splitlines()) == 1 and "--no-yara" in result.stderr
 
 
 def test_tar_mtime_zero_is_the_epoch(cli: Any, case_dir: Path, tmp_path: Path) -> None:
