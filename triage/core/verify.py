@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,9 @@ def _evidence_parts(root: Path, row: dict) -> list[Path]:
         details = {}
     segments = details.get("segments") if isinstance(details, dict) else None
     if segments:
-        return [Path(s["path"]) if Path(s["path"]).is_absolute() else root / s["path"] for s in segments]
+        # path_hex: the real bytes of a folder exhibit's file whose name is not UTF-8 (`path` shows it escaped)
+        return [Path(os.fsdecode(bytes.fromhex(s["path_hex"]))) if "path_hex" in s
+                else Path(s["path"]) if Path(s["path"]).is_absolute() else root / s["path"] for s in segments]
     return [Path(row["path"])]
 
 

@@ -198,7 +198,7 @@ class Pipeline:
             else:
                 head = entry.read(0, HEAD)
                 blob = Blob(entry.path, entry.name, entry.size, head, reader=entry.read)
-        except (IOError, OSError, RuntimeError, ValueError) as exc:
+        except Exception as exc:  # any reader's failure (libtsk, a damaged zip or tar member): this file only
             self._failed(row, f"content not readable: {exc}")
             return
         finally:

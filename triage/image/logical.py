@@ -1,82 +1,173 @@
 """Logical extractions (phone dumps) given as a directory, a zip or a tar: entries like a file system's.
 
 Nothing is extracted to disk; members are read through their archive. Member names are kept as
-written (they are only data: `export` sanitises them). Zip times are local wall-clock: read in `--tz`.
+written (they are only data: `export` sanitises them), except that leading `/` and `./` prefixes
+are dropped (`./.bashrc` is `/.bashrc`; `../up.txt` stays `/../up.txt`). Zip times are local
+wall-clock: read in `--tz`.
+
+Types are fls's letters: r regular, d directory, l symbolic link (target in `link`), p FIFO,
+c/b character/block device, s socket. FIFOs, devices and sockets are never opened and symbolic
+links never followed. A tar hard link is type r with the content of the member it names, which is
+also given in `link`.
+
+Names are stored as text (see `name_text`): a name that is not valid UTF-8 keeps each byte that
+does not decode as the four characters `\\xNN` (two lower-case hex digits), and a literal backslash
+that is followed by `x` and two hex digits is itself written `\\x5c`. So every stored name maps back
+to exactly one byte string (`name_bytes`): two different raw names never share a stored path, and
+a name that contains the text `\\xff` is not confused with one that contains the byte 0xff. Files
+are still opened by their real bytes.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import posixpath
+import re
 import stat
 import tarfile
 import threading
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator, Literal
 from zoneinfo import ZoneInfo
 
-from ..core.errors import Corrupted
+from ..core.errors import Corrupted, UsageError
 from ..core.hashing import open_readonly
 from .walk import Entry
 
+_LITERAL_BACKSLASH = re.compile(r"\\(?=[xX][0-9a-fA-F]{2})")
+_ESCAPE = re.compile(r"\\[xX]([0-9a-fA-F]{2})")
+_KINDS = {stat.S_IFREG: "r", stat.S_IFDIR: "d", stat.S_IFLNK: "l", stat.S_IFIFO: "p", stat.S_IFCHR: "c",
+          stat.S_IFBLK: "b", stat.S_IFSOCK: "s"}
+_TAR_KINDS = {tarfile.SYMTYPE: "l", tarfile.FIFOTYPE: "p", tarfile.CHRTYPE: "c", tarfile.BLKTYPE: "b"}
+LINK_MAX = 4096  # bytes of a zip symbolic link's content read as its target
+
+
+class MemberError(IOError):
+    """A member's content could not be read (damaged archive, changed file)."""
+
+
+def name_text(raw: bytes) -> str:
+    """A raw name as stored text: valid UTF-8 as is, each undecodable byte as `\\xNN`, and a
+    backslash that would read as such an escape as `\\x5c`. `name_bytes` reverses it exactly."""
+    text = _LITERAL_BACKSLASH.sub(r"\\x5c", raw.decode("utf-8", "surrogateescape"))
+    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+        return text
+    return "".join(f"\\x{ord(ch) - 0xDC00:02x}" if "\udc80" <= ch <= "\udcff" else ch for ch in text)
+
+
+def name_bytes(text: str) -> bytes:
+    """The raw name a stored `name_text` stands for."""
+    out, pos = bytearray(), 0
+    for m in _ESCAPE.finditer(text):
+        out += text[pos:m.start()].encode("utf-8") + bytes([int(m.group(1), 16)])
+        pos = m.end()
+    return bytes(out + text[pos:].encode("utf-8"))
+
+
+def _text(name: str) -> str:
+    """`name_text` of a name Python decoded with surrogateescape (os.walk, tarfile)."""
+    try:
+        return name_text(name.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte: shown by its code points
+        return name_text(name.encode("utf-8", "surrogatepass"))
+
+
+def member_path(name: str) -> str:
+    """'/' + the member name without leading '/' and './' prefixes (and no trailing '/'); nothing else
+    changes, so '../x' stays visible as '/../x'."""
+    while True:
+        if name.startswith("./"):
+            name = name[2:]
+        elif name.startswith("/"):
+            name = name[1:]
+        else:
+            break
+    if name == ".":
+        name = ""
+    return "/" + _text(name.rstrip("/"))
+
 
 def _iso(ts: float | None) -> str | None:
-    if not ts:
+    if ts is None:
         return None
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 class _Sequential:
-    """Reads a member stream at increasing offsets, reopening it if asked to go back."""
+    """Reads a member stream at increasing offsets, reopening it if asked to go back. Any failure of
+    the archive library (bad CRC, corrupt deflate data, truncated archive) is a MemberError."""
 
-    def __init__(self, opener: Callable[[], Any]) -> None:
+    def __init__(self, opener: Callable[[], Any], size: int) -> None:
         self.opener = opener
+        self.size = size
         self.stream: Any = None
         self.pos = 0
         self.lock = threading.Lock()
 
     def __call__(self, offset: int, length: int) -> bytes:
         with self.lock:
-            if self.stream is None or offset < self.pos:
-                if self.stream is not None:
-                    self.stream.close()
-                self.stream, self.pos = self.opener(), 0
-            while self.pos < offset:
-                skipped = self.stream.read(min(offset - self.pos, 1 << 20))
-                if not skipped:
-                    raise IOError(f"member ends before offset {offset}")
-                self.pos += len(skipped)
-            data = self.stream.read(length)
-            self.pos += len(data)
-            if self.pos >= self.size:
-                self.stream.close()
-                self.stream = None
-            return data
+            try:
+                return self._read(offset, length)
+            except Exception as exc:
+                self._drop()
+                if isinstance(exc, MemberError):
+                    raise
+                raise MemberError(f"{type(exc).__name__}: {exc}") from exc
 
-    size = 1 << 62
+    def _read(self, offset: int, length: int) -> bytes:
+        if self.stream is None or offset < self.pos:
+            self._drop()
+            self.stream, self.pos = self.opener(), 0
+        while self.pos < offset:
+            skipped = self.stream.read(min(offset - self.pos, 1 << 20))
+            if not skipped:
+                raise MemberError(f"member ends before offset {offset}")
+            self.pos += len(skipped)
+        data = self.stream.read(length)
+        self.pos += len(data)
+        if self.pos >= self.size:
+            self._drop()
+        return bytes(data)
+
+    def _drop(self) -> None:
+        if self.stream is not None:
+            try:
+                self.stream.close()
+            except Exception:  # closing a damaged member must not hide why it failed
+                pass
+        self.stream = None
 
 
 class _Member:
     """Stands in for a pytsk3.File: `read_random(offset, length)`."""
 
     def __init__(self, opener: Callable[[], Any], size: int) -> None:
-        self.reader = _Sequential(opener)
-        self.reader.size = size
+        self.reader = _Sequential(opener, size)
 
     def read_random(self, offset: int, length: int) -> bytes:
         return self.reader(offset, length)
 
 
-def _entry(path: str, size: int, is_dir: bool, times: dict[str, str | None], member: Any,
-           mode: int = 0o644) -> Entry:
+def _entry(path: str, size: int, kind: str, times: dict[str, str | None], member: Any,
+           mode: int = 0o644, link: str | None = None) -> Entry:
     name = path.rstrip("/").rsplit("/", 1)[-1]
     perm = "".join(ch if mode & bit else "-" for ch, bit in zip("rwxrwxrwx", (256, 128, 64, 32, 16, 8, 4, 2, 1)))
-    kind = "d" if is_dir else "r"
     return Entry(partition=0, path=path, name=name, inode=None, attr="", stream=None, type=kind,
                  mode=f"{kind}/{kind}{perm}", uid=None, gid=None, size=size, deleted=False, orphan=False,
-                 realloc=False, times=times, file=None if is_dir else member)
+                 realloc=False, times=times, file=member if kind == "r" else None, link=link)
+
+
+def _zip_kind(info: zipfile.ZipInfo) -> str:
+    unix = info.external_attr >> 16
+    if info.create_system == 3 and stat.S_IFMT(unix):  # made on Unix: the mode says what it is
+        return _KINDS.get(stat.S_IFMT(unix), "-")
+    return "d" if info.is_dir() else "r"
 
 
 def walk_zip(path: Path, tz: str, on_error: Callable[[str, str], None]) -> Iterator[Entry]:
@@ -84,12 +175,12 @@ def walk_zip(path: Path, tz: str, on_error: Callable[[str, str], None]) -> Itera
     fh = open_readonly(path)
     try:
         archive = zipfile.ZipFile(fh)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:  # ValueError: a bad UTF-8 name
         fh.close()
-        raise Corrupted(f"not a readable zip: {path.name} ({exc})") from exc
+        raise Corrupted(f"not a readable zip: {path.name} ({_one_line(exc)})") from exc
     lock = threading.Lock()
     for info in archive.infolist():
-        name = "/" + info.filename.lstrip("/")
+        name = member_path(info.filename)
         try:
             when = datetime(*info.date_time, tzinfo=zone).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         except ValueError:
@@ -99,59 +190,150 @@ def walk_zip(path: Path, tz: str, on_error: Callable[[str, str], None]) -> Itera
             with lock:
                 return archive.open(info)
 
+        kind = _zip_kind(info)
         mode = (info.external_attr >> 16) & 0o777 or 0o644
-        yield _entry(name.rstrip("/") or "/", info.file_size, info.is_dir(), {"mtime": when}, _Member(opener, info.file_size), mode)
+        link = _zip_link(opener, name, on_error) if kind == "l" else None
+        size = info.file_size if kind in ("r", "l") else 0
+        yield _entry(name, size, kind, {"mtime": when}, _Member(opener, info.file_size), mode, link)
+
+
+def _zip_link(opener: Callable[[], Any], name: str, on_error: Callable[[str, str], None]) -> str | None:
+    """A zip symbolic link's target: its content."""
+    try:
+        with opener() as stream:
+            return name_text(stream.read(LINK_MAX))
+    except Exception as exc:  # a damaged member: the entry is still listed
+        on_error(name, f"symbolic link target not readable: {_one_line(exc)}")
+        return None
+
+
+_TarMode = Literal["r:gz", "r:bz2", "r:xz", "r:"]
+_COMPRESSIONS: tuple[tuple[bytes, _TarMode, str], ...] = (
+    (b"\x1f\x8b", "r:gz", "gzip"), (b"BZh", "r:bz2", "bzip2"), (b"\xfd7zXZ", "r:xz", "xz"))
+
+
+def _tar_mode(path: Path) -> tuple[_TarMode, str]:
+    """The tarfile mode for this file's compression and its name, so a failure names one cause
+    (`r:*` would list every method it tried, on several lines)."""
+    with open_readonly(path) as fh:
+        head = fh.read(6)
+    for magic, mode, what in _COMPRESSIONS:
+        if head.startswith(magic):
+            return mode, what
+    return "r:", "as an uncompressed tar"
 
 
 def walk_tar(path: Path, on_error: Callable[[str, str], None]) -> Iterator[Entry]:
+    mode, what = _tar_mode(path)
     fh = open_readonly(path)
     try:
-        archive = tarfile.open(fileobj=fh, mode="r:*")
-    except (tarfile.TarError, OSError) as exc:
+        archive = tarfile.open(fileobj=fh, mode=mode, encoding="utf-8", errors="surrogateescape")
+    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
         fh.close()
-        raise Corrupted(f"not a readable tar: {path.name} ({exc})") from exc
+        raise Corrupted(f"not a readable tar: {path.name} ({what}: {_one_line(exc)})") from exc
     lock = threading.Lock()
+    regular: dict[str, tarfile.TarInfo] = {}  # members so far by normalised name: hard link targets
     try:
         for member in archive:
-            name = "/" + member.name.lstrip("./").lstrip("/")
-            if not (member.isfile() or member.isdir()):
-                yield _entry(name, 0, False, {"mtime": _iso(member.mtime)}, None, member.mode)
-                continue
+            yield _tar_entry(archive, member, regular, lock, on_error)
+    except Exception as exc:  # a truncated or damaged archive: what was listed is kept
+        on_error(path.name, f"tar listing cut short: {_one_line(exc)}")
 
-            def opener(member: tarfile.TarInfo = member) -> Any:
-                with lock:
-                    return archive.extractfile(member)
 
-            yield _entry(name, member.size if member.isfile() else 0, member.isdir(), {"mtime": _iso(member.mtime)},
-                         _Member(opener, member.size), member.mode)
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        on_error(str(path.name), f"tar listing cut short: {exc}")
+def _tar_entry(archive: tarfile.TarFile, member: tarfile.TarInfo, regular: dict[str, tarfile.TarInfo],
+               lock: threading.Lock, on_error: Callable[[str, str], None]) -> Entry:
+    name = member_path(member.name)
+    times = {"mtime": _iso(member.mtime)}
+    if member.isdir():
+        return _entry(name, 0, "d", times, None, member.mode)
+    if member.issym() or not (member.isfile() or member.islnk()):
+        link = _text(member.linkname) if member.issym() else None
+        return _entry(name, 0, _TAR_KINDS.get(member.type, "-"), times, None, member.mode, link)
+    target, link = member, None
+    if member.islnk():
+        found = regular.get(_key(member.linkname))
+        link = member_path(member.linkname)
+        if found is None:
+            on_error(name, f"hard link to {link}, which is not an earlier member: content not read")
+            return _entry(name, 0, "r", times, None, member.mode, link)
+        target = found
+    else:
+        regular[_key(member.name)] = member
+
+    def opener(target: tarfile.TarInfo = target) -> Any:
+        with lock:
+            return archive.extractfile(target)
+
+    return _entry(name, target.size, "r", times, _Member(opener, target.size), member.mode, link)
+
+
+def _key(name: str) -> str:
+    """A tar member name as hard links name it: `a/b`, `./a/b` and `/a/b` are the same member."""
+    return posixpath.normpath(name.lstrip("/"))
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a file read-only only if it is (still) a regular file: never a FIFO or device (no
+    hang), never through a symbolic link."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NOATIME", 0))
+    except PermissionError:
+        fd = os.open(path, flags)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise MemberError("no longer a regular file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb", buffering=0)
 
 
 def walk_dir(root: Path, on_error: Callable[[str, str], None]) -> Iterator[Entry]:
     root = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(root, onerror=lambda e: on_error(str(e.filename), str(e))):
+    def unlisted(exc: OSError) -> None:
+        rel = os.path.relpath(exc.filename, root) if exc.filename else "."
+        on_error("/" + (_text(rel) if rel != "." else ""), f"cannot list the folder: {exc.strerror}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
         dirnames.sort()
         for name in sorted(dirnames) + sorted(filenames):
             full = Path(dirpath) / name
-            rel = "/" + str(full.relative_to(root))
+            rel = "/" + _text(str(full.relative_to(root)))
             try:
                 st = full.lstat()
             except OSError as exc:
                 on_error(rel, f"cannot stat: {exc.strerror}")
                 continue
             times = {"mtime": _iso(st.st_mtime), "atime": _iso(st.st_atime), "ctime": _iso(st.st_ctime)}
-            if stat.S_ISREG(st.st_mode):
-                member = _Member(functools.partial(open_readonly, full), st.st_size)
-                yield _entry(rel, st.st_size, False, times, member, st.st_mode)
+            kind = _KINDS.get(stat.S_IFMT(st.st_mode), "-")
+            if kind == "r":
+                member = _Member(functools.partial(open_regular, full), st.st_size)
+                yield _entry(rel, st.st_size, kind, times, member, st.st_mode)
+            elif kind == "l":
+                yield _entry(rel, st.st_size, kind, times, None, st.st_mode, _readlink(full, rel, on_error))
             else:
-                yield _entry(rel, 0, stat.S_ISDIR(st.st_mode), times, None, st.st_mode)
+                yield _entry(rel, 0, kind, times, None, st.st_mode)
+
+
+def _readlink(full: Path, rel: str, on_error: Callable[[str, str], None]) -> str | None:
+    try:
+        return name_text(os.readlink(os.fsencode(full)))
+    except OSError as exc:
+        on_error(rel, f"cannot read the symbolic link: {exc.strerror}")
+        return None
 
 
 def kind_of(path: Path) -> str | None:
-    """'directory', 'zip', 'tar' for a logical extraction, else None (a disk image)."""
-    if path.is_dir():
+    """'directory', 'zip', 'tar' for a logical extraction, else None (a disk image). Anything but a
+    regular file, a folder or a block device (a FIFO, a socket) is refused: opening it could hang."""
+    st = path.stat()
+    if stat.S_ISDIR(st.st_mode):
         return "directory"
+    if stat.S_ISBLK(st.st_mode):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        what = {"p": "a FIFO", "c": "a character device", "s": "a socket"}.get(_KINDS.get(stat.S_IFMT(st.st_mode), ""),
+                                                                             "not a regular file")
+        raise UsageError(f"{path} is {what}: give an image file, a block device, or an extraction folder/zip/tar")
     with open_readonly(path) as fh:
         head = fh.read(512)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
@@ -161,3 +343,7 @@ def kind_of(path: Path) -> str | None:
     if head.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ")) and ".tar" in path.name.lower() or path.suffix.lower() in (".tgz", ".tbz2", ".txz"):
         return "tar"
     return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -76,6 +77,8 @@ def prepare(options: ParseOptions) -> tuple[Settings, list[dict[str, str]]]:
         raise UsageError("--jobs must be 0 (automatic) or more")
     good = frozenset().union(*[hashsets.load_hashes(p) for p in options.known_good])
     bad = frozenset().union(*[hashsets.load_hashes(p) for p in options.known_bad])
+    if options.no_yara and options.rules:
+        raise UsageError("--rules and --no-yara contradict each other: give one or the other")
     compiled, described = None, []
     if not options.no_yara:
         files = rulesets.rule_files(options.rules)
@@ -162,69 +165,70 @@ def run(case: Case, image: str, options: ParseOptions,
         cur = conn.execute("INSERT INTO runs (kind, exhibit, started, status, details) VALUES (?,?,?,?,?)",
                            ("parse", options.exhibit, rfc3339(), "running", dumps({"tz": options.tz})))
         run_id = int(cur.lastrowid or 0)
-        warnings: list[tuple[str, str]] = []
+        with _closing_run(case, run_id):
+            warnings: list[tuple[str, str]] = []
 
-        def warn(location: str, message: str) -> None:
-            warnings.append((location, message))
-            case.store.add_warning(location, message, exhibit=options.exhibit, run_id=run_id)
+            def warn(location: str, message: str) -> None:
+                warnings.append((location, message))
+                case.store.add_warning(location, message, exhibit=options.exhibit, run_id=run_id)
 
-        def sink(rows: list[dict[str, Any]]) -> None:
-            with case.store.transaction() as c:
-                c.executemany(INSERT, row_values(rows))
+            def sink(rows: list[dict[str, Any]]) -> None:
+                with case.store.transaction() as c:
+                    c.executemany(INSERT, row_values(rows))
 
-        # one worker process per core: the reader (this process) needs little CPU once the walk is under way
-        jobs = options.jobs or len(os.sched_getaffinity(0)) or 2
-        pipeline = Pipeline(analyzers.build(settings), options.exhibit, run_id, jobs, sink, warn, progress,
-                            on_entry=options.on_entry, on_stream=options.on_stream,
-                            avoid=crashed_at(case, options.exhibit))
-        partitions: list[dict[str, Any]] = []
-        try:
-            if source is not None:
-                _parse_image(source, options, pipeline, partitions, warn)
-            else:
-                on_error = lambda loc, msg: warn(f"{options.exhibit}:{loc}", msg)  # noqa: E731
-                entries: Iterator[Entry]
-                if kind == "zip":
-                    entries = logical.walk_zip(path, options.tz, on_error)
-                elif kind == "tar":
-                    entries = logical.walk_tar(path, on_error)
+            # one worker process per core: the reader (this process) needs little CPU once the walk is under way
+            jobs = options.jobs or len(os.sched_getaffinity(0)) or 2
+            pipeline = Pipeline(analyzers.build(settings), options.exhibit, run_id, jobs, sink, warn, progress,
+                                on_entry=options.on_entry, on_stream=options.on_stream,
+                                avoid=crashed_at(case, options.exhibit))
+            partitions: list[dict[str, Any]] = []
+            try:
+                if source is not None:
+                    _parse_image(source, options, pipeline, partitions, warn)
                 else:
-                    entries = logical.walk_dir(path, on_error)
-                _feed(entries, pipeline, unique=True)
-                partitions.append({"partition": 0, "length": None, "slot": None, "description": f"logical {kind}",
-                                   "fs_type": kind, "status": "parsed", "message": None})
-        finally:
-            stats = pipeline.close()
-        verification: dict[str, Any] | None = None
-        if options.verify_image:
-            verification = verify_image(source, path, row, options.exhibit, warn)
-        elif source is not None and (stats.errors or any(p["status"] != "parsed" for p in partitions)):
-            _check_ewf(source, options.exhibit, warn)
-        for part in partitions:
-            part["files"] = stats.partitions.get(part["partition"], 0)
-        case.ensure_examiner_registered()
-        details = {
-            "run_id": run_id, "format": source.format if source else kind,
-            "segments": [p.name for p in source.segments] if source else [],
-            "files": stats.files, "files_with_content": stats.with_content, "deleted": stats.deleted,
-            "bytes_read": str(stats.bytes), "yara_hit_files": stats.yara_hits, "gps_files": stats.gps,
-            "partitions": [{k: p[k] for k in ("partition", "fs_type", "status", "files")} for p in partitions],
-            "rules": rules_used, "yara": not options.no_yara,
-            "analysers": analyzers.registry(), "tz": options.tz, "warnings": len(warnings),
-            "known_good_sets": [str(p) for p in options.known_good],
-            "known_bad_sets": [str(p) for p in options.known_bad],
-            "image_verification": verification,
-        }
-        with case.store.transaction() as c:
+                    on_error = lambda loc, msg: warn(f"{options.exhibit}:{loc}", msg)  # noqa: E731
+                    entries: Iterator[Entry]
+                    if kind == "zip":
+                        entries = logical.walk_zip(path, options.tz, on_error)
+                    elif kind == "tar":
+                        entries = logical.walk_tar(path, on_error)
+                    else:
+                        entries = logical.walk_dir(path, on_error)
+                    _feed(entries, pipeline, unique=True)
+                    partitions.append({"partition": 0, "length": None, "slot": None, "description": f"logical {kind}",
+                                       "fs_type": kind, "status": "parsed", "message": None})
+            finally:
+                stats = pipeline.close()
+            verification: dict[str, Any] | None = None
+            if options.verify_image:
+                verification = verify_image(source, path, row, options.exhibit, warn)
+            elif source is not None and (stats.errors or any(p["status"] != "parsed" for p in partitions)):
+                _check_ewf(source, options.exhibit, warn)
             for part in partitions:
-                c.execute("INSERT OR REPLACE INTO partitions (exhibit, partition, length, slot, description, fs_type,"
-                          " status, message, files, run_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                          (options.exhibit, part["partition"], part["length"], part["slot"], part["description"],
-                           part["fs_type"], part["status"], part["message"], part["files"], run_id))
-            c.execute("UPDATE runs SET ended = ?, status = ?, details = ? WHERE id = ?",
-                      (rfc3339(), "done", dumps(details), run_id))
-            case.record("parsed", subject(options.exhibit, row.sha256), details=details,
-                        reason=options.reason, conn=c)
+                part["files"] = stats.partitions.get(part["partition"], 0)
+            case.ensure_examiner_registered()
+            details = {
+                "run_id": run_id, "format": source.format if source else kind,
+                "segments": [p.name for p in source.segments] if source else [],
+                "files": stats.files, "files_with_content": stats.with_content, "deleted": stats.deleted,
+                "bytes_read": str(stats.bytes), "yara_hit_files": stats.yara_hits, "gps_files": stats.gps,
+                "partitions": [{k: p[k] for k in ("partition", "fs_type", "status", "files")} for p in partitions],
+                "rules": rules_used, "yara": not options.no_yara,
+                "analysers": analyzers.registry(), "tz": options.tz, "warnings": len(warnings),
+                "known_good_sets": [str(p) for p in options.known_good],
+                "known_bad_sets": [str(p) for p in options.known_bad],
+                "image_verification": verification,
+            }
+            with case.store.transaction() as c:
+                for part in partitions:
+                    c.execute("INSERT OR REPLACE INTO partitions (exhibit, partition, length, slot, description, fs_type,"
+                              " status, message, files, run_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                              (options.exhibit, part["partition"], part["length"], part["slot"], part["description"],
+                               part["fs_type"], part["status"], part["message"], part["files"], run_id))
+                c.execute("UPDATE runs SET ended = ?, status = ?, details = ? WHERE id = ?",
+                          (rfc3339(), "done", dumps(details), run_id))
+                case.record("parsed", subject(options.exhibit, row.sha256), details=details,
+                            reason=options.reason, conn=c)
     if source is not None:
         source.img.close()
     if verification is not None and verification["ok"] is False:
@@ -236,6 +240,24 @@ def run(case: Case, image: str, options: ParseOptions,
                         + "".join(f"; {msg}" for _loc, msg in warnings if msg.startswith("EWF image"))
                         + " (recorded as warnings)")
     return ParseResult(options.exhibit, stats, len(warnings), partitions, rules_used, verification)
+
+
+@contextmanager
+def _closing_run(case: Case, run_id: int) -> Iterator[None]:
+    """A run that stops on an exception still gets its end: `failed` (the error in its details) or
+    `interrupted`; the rows stored so far are kept. A crash of the child (a signal) is isolate's."""
+    try:
+        yield
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        error = " ".join(str(exc).split()) or type(exc).__name__
+        try:
+            with case.store.transaction() as c:
+                c.execute("UPDATE runs SET ended = ?, status = ?, details = json_set(COALESCE(details, '{}'), "
+                          "'$.error', ?) WHERE id = ? AND status = 'running'", (rfc3339(), status, error, run_id))
+        except Exception:  # the database itself failing: the original error is the one to report
+            pass
+        raise
 
 
 def crashed_at(case: Case, exhibit: str) -> frozenset[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +18,40 @@ from ..core.case import Case, check_exhibit_id
 from ..core.clock import rfc3339
 from ..core.errors import UsageError
 from ..core.evidence import Exhibit, get
-from ..core.hashing import MultiHasher, iter_chunks, open_readonly
+from ..core.hashing import MultiHasher, iter_chunks
 from ..core.ledger import subject
 from ..core.store import dumps
+from .logical import name_text, open_regular
 
 
 def _files(root: Path) -> list[Path]:
+    """The regular files under `root`, sorted: symbolic links are not followed, FIFOs and devices
+    never opened."""
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for name in sorted(filenames):
             full = Path(dirpath) / name
-            if full.is_file() and not full.is_symlink():
-                out.append(full)
+            try:
+                if stat.S_ISREG(full.lstat().st_mode):
+                    out.append(full)
+            except OSError:
+                continue  # gone meanwhile: the parse that follows reports what it cannot read
     return out
+
+
+def _segment(full: Path, size: int, sha256: str) -> dict[str, Any]:
+    """A file's record: `path` as text (`name_text`: undecodable bytes as \\xNN) and, when the
+    path is not plain UTF-8, `path_hex`: its real bytes, which `dalil verify` opens."""
+    raw = os.fsencode(full)
+    seg: dict[str, Any] = {"path": name_text(raw), "size": size, "sha256": sha256}
+    if seg["path"] != str(full):
+        seg["path_hex"] = raw.hex()
+    return seg
+
+
+def _raw(segment: dict[str, Any]) -> bytes:
+    return bytes.fromhex(segment["path_hex"]) if "path_hex" in segment else os.fsencode(segment["path"])
 
 
 def register_directory(case: Case, root: Path, exhibit: str, reason: str | None) -> Exhibit:
@@ -38,24 +59,29 @@ def register_directory(case: Case, root: Path, exhibit: str, reason: str | None)
     if case.store.query("SELECT 1 FROM evidence WHERE exhibit = ?", (exhibit,)):
         raise UsageError(f"exhibit {exhibit!r} is already registered in this case")
     root = root.resolve()
+    try:
+        str(root).encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"the folder's own path is not valid UTF-8: {name_text(os.fsencode(root))} "
+                         "(bind-mount it read-only at a UTF-8 path to register it)") from None
     hasher = MultiHasher()
     segments: list[dict[str, Any]] = []
     try:
         for full in _files(root):
             one = hashlib.sha256()
             size = 0
-            with open_readonly(full) as fh:
+            with open_regular(full) as fh:
                 for chunk in iter_chunks(fh):
                     hasher.update(chunk)
                     one.update(chunk)
                     size += len(chunk)
-            segments.append({"path": str(full), "size": size, "sha256": one.hexdigest()})
+            segments.append(_segment(full, size, one.hexdigest()))
     except BaseException:
         hasher.abort()
         raise
     digests = hasher.finish()
-    manifest = "".join(f"{s['sha256']}  {s['size']}  {str(Path(s['path']).relative_to(root)).encode('utf-8', 'surrogateescape').hex()}\n"
-                       for s in segments).encode()
+    prefix = len(os.fsencode(root)) + 1
+    manifest = "".join(f"{s['sha256']}  {s['size']}  {_raw(s)[prefix:].hex()}\n" for s in segments).encode()
     manifest_digests = case.put_object(manifest, origin=f"manifest of folder exhibit {exhibit}")
     examiner = case.ensure_examiner_registered()
     details = {"format": "directory", "files": len(segments), "manifest_sha256": manifest_digests.sha256,

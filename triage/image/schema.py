@@ -30,4 +30,14 @@ CREATE INDEX files_exhibit ON files(exhibit);
 CREATE INDEX files_sha256 ON files(sha256);
 """
 
-register_schema("triage.files", [FILES_V1])
+# v2: the row key ignores that logical entries (folder, zip, tar members) have no inode. SQLite treats
+# NULLs in a UNIQUE constraint as distinct, so `INSERT OR REPLACE` never replaced such a row and every
+# re-parse added a copy. The key is now a unique index with the inode as IFNULL(inode, -1) (no file
+# system has inode -1); copies stored before are removed first, keeping each key's newest row.
+FILES_V2 = """
+DELETE FROM files WHERE inode IS NULL AND id NOT IN (
+    SELECT MAX(id) FROM files WHERE inode IS NULL GROUP BY exhibit, partition, path, attr);
+CREATE UNIQUE INDEX files_key ON files(exhibit, partition, path, IFNULL(inode, -1), attr);
+"""
+
+register_schema("triage.files", [FILES_V1, FILES_V2])
