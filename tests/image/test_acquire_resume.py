@@ -135,13 +135,32 @@ def test_resume_refuses_a_changed_source(cli: Any, case_dir: Path, source: Path)
     interrupt(case_dir, source, "EXH-R4", limit=4 * CHUNK)
     os.utime(source, ns=(1_000_000_000, 1_000_000_000))
     result = cli("image", source, "--exhibit", "EXH-R4", "--resume", "--case", case_dir, code=2)
-    assert "not the source" in result.stderr
+    assert "changed since the interrupted acquisition (mtime_ns" in result.stderr and "--restart" in result.stderr
     other = source.with_name("other.dd")
     other.write_bytes(source.read_bytes())
     assert "cannot resume" in cli("image", other, "--exhibit", "EXH-R4", "--resume", "--case", case_dir,
                                   code=2).stderr
     assert "--split-size" in cli("image", source, "--exhibit", "EXH-R4", "--resume", "--split-size", "2MiB",
                                  "--case", case_dir, code=2).stderr
+
+
+def test_restart_deletes_the_partial_copy_records_it_and_starts_again(cli: Any, case_dir: Path,
+                                                                      source: Path) -> None:
+    """A source changed since the interruption cannot be resumed; --restart is the way out: the
+    partial segments and state go, an `acquisition-discarded` entry says what went, and a full
+    acquisition follows."""
+    done = interrupt(case_dir, source, "EXH-R8", limit=12 * CHUNK, split=1024 * 1024)["bytes_done"]
+    os.utime(source, ns=(2_000_000_000, 2_000_000_000))
+    assert "--restart" in cli("image", source, "--exhibit", "EXH-R8", "--case", case_dir, code=2).stderr
+    assert "nothing to restart" in cli("image", source, "--exhibit", "EXH-R9", "--restart", "--case", case_dir,
+                                       code=2).stderr
+    out = cli("image", source, "--exhibit", "EXH-R8", "--restart", "--split-size", "1MiB", "--case", case_dir)
+    assert digests(source.read_bytes())["sha256"] in out.stdout
+    entries = [json.loads(line) for line in (case_dir / "custody.jsonl").read_text().splitlines()]
+    discarded = [e for e in entries if e["action"] == "acquisition-discarded"]
+    assert len(discarded) == 1 and discarded[0]["details"]["state"]["bytes_done"] == done
+    assert [s["path"] for s in discarded[0]["details"]["segments"]] == ["EXH-R8.001", "EXH-R8.002"]
+    assert entries[-1]["action"] == "evidence-registered" and "FAIL" not in cli("verify", case_dir).stdout
 
 
 SLOW_SOURCE = textwrap.dedent("""

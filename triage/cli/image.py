@@ -23,6 +23,9 @@ def image(
     resume: Annotated[bool, typer.Option("--resume", help=(
         "Continue an interrupted acquisition of this exhibit (what was copied is first checked "
         "against the source)."))] = False,
+    restart: Annotated[bool, typer.Option("--restart", help=(
+        "Delete the partial copy of an interrupted acquisition of this exhibit (recorded in the ledger) "
+        "and start again."))] = False,
     tsa: Annotated[str | None, typer.Option(
         "--tsa", help="RFC 3161 time-stamp authority URL: time-stamps the hashes as soon as they exist.")] = None,
     reason: common.ReasonOpt = None,
@@ -32,7 +35,7 @@ def image(
     from ..image.acquire import Request, acquire, parse_size  # loaded only when used
 
     req = Request(source=source, exhibit=exhibit, split_size=parse_size(split_size) if split_size else None,
-                  verify=verify, resume=resume, tsa_url=tsa, reason=reason)
+                  verify=verify, resume=resume, restart=restart, tsa_url=tsa, reason=reason)
     case = common.open_case(case_dir)
     got: list[int] = []
 

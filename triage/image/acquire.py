@@ -79,6 +79,7 @@ class Request:
     split_size: int | None = None
     verify: bool = False
     resume: bool = False
+    restart: bool = False
     tsa_url: str | None = None
     reason: str | None = None
     description: str | None = None
@@ -669,6 +670,8 @@ def _exclusive(lock_path: Path, exhibit: str) -> Iterator[None]:
 def _acquire_locked(case: Case, req: Request, source: Path, base: Path, state_path: Path,
                     progress: ProgressFactory, stream: BinaryIO | None) -> Outcome:
     exhibit = req.exhibit
+    if req.restart:
+        _discard(case, req, state_path, base)
     state = _prior_state(state_path, base, req, str(source))
     split_size = state["split_size"] if state else req.split_size
     warnings: list[str] = []
@@ -677,8 +680,10 @@ def _acquire_locked(case: Case, req: Request, source: Path, base: Path, state_pa
         if facts["size"] == 0:
             raise DalilError(f"{source} is empty: nothing to acquire")
         if state and state["source"] != _identity(facts):
-            raise UsageError(f"cannot resume: {source} is not the source the interrupted acquisition read "
-                             f"(recorded {state['source']}, now {_identity(facts)})")
+            changed = ", ".join(f"{k} {state['source'].get(k)} → {v}" for k, v in _identity(facts).items()
+                                if state["source"].get(k) != v)
+            raise UsageError(f"cannot resume: {source} changed since the interrupted acquisition ({changed}); "
+                             f"--restart deletes the partial copy and starts again")
         if facts.get("mounted"):
             warnings.append(f"{source} is mounted at {', '.join(facts['mounted'])}: the image may be inconsistent")
         if facts.get("read_only", {}).get("error"):
@@ -764,11 +769,39 @@ def _check_copied(reader: SectorReader, image: list[Path], end: int, ring: Buffe
         return check_prefix(reader, image, end, ring, advance)
 
 
+def _discard(case: Case, req: Request, state_path: Path, base: Path) -> None:
+    """--restart: the partial copy an interrupted acquisition left is deleted, and the ledger says
+    what was deleted (the custody record keeps that a copy was begun)."""
+    if req.resume:
+        raise UsageError("--restart and --resume exclude each other")
+    if not state_path.exists():
+        raise UsageError(f"nothing to restart for exhibit {req.exhibit}: no {state_path.name} in images/")
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = None
+    segments = [p for p in (base.with_name(base.name + ".raw"),) if p.exists()]
+    index = 1
+    while base.with_name(f"{base.name}.{index:03d}").exists():
+        segments.append(base.with_name(f"{base.name}.{index:03d}"))
+        index += 1
+    with case.locked():
+        case.record("acquisition-discarded", subject(req.exhibit), details={
+            "state": state, "segments": [{"path": p.name, "size": p.stat().st_size} for p in segments],
+            "why": "--restart: the partial copy of an interrupted acquisition is deleted before starting again",
+        }, reason=req.reason)
+    for path in segments:
+        path.chmod(0o644)
+        path.unlink()
+    state_path.unlink()
+
+
 def _prior_state(state_path: Path, base: Path, req: Request, source: str) -> dict[str, Any] | None:
     existing = [p for p in (base.with_name(base.name + ".raw"), base.with_name(base.name + ".001")) if p.exists()]
     if not req.resume:
         if state_path.exists():
-            raise UsageError(f"an interrupted acquisition of {req.exhibit} is in images/: add --resume to continue it")
+            raise UsageError(f"an interrupted acquisition of {req.exhibit} is in images/: add --resume to continue "
+                             f"it, or --restart to delete it and start again")
         if existing:
             raise UsageError(f"images/{existing[0].name} already exists: choose another exhibit id")
         return None
@@ -778,8 +811,10 @@ def _prior_state(state_path: Path, base: Path, req: Request, source: str) -> dic
         state: dict[str, Any] = json.loads(state_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DalilError(f"cannot read the resume state {state_path.name}: {exc}") from exc
-    if state.get("version") != STATE_VERSION or state.get("exhibit") != req.exhibit:
-        raise DalilError(f"{state_path.name} is not a resume state for {req.exhibit}")
+    if not isinstance(state, dict) or state.get("version") != STATE_VERSION or state.get("exhibit") != req.exhibit \
+            or not {"source_path", "source", "split_size", "bytes_done", "started"} <= state.keys():
+        raise DalilError(f"{state_path.name} is not a resume state for {req.exhibit} "
+                         f"(--restart deletes the partial copy and starts again)")
     if state["source_path"] != source:
         raise UsageError(f"cannot resume: the interrupted acquisition read {state['source_path']}, not {source}")
     if req.split_size is not None and req.split_size != state["split_size"]:
