@@ -75,6 +75,8 @@ def base_row(entry: Entry, exhibit: str, run_id: int) -> dict[str, Any]:
                orphan=int(entry.orphan), recovered=0, **entry.times)
     if entry.realloc:
         row["recovered_note"] = "name deleted; its inode now belongs to another file: content not read"
+    elif entry.note:
+        row["recovered_note"] = entry.note
     return row
 
 

@@ -199,7 +199,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def _no_hash_reason(row: dict[str, Any]) -> str:
-    why = row.get("error")
+    why = row.get("error") or row.get("recovered_note")
     return "no SHA-256 in the listing" + (f" ({why})" if why else " (content not read at parse)")
 
 

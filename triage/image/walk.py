@@ -66,6 +66,7 @@ class Entry:
     file: Any = None            # pytsk3.File with content, or None
     attr_type: int | None = None
     attr_id: int | None = None
+    note: str | None = None     # why the content is not read, where that is by design
 
     @property
     def has_content(self) -> bool:
@@ -164,6 +165,11 @@ def _streams(f: Any, fs_type: str, is_dir: bool) -> list[tuple[int | None, int |
         stream = None if name in ("", "$Data") else name
         out.append((kind, int(info.id), stream, int(info.size)))
     return out or [(None, None, None, int(meta.size))]
+
+
+# NTFS's bad-cluster map: a sparse stream as long as the volume, with no data runs unless clusters
+# were marked bad; TSK reads nothing from it (icat gives 0 bytes), so reading it only made a warning
+BAD_CLUSTER_MAP = "NTFS bad-cluster map ($BadClus:$Bad): a sparse stream the size of the volume, not read"
 
 
 def walk_fs(fs: pytsk3.FS_Info, partition: int, tz: str,
@@ -274,6 +280,9 @@ def _describe(f: Any, fs_type: str, partition: int, prefix: str, dir_addr: int, 
     entries = []
     for attr_type, attr_id, stream, size in _streams(f, fs_type, is_dir):
         readable = (regular or attr_type is not None) and not (realloc)
+        note = None
+        if fs_type == "NTFS" and path == "/$BadClus" and stream == "$Bad":
+            readable, note = False, BAD_CLUSTER_MAP
         entries.append(Entry(
             partition=partition, path=path + (f":{stream}" if stream else ""), name=name, inode=name_addr,
             attr=f"{attr_type}-{attr_id}" if attr_type is not None else "", stream=stream,
@@ -281,7 +290,7 @@ def _describe(f: Any, fs_type: str, partition: int, prefix: str, dir_addr: int, 
             uid=int(meta.uid) if meta is not None else None, gid=int(meta.gid) if meta is not None else None,
             size=size, deleted=deleted, orphan=prefix.startswith("/$OrphanFiles/"), realloc=realloc,
             times=times, file=f if readable else None, attr_type=attr_type, attr_id=attr_id,
-            link=_link(meta),
+            link=_link(meta), note=note,
         ))
     sub = (int(meta.addr) if meta is not None else name_addr, path) if is_dir and name_addr else None
     return entries, sub
