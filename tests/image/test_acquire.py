@@ -264,6 +264,7 @@ def test_exhibit_already_registered(cli: Any, case_dir: Path, source: Path) -> N
     (["--exhibit", "../evil"], "invalid exhibit id"),
     (["--exhibit", "EXH-1\n"], "invalid exhibit id"),  # `$` alone would let a final newline through
     (["--exhibit", "EXH-1", "--split-size", "lots"], "--split-size"),
+    (["--exhibit", "EXH-1", "--split-size", ""], "--split-size"),  # was taken as "no split"
     (["--exhibit", "EXH-1", "--split-size", "1000"], "too small"),
     (["--exhibit", "EXH-1", "--resume"], "nothing to resume"),
     (["--exhibit", "EXH-1", "--tsa", "ftp://tsa.example"], "--tsa must be"),

@@ -34,7 +34,7 @@ def image(
     """Image SOURCE into CASE/images/ with MD5, SHA-1 and SHA-256 computed while copying."""
     from ..image.acquire import Request, acquire, parse_size  # loaded only when used
 
-    req = Request(source=source, exhibit=exhibit, split_size=parse_size(split_size) if split_size else None,
+    req = Request(source=source, exhibit=exhibit, split_size=parse_size(split_size) if split_size is not None else None,
                   verify=verify, resume=resume, restart=restart, tsa_url=tsa, reason=reason)
     case = common.open_case(case_dir)
     got: list[int] = []
