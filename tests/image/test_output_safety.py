@@ -122,3 +122,8 @@ def test_hfs_private_directory_name_with_cr(cli: Any, case_dir: Path, testdata: 
                                          "--format", "jsonl").stdout.splitlines()]
     path = back[0].index("path")
     assert [r[path] for r in back[1:]] == [r["path"] for r in listed]
+
+
+def test_tag_confirmation_line_is_escaped(cli: Any, named_case: Path) -> None:
+    out = cli("tag", "--exhibit", "NAMES", "/evil\u202etxt.exe", "--label", "x\x1b[2J", "--case", named_case).stdout
+    assert out == "tagged file /evil\\u202etxt.exe (NAMES): x\\x1b[2J\n"
