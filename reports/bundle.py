@@ -14,7 +14,6 @@ Layout of the zip (`<name>/` is the bag):
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -200,12 +199,12 @@ def _captures(case: Case, data: CaseData, stage: Path, payload: Payload) -> None
 
 
 def _write_index(path: Path, rows: list[dict[str, Any]]) -> None:
-    from .csv_export import cell
+    from triage.core.textsafe import csv_cell as cell, csv_writer
 
     path.parent.mkdir(parents=True, exist_ok=True)
     cols = list(dict.fromkeys(k for r in rows for k in r))
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csv_writer(fh)
         writer.writerow(cols)
         for row in rows:
             writer.writerow([cell(row.get(c)) for c in cols])

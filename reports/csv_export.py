@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 from typing import Any, Sequence
+
+from triage.core.textsafe import csv_cell, csv_writer
 
 from .data import CaseData, yara_hits
 
@@ -17,22 +17,12 @@ CAPTURE_COLUMNS = ("exhibit", "url", "captured_at", "status", "sha256", "warc", 
 INDICATOR_COLUMNS = ("kind", "value", "source", "exhibit", "where", "sha256")
 
 
-def cell(value: Any) -> str:
-    """A CSV cell; text starting with = + - @ (a suspect's file name) gets a leading quote."""
-    if value is None:
-        return ""
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        try:
-            float(text)
-        except ValueError:
-            return "'" + text
-    return text
+cell = csv_cell  # one formula-safe cell for every CSV we write (reports.bundle uses it by this name)
 
 
 def _write(path: Path, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csv_writer(fh)
         writer.writerow(columns)
         for row in rows:
             writer.writerow([cell(row.get(c)) for c in columns])

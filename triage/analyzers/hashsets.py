@@ -1,43 +1,111 @@
-"""Known-good (NSRL RDS text or plain lists) and known-bad hash sets: marks `known`."""
+"""Known-good and known-bad hash sets (NSRL RDS text, hashdeep, md5sum/sha*sum, plain lists): marks `known`.
+
+A hash is only ever taken from a hash field: the first field of a plain or `*sum` line, or a column
+named md5/sha1/sha256 in a CSV header (NSRL RDS, hashdeep). A hex-looking file name (a cache file
+called after its own hash) never becomes a known hash.
+"""
 
 from __future__ import annotations
 
 import csv
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ..core.errors import ConfigError
 from . import Analyzer, Blob
 
-HEX = re.compile(r"\b([0-9a-fA-F]{64}|[0-9a-fA-F]{40}|[0-9a-fA-F]{32})\b")
+HEX = re.compile(r"[0-9a-fA-F]{64}|[0-9a-fA-F]{40}|[0-9a-fA-F]{32}")
+HASH_COLUMNS = {"md5": 32, "sha1": 40, "sha256": 64}  # header name (lower case, no '-') -> hex length
+BSD_TAG = re.compile(r"^(?:MD5|SHA-?1|SHA-?256) \(.*\) = ([0-9a-fA-F]+)$", re.IGNORECASE)  # `sha256sum --tag`
+HASHDEEP_HEADER = "%%%% "
 
 
 def load_hashes(path: Path) -> frozenset[str]:
-    """Lower-case MD5/SHA-1/SHA-256 values from an NSRL RDS text file (NSRLFile.txt, quoted CSV
-    with SHA-1, MD5 columns) or a plain list (one hash per line, `hashdeep`/`sha256sum` output)."""
+    """Lower-case MD5/SHA-1/SHA-256 values from an NSRL RDS text file (NSRLFile.txt: quoted CSV with
+    "SHA-1","MD5" headers) or any CSV whose header names md5/sha1/sha256 columns, `hashdeep` output
+    (`%%%% size,md5,sha256,filename`), `md5sum`/`sha256sum` output (`HASH  NAME`, `HASH *NAME`, `--tag`),
+    or a plain list (one hash per line, first field)."""
     try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        text = Path(path).read_text(encoding="utf-8-sig", errors="replace")
     except OSError as exc:
         raise ConfigError(f"cannot read hash set {path}: {exc.strerror or exc}") from exc
-    values: set[str] = set()
     lines = text.splitlines()
-    if lines and lines[0].startswith('"SHA-1"'):
-        for row in csv.reader(lines[1:]):
-            values.update(v.lower() for v in row[:3] if HEX.fullmatch(v or ""))
+    first = next((line for line in lines if line.strip() and not line.startswith("#")), "")
+    if first.startswith(HASHDEEP_HEADER):
+        values = _hashdeep(lines)
+    elif _header_columns(first):
+        values = _csv_columns(lines[lines.index(first):])
     else:
-        for line in lines:
-            if line.startswith(("#", "%")):
-                continue
-            values.update(m.lower() for m in HEX.findall(line))
+        values = _listed(lines)
     if not values:
-        raise ConfigError(f"no hashes found in {path} (expected NSRL RDS text or one hash per line)")
+        raise ConfigError(f"no hashes found in {path} (expected NSRL RDS text, hashdeep or md5sum/sha256sum "
+                          "output, or one hash per line)")
     return frozenset(values)
+
+
+def _header_columns(line: str) -> dict[int, int]:
+    """{column index: hex length} of the hash columns when `line` is a CSV header, else {}."""
+    fields = next(csv.reader([line]), [])
+    if any(HEX.search(f) for f in fields):  # a header holds no hash: this is already a data line
+        return {}
+    names = [f.strip().lower().replace("-", "").replace("_", "") for f in fields]
+    return {i: HASH_COLUMNS[n] for i, n in enumerate(names) if n in HASH_COLUMNS}
+
+
+def _csv_columns(lines: list[str]) -> set[str]:
+    """NSRL RDS text or a CSV with a header: only the hash columns are read."""
+    columns = _header_columns(lines[0])
+    values: set[str] = set()
+    for row in csv.reader(lines[1:]):
+        values.update(_pick(row, columns))
+    return values
+
+
+def _hashdeep(lines: list[str]) -> set[str]:
+    """hashdeep: `%%%% size,md5,sha256,filename` names the columns; the file name is last and may hold commas."""
+    values: set[str] = set()
+    columns: dict[int, int] = {}
+    width = 0
+    for line in lines:
+        if line.startswith(HASHDEEP_HEADER):
+            names = line[len(HASHDEEP_HEADER):].strip().split(",")
+            if "filename" in names:  # the column line (the first %%%% line is the HASHDEEP-1.0 banner)
+                columns = {i: HASH_COLUMNS[n] for i, n in enumerate(names) if n in HASH_COLUMNS}
+                width = len(names)
+            continue
+        if line.startswith(("#", "%")) or not width:
+            continue
+        values.update(_pick(line.split(",", width - 1), columns))
+    return values
+
+
+def _pick(row: list[str], columns: dict[int, int]) -> Iterable[str]:
+    for index, length in columns.items():
+        value = row[index].strip() if index < len(row) else ""
+        if len(value) == length and HEX.fullmatch(value):
+            yield value.lower()
+
+
+def _listed(lines: list[str]) -> set[str]:
+    """Plain lists and md5sum/sha*sum output: the hash is the first field, never a later one."""
+    values: set[str] = set()
+    for line in lines:
+        if line.startswith(("#", "%")) or not line.strip():
+            continue
+        tagged = BSD_TAG.match(line.strip())
+        if tagged:
+            field = tagged.group(1)
+        else:
+            field = re.split(r"[\s,;]", line.strip(), maxsplit=1)[0].removeprefix("\\")  # `\HASH  name` escapes
+        if HEX.fullmatch(field):
+            values.add(field.lower())
+    return values
 
 
 class HashSets(Analyzer):
     NAME = "hashsets"
-    VERSION = "1.0"
+    VERSION = "1.1"
     ORDER = 20
 
     def analyse(self, blob: Blob) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progre
 from rich.table import Table
 
 from ..core.case import Case
+from ..core.textsafe import csv_cell, csv_writer, display, json_line
 
 
 @dataclass
@@ -67,9 +67,10 @@ def say(message: str) -> None:
 
 
 def _escape(text: str) -> str:
+    """Text for a rich console: controls and bidi shown as escapes (`display`), markup inert."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(display(text))
 
 
 def open_case(path: Path | None) -> Case:
@@ -84,38 +85,24 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _csv_cell(value: Any) -> str:
-    text = _cell(value)
-    # Spreadsheet formula injection: a suspect-written name beginning with = + - @ is prefixed with '.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
 def emit(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None,
          title: str | None = None) -> None:
-    """Print rows as a rich table, JSON lines or CSV (CSV and table use `columns`)."""
+    """Print rows as a rich table, JSON lines or CSV (CSV and table use `columns`). jsonl and CSV
+    keep the exact text (CSV quoted to round-trip, formulas neutralised); the table shows it escaped."""
     fmt = fmt.value if isinstance(fmt, Enum) else fmt
     cols = list(columns or (rows[0].keys() if rows else []))
     if fmt == "jsonl":
         for row in rows:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
+            sys.stdout.write(json_line(row) + "\n")
         return
     if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = csv_writer(sys.stdout)
         writer.writerow(cols)
         for row in rows:
-            writer.writerow([_csv_cell(row.get(c)) for c in cols])
+            writer.writerow([csv_cell(row.get(c)) for c in cols])
         return
-    table = Table(title=title, show_lines=False, highlight=False)
+    # Table cells are suspect text (names, paths, warnings): shown escaped, never as terminal controls.
+    table = Table(title=_escape(title) if title else None, show_lines=False, highlight=False)
     for col in cols:
         table.add_column(col, overflow="fold")
     for row in rows:

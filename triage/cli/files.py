@@ -10,7 +10,8 @@ from ..image import query, schema  # noqa: F401  (schema registers the tables)
 from . import common
 
 ExhibitOpt = Annotated[str | None, typer.Option("--exhibit", help="Only this exhibit.")]
-DeletedOpt = Annotated[bool, typer.Option("--deleted", help="Only deleted (and orphan) files.")]
+DeletedOpt = Annotated[bool, typer.Option(
+    "--deleted", help="Only deleted files, orphans included (files found with no name pointing to them).")]
 MimeOpt = Annotated[str | None, typer.Option("--mime", help="MIME type prefix, e.g. image/ or image/jpeg.")]
 YaraOpt = Annotated[str | None, typer.Option("--yara", help="Only files matching this YARA rule name.")]
 GpsOpt = Annotated[bool, typer.Option("--has-gps", help="Only files with GPS coordinates.")]
@@ -24,7 +25,10 @@ def files(
 ) -> None:
     """One row per file (and per NTFS stream) found by dalil parse."""
     case = common.open_case(case_dir)
-    rows = [query.public(r) for r in query.select(case, query.Filters(exhibit, deleted, mime, yara, has_gps))]
+    filters = query.Filters(exhibit, deleted, mime, yara, has_gps)
+    rows = [query.public(r) for r in query.select(case, filters)]
+    for note in query.unknown_filters(case, filters):
+        common.info(f"note: {note}")
     columns = query.TABLE_COLUMNS if fmt == common.ListFormat.table else query.LIST_COLUMNS
     common.emit(rows, fmt, columns, title="Files")
 

@@ -99,7 +99,26 @@ class EwfImg(pytsk3.Img_Info):
                 fh.close()
             raise Corrupted(f"cannot open EWF image {paths[0].name}: {exc}") from exc
         self._size = self._handle.get_media_size()
+        self._check_complete(paths)
         super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+
+    def _check_complete(self, paths: list[Path]) -> None:
+        """libewf opens a set whose later segments are missing and fails only when their chunks are
+        read (then the walk finds no file system). The last chunk lies in the last segment, and
+        pyewf.glob stops at the first gap, so reading the last byte now tells; a segment that ends
+        in a `next` section (not `done`, nor cut short) says the missing part is another file."""
+        if self._size <= 0:
+            return
+        try:
+            self._handle.read_buffer_at_offset(1, self._size - 1)
+        except (IOError, OSError) as exc:
+            if "missing segment" not in str(exc) or not _ends_in_next_section(self._files[-1]):
+                return  # a truncated or damaged segment, not a missing file: the walk reports what it cannot read
+            self.close()
+            missing = _next_ewf_name(paths[-1])
+            raise Corrupted(f"EWF image {paths[0].name} is incomplete: segment "
+                            f"{missing or 'after ' + paths[-1].name} is missing ({len(paths)} segment(s) found, "
+                            f"media {self._size} bytes); put every segment beside the first") from None
 
     def get_size(self) -> int:
         return self._size
@@ -138,31 +157,96 @@ class EwfImg(pytsk3.Img_Info):
             fh.close()
 
 
-def _next_names(path: Path) -> list[Path] | None:
-    """The split-raw segment family of `path`, or None when the name is not a segment name."""
-    m = re.search(r"\.(\d{3})$", path.name)
+DIGITS = re.compile(r"\.(\d{3})$")
+LETTERS = re.compile(r"\.([a-z]{2})$")
+
+
+@dataclass(frozen=True)
+class _SplitNames:
+    """One split-raw naming scheme: stem.000/stem.001… (digits) or stem.aa, stem.ab… (letters)."""
+
+    stem: str
+    letters: bool
+
+    @property
+    def limit(self) -> int:
+        return 26 * 26 if self.letters else 1000
+
+    def name(self, index: int) -> str:
+        if self.letters:
+            a, b = divmod(index, 26)
+            return f"{self.stem}.{string.ascii_lowercase[a]}{string.ascii_lowercase[b]}"
+        return f"{self.stem}.{index:03d}"
+
+    def index_of(self, name: str) -> int | None:
+        m = (LETTERS if self.letters else DIGITS).search(name)
+        if not m or name[: m.start()] != self.stem:
+            return None
+        if self.letters:
+            return string.ascii_lowercase.index(m.group(1)[0]) * 26 + string.ascii_lowercase.index(m.group(1)[1])
+        return int(m.group(1))
+
+
+def _split_scheme(path: Path) -> tuple[_SplitNames, int] | None:
+    m = DIGITS.search(path.name)
     if m:
-        width, start = 3, int(m.group(1))
-        stem = path.name[: m.start()]
-        names = []
-        n = start
-        while (path.parent / f"{stem}.{n:0{width}d}").is_file():
-            names.append(path.parent / f"{stem}.{n:0{width}d}")
-            n += 1
-        return names
-    m = re.search(r"\.([a-z]{2})$", path.name)
-    if m and m.group(1) == "aa":
-        stem = path.name[: m.start()]
-        names = []
-        letters = string.ascii_lowercase
-        for a in letters:
-            for b in letters:
-                candidate = path.parent / f"{stem}.{a}{b}"
-                if not candidate.is_file():
-                    return names
-                names.append(candidate)
-        return names
+        return _SplitNames(path.name[: m.start()], False), int(m.group(1))
+    m = LETTERS.search(path.name)
+    if m:
+        scheme = _SplitNames(path.name[: m.start()], True)
+        if m.group(1) == "aa" or (path.parent / scheme.name(0)).is_file():
+            return scheme, scheme.index_of(path.name) or 0
     return None
+
+
+def _next_names(path: Path) -> list[Path] | None:
+    """The split-raw segment family of `path`, or None when the name is not a segment name.
+    Refuses (Corrupted) a set with a gap or a path that is not its first segment: read as it is,
+    such a set would be silently truncated."""
+    found = _split_scheme(path)
+    if found is None:
+        return None
+    scheme, start = found
+    with os.scandir(path.parent) as entries:
+        present = sorted(i for i in (scheme.index_of(e.name) for e in entries if e.is_file()) if i is not None)
+    earlier = [i for i in present if i < start]
+    if earlier:
+        raise Corrupted(f"{path.name} is not the first segment of its split image: parse {scheme.name(earlier[0])}")
+    names, n = [], start
+    while n < scheme.limit and (path.parent / scheme.name(n)).is_file():
+        names.append(path.parent / scheme.name(n))
+        n += 1
+    later = [i for i in present if i > n]
+    if later:
+        raise Corrupted(f"split image {path.name} is missing segment {scheme.name(n)} ({len(later)} later "
+                        f"segment(s) up to {scheme.name(later[-1])} present): refusing to read it truncated")
+    return names
+
+
+def _ends_in_next_section(fh: BinaryIO) -> bool:
+    """True when an EWF segment file ends with a `next` section: more segments follow it. (The last
+    segment ends with `done`; a file cut short ends with neither.) A section descriptor is 76 bytes."""
+    size = os.fstat(fh.fileno()).st_size
+    tail = os.pread(fh.fileno(), 76, size - 76) if size >= 76 else b""
+    return tail[:16].rstrip(b"\0") == b"next"
+
+
+def _next_ewf_name(path: Path) -> str | None:
+    """The segment after `path` in libewf's naming (E01…E99, EAA…EZZ, FAA…), or None if not so named."""
+    m = re.search(r"\.([EeLls])(\d\d|[A-Za-z]{2})$", path.name)
+    if not m:
+        return None
+    letter, rest = m.groups()
+    upper = string.ascii_uppercase
+    if rest.isdigit() and int(rest) < 99:
+        ext = f"{letter}{int(rest) + 1:02d}"
+    elif rest.isdigit():
+        ext = f"{letter}AA"
+    else:
+        value = (upper.index(letter.upper()) * 26 + upper.index(rest[0].upper())) * 26 + upper.index(rest[1].upper()) + 1
+        ext = upper[(value // 676) % 26] + upper[(value // 26) % 26] + upper[value % 26]
+    ext = ext.lower() if letter.islower() else ext.upper()
+    return path.name[: m.start() + 1] + ext
 
 
 def _ewf_segments(path: Path) -> list[Path]:

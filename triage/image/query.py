@@ -13,6 +13,7 @@ LIST_COLUMNS = ["exhibit", "partition", "path", "inode", "size", "deleted", "md5
                 "ext_mismatch", "mtime", "atime", "ctime", "crtime", "gps", "yara", "indicators", "known",
                 "entropy", "encrypted_flag", "recovered", "recovered_note", "orphan", "type", "error"]
 TABLE_COLUMNS = ["exhibit", "partition", "path", "size", "deleted", "mime", "sha256", "gps", "yara"]
+MIME_LIKE = "mime LIKE ? ESCAPE '\\'"
 
 
 @dataclass
@@ -33,10 +34,10 @@ def select(case: Case, filters: Filters) -> list[dict[str, Any]]:
         where.append("exhibit = ?")
         params.append(filters.exhibit)
     if filters.deleted:
-        where.append("deleted = 1")
+        where.append("(deleted = 1 OR orphan = 1)")  # orphans are deleted in TSK's walk; kept whatever the flag
     if filters.mime:
-        where.append("mime LIKE ? ESCAPE '\\'")
-        params.append(filters.mime.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        where.append(MIME_LIKE)
+        params.append(_like_prefix(filters.mime))
     if filters.has_gps:
         where.append("gps_lat IS NOT NULL AND gps_lon IS NOT NULL")
     sql = "SELECT * FROM files" + (" WHERE " + " AND ".join(where) if where else "")
@@ -44,6 +45,37 @@ def select(case: Case, filters: Filters) -> list[dict[str, Any]]:
     if filters.yara:
         rows = [r for r in rows if filters.yara in rule_names(r)]
     return rows
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def unknown_filters(case: Case, filters: Filters) -> list[str]:
+    """Notes for a --yara rule no file in the case matched, or a --mime prefix no file has: such a
+    filter can only give nothing, most often from a typo (names are case-sensitive)."""
+    notes = []
+    if filters.yara:
+        known: set[str] = set()
+        for r in case.store.query("SELECT DISTINCT yara_matches FROM files WHERE yara_matches IS NOT NULL "
+                                  "AND yara_matches != '[]'"):
+            known.update(rule_names(dict(r)))
+        if filters.yara not in known:
+            notes.append(f"no file in this case matched a YARA rule named {filters.yara!r} "
+                         f"(rules that matched: {_some(known)})")
+    if filters.mime and not case.store.query(f"SELECT 1 FROM files WHERE {MIME_LIKE} LIMIT 1",
+                                             (_like_prefix(filters.mime),)):
+        types = {r["mime"] for r in case.store.query("SELECT DISTINCT mime FROM files WHERE mime IS NOT NULL")}
+        notes.append(f"no file in this case has a MIME type starting with {filters.mime!r} "
+                     f"(types present: {_some(types)})")
+    return notes
+
+
+def _some(names: set[str], limit: int = 10) -> str:
+    if not names:
+        return "none"
+    shown = sorted(names)[:limit]
+    return ", ".join(shown) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def rule_names(row: dict[str, Any]) -> list[str]:
