@@ -282,3 +282,20 @@ def test_stopped_run_still_writes_index_and_ledger(case_dir: Path, tmp_path: Pat
     entry = ledger(case_dir)[-1]["details"]
     assert entry["files"] == 2 and entry["skipped"] == 4 and "KeyboardInterrupt" in entry["stopped"]
     assert entry["index"][0]["sha256"] == sha256((out / "index-Z.csv").read_bytes())
+
+
+def test_index_csv_keeps_its_columns_whatever_the_names(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """A bare CR in a name used to end a CSV row early (rows of 3 and 24 columns); a name starting
+    with = stays text for a spreadsheet. The JSON index keeps the names exactly."""
+    import csv
+
+    archive = zip_of(tmp_path, [("a\rb.txt", b"cr\n"), ("=HYPERLINK(1).txt", b"f\n"), ("plain.txt", b"p\n")])
+    parse_rows(cli, case_dir, archive, "Z")
+    out = tmp_path / "out"
+    cli("export", "--exhibit", "Z", "--out", out, "--case", case_dir)
+    with open(out / "index-Z.csv", newline="", encoding="utf-8") as fh:
+        table = list(csv.reader(fh))
+    assert len(table) == 4 and {len(r) for r in table} == {len(table[0])}
+    paths = {r[table[0].index("original_path")] for r in table[1:]}
+    assert paths == {"/a\rb.txt", "/=HYPERLINK(1).txt", "/plain.txt"}  # paths start with /: no formula
+    assert {r["original_path"] for r in index_of(out, "Z")} == paths

@@ -10,7 +10,6 @@ name stays in the index. Every listed file with content gets one index row: `ok`
 
 from __future__ import annotations
 
-import csv
 import errno
 import hashlib
 import io
@@ -26,6 +25,7 @@ from ..core.case import Case
 from ..core.errors import DalilError, IntegrityError, UsageError
 from ..core.evidence import get, list_all
 from ..core.ledger import subject
+from ..core.textsafe import csv_cell, csv_writer
 from . import logical
 from .container import open_image
 from .export_names import MAX_NAME_BYTES, Layout, safe_component
@@ -320,10 +320,10 @@ def _write_index(out: Path, exhibit: str, index: list[dict[str, Any]]) -> list[d
         n += 1
         stem = f"index-{safe_component(exhibit)}-{n}"
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    writer = csv_writer(buf)  # CRLF: a bare CR in a name is quoted, the columns stay whole
+    writer.writerow(COLUMNS)
     for row in index:
-        writer.writerow({k: _csv_safe(row[k]) for k in COLUMNS})
+        writer.writerow([csv_cell(row[k]) for k in COLUMNS])
     written = []
     for name, data in ((f"{stem}.csv", buf.getvalue().encode("utf-8", "backslashreplace")),
                        (f"{stem}.json", json.dumps(index, ensure_ascii=False, indent=1).encode("utf-8", "backslashreplace"))):
@@ -333,8 +333,3 @@ def _write_index(out: Path, exhibit: str, index: list[dict[str, Any]]) -> list[d
         written.append({"name": name, "sha256": hashlib.sha256(data).hexdigest()})
     return written
 
-
-def _csv_safe(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
