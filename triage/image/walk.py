@@ -172,6 +172,9 @@ def _streams(f: Any, fs_type: str, is_dir: bool) -> list[tuple[int | None, int |
 BAD_CLUSTER_MAP = "NTFS bad-cluster map ($BadClus:$Bad): a sparse stream the size of the volume, not read"
 
 
+VIRTUAL_FILE = "TSK virtual file (file-system metadata such as $MBR or $FAT1, made up by TSK): not read"
+
+
 def walk_fs(fs: pytsk3.FS_Info, partition: int, tz: str,
             on_error: Callable[[str, str], None]) -> Iterator[Entry]:
     """Every name in the file system, depth first, as `fls -r -p` lists them."""
@@ -283,6 +286,8 @@ def _describe(f: Any, fs_type: str, partition: int, prefix: str, dir_addr: int, 
         note = None
         if fs_type == "NTFS" and path == "/$BadClus" and stream == "$Bad":
             readable, note = False, BAD_CLUSTER_MAP
+        elif not readable and mtype in ("v", "V"):
+            note = VIRTUAL_FILE
         entries.append(Entry(
             partition=partition, path=path + (f":{stream}" if stream else ""), name=name, inode=name_addr,
             attr=f"{attr_type}-{attr_id}" if attr_type is not None else "", stream=stream,
