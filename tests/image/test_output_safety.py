@@ -25,7 +25,7 @@ NAMES = {
     "c1\x9b31m.txt": "c1\\x9b31m.txt",
     "sep\u2028x\u2029y\u2066z.txt": "sep\\u2028x\\u2029y\\u2066z.txt",
     "[bold]markup[/bold].txt": "[bold]markup[/bold].txt",
-    "back\\x1b.txt": "back\\\\x1b.txt",
+    "back\\slash.txt": "back\\\\slash.txt",  # (a \\ before xNN is stored as \\x5c: see logical.py)
     "=HYPERLINK(1).txt": "=HYPERLINK(1).txt",
     "ملاحظة.txt": "ملاحظة.txt",
 }
