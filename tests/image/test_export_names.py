@@ -299,3 +299,22 @@ def test_index_csv_keeps_its_columns_whatever_the_names(cli: Any, case_dir: Path
     paths = {r[table[0].index("original_path")] for r in table[1:]}
     assert paths == {"/a\rb.txt", "/=HYPERLINK(1).txt", "/plain.txt"}  # paths start with /: no formula
     assert {r["original_path"] for r in index_of(out, "Z")} == paths
+
+
+def test_exporting_does_not_store_the_parse_warnings_again(cli: Any, case_dir: Path, tmp_path: Path,
+                                                           testdata: Any) -> None:
+    """exfat_orphan.raw has a directory TSK cannot open: parse stores that once; each export re-walks
+    the image and met it again, storing it again every time."""
+    from parse_helpers import materialise
+
+    image = materialise(testdata("disk_images/dfir_ntfs/exfat_orphan.raw.gz"), tmp_path)
+    parse_rows(cli, case_dir, image, "EXO", "--no-yara")
+
+    def stored() -> list[tuple[str, str]]:
+        return [tuple(r) for r in Case.open(case_dir).store.query("SELECT location, message FROM warnings")]
+
+    before = stored()
+    assert any("cannot open directory" in m for _, m in before)
+    cli("export", "--exhibit", "EXO", "--out", tmp_path / "o1", "--case", case_dir)
+    cli("export", "--exhibit", "EXO", "--out", tmp_path / "o2", "--case", case_dir)
+    assert stored() == before

@@ -54,7 +54,16 @@ def parse(
     elif checked is not None and checked["ok"] is None:
         common.say(f"image not verified: {checked.get('note')}")
     if result.warnings:
-        common.warn(f"{result.warnings} warning(s) recorded: see dalil files / the report")
+        shown = case.store.query("SELECT location, message FROM warnings WHERE exhibit = ? ORDER BY id DESC LIMIT ?",
+                                 (exhibit, min(result.warnings, SHOWN_WARNINGS)))
+        for row in reversed(shown):  # this run's, the last stored for the exhibit
+            common.warn(f"{row['location']}: {row['message']}")
+        more = result.warnings - len(shown)
+        common.warn(f"{result.warnings} warning(s) recorded in the case" + (f" ({more} more than shown here)" if more else "")
+                    + ": the report lists them all")
+
+
+SHOWN_WARNINGS = 20  # on the console; the case keeps them all
 
 
 def register(app: typer.Typer) -> None:

@@ -66,12 +66,13 @@ def _entries(case: Case, exhibit: str, tz: str, warn: Callable[[str, str], None]
     row = get(case, exhibit)
     path = row.absolute_path(case)
     kind = logical.kind_of(path)
+    at = _located(warn, exhibit)
     if kind == "zip":
-        yield from logical.walk_zip(path, tz, warn)
+        yield from logical.walk_zip(path, tz, at)
     elif kind == "tar":
-        yield from logical.walk_tar(path, warn)
+        yield from logical.walk_tar(path, at)
     elif kind == "directory":
-        yield from logical.walk_dir(path, warn)
+        yield from logical.walk_dir(path, at)
     else:
         source = open_image(path)
         for vol in volumes(source.img, source.size)[1]:
@@ -80,9 +81,14 @@ def _entries(case: Case, exhibit: str, tz: str, warn: Callable[[str, str], None]
             except (IOError, OSError, RuntimeError):
                 continue
             try:
-                yield from walk_fs(fs, vol.offset, tz, warn)
+                yield from walk_fs(fs, vol.offset, tz, _located(warn, f"{exhibit}@{vol.offset}"))
             except Exception as exc:  # a damaged file system: what is left of it is reported as not found
                 warn(f"{exhibit}@{vol.offset}", f"export: listing stopped early: {exc}")
+
+
+def _located(warn: Callable[[str, str], None], where: str) -> Callable[[str, str], None]:
+    """`warn` with locations written as parse writes them (`EXH@offset:/path`)."""
+    return lambda loc, msg: warn(f"{where}:{loc}", msg)
 
 
 def _numbered(entries: Iterator[Entry]) -> Iterator[Entry]:
@@ -295,8 +301,11 @@ def _record(case: Case, exhibit: str, out: Path, result: Exported, filters: dict
         index_error = (f"the index could not be written to {out} ({exc.strerror or exc}):"
                        f" kept in the case as sha256:{stored.sha256}")
     ex = get(case, exhibit)
-    for location, message in warnings:
-        case.store.add_warning(location, message, exhibit=exhibit)
+    known = {(r["location"], r["message"])
+             for r in case.store.query("SELECT location, message FROM warnings WHERE exhibit = ?", (exhibit,))}
+    for location, message in dict.fromkeys(warnings):  # the re-walk meets what parse already recorded
+        if (location, message) not in known:
+            case.store.add_warning(location, message, exhibit=exhibit)
     details: dict[str, Any] = {
         "out": str(out), "folder": result.base, "files": result.count, "bytes": str(result.bytes),
         "mismatches": result.mismatches, "failed": result.failed, "skipped": result.skipped,
