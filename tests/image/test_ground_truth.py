@@ -118,3 +118,30 @@ def test_orphans_keep_size_times_and_content(rel: str, inodes: tuple[str, ...], 
             assert int(datetime.fromisoformat(row[key].replace("Z", "+00:00")).timestamp()) == int(fields[field])
         if raw is not None:  # 53, 116 and 22 bytes
             assert row["size"] and row["sha256"] == icat_sha256(raw, inode), path
+
+
+@pytest.mark.parametrize("rel", ["dfir_ntfs/ntfs3.raw.gz", "dfir_ntfs/ntfs3_attrlist.raw.gz"])
+def test_ntfs_file_name_times_match_fls_m(rel: str, cli: Any, case_dir: Path, tmp_path: Path,
+                                         testdata: Callable[[str], Path]) -> None:
+    """The timeline's `($FILE_NAME)` lines (NTFS's second set of MACB times, which backdating tools
+    rarely touch) are the ones `fls -m` prints: same names, attribute ids, sizes and times. Beyond
+    TSK: of the 100 hard links of ntfs3_attrlist's inode 27 (their $FILE_NAMEs in an attribute list,
+    where TSK 4.11 prints none), those whose $FILE_NAME libtsk loads get the one holding their own
+    name, never another name's."""
+    src = testdata(f"disk_images/{rel}")
+    parse_rows(cli, case_dir, materialise(src, tmp_path), "EXH-1", "--no-yara")
+    body = cli("timeline", "--exhibit", "EXH-1", "--format", "bodyfile", "--case", case_dir).stdout
+
+    def file_name_lines(text: str) -> set[tuple[str, ...]]:
+        return {tuple(f for i, f in enumerate(line.split("|")) if i not in (0, 3, 4, 5))
+                for line in text.splitlines() if "($FILE_NAME)" in line}
+
+    expected = file_name_lines(Path(f"{src}.fls_body.txt").read_text(encoding="utf-8"))
+    got = file_name_lines(body)
+    assert expected and expected <= got
+    extra = got - expected
+    assert all(line[1].startswith("27-48-") for line in extra) and len({line[1] for line in extra}) == len(extra)
+    assert len(extra) <= 100
+    assert bool(extra) == rel.endswith("attrlist.raw.gz")
+    csv_rows = cli("timeline", "--exhibit", "EXH-1", "--format", "csv", "--case", case_dir).stdout.splitlines()
+    assert csv_rows[0].endswith(",source") and sum(r.endswith(",$FILE_NAME") for r in csv_rows) >= len(expected)

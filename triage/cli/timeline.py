@@ -32,7 +32,8 @@ def timeline(
             sys.stdout.write(line + "\n")
         return
     common.emit(engine.macb_rows(rows), "csv",
-                ["time", "macb", "exhibit", "partition", "path", "inode", "size", "deleted", "mode", "sha256"])
+                ["time", "macb", "exhibit", "partition", "path", "inode", "size", "deleted", "mode", "sha256",
+                 "source"])
 
 
 def register(app: typer.Typer) -> None:

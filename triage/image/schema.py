@@ -40,4 +40,10 @@ DELETE FROM files WHERE inode IS NULL AND id NOT IN (
 CREATE UNIQUE INDEX files_key ON files(exhibit, partition, path, IFNULL(inode, -1), attr);
 """
 
-register_schema("triage.files", [FILES_V1, FILES_V2])
+# v3: NTFS $FILE_NAME times (JSON: attr, size, mtime, atime, ctime, crtime) for the timeline, as
+# `fls -m` gives them in its `($FILE_NAME)` lines
+FILES_V3 = """
+ALTER TABLE files ADD COLUMN fn_times TEXT;
+"""
+
+register_schema("triage.files", [FILES_V1, FILES_V2, FILES_V3])

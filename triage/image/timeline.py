@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 from typing import Any, Iterator
@@ -20,40 +21,59 @@ def epoch(text: str | None) -> int:
     return math.floor(_when(text).timestamp())
 
 
-def _name(row: dict[str, Any], multi: bool) -> str:
+def _name(row: dict[str, Any], multi: bool, label: str = "") -> str:
     path = row["path"]
+    if label and row.get("stream") and path.endswith(":" + row["stream"]):
+        path = path[:-len(row["stream"]) - 1]  # the $FILE_NAME line names the file, not a stream
     if multi:
         path = f"/p{row['partition']}{path}"
     path = "".join("?" if ord(c) < 0x20 or c == "|" else c for c in path)  # '|' and newlines break the format
     if row.get("link"):
         path += " -> " + "".join("?" if ord(c) < 0x20 or c == "|" else c for c in row["link"])
-    return path + (" (deleted)" if row["deleted"] else "")
+    return path + label + (" (deleted)" if row["deleted"] else "")
+
+
+def file_name_times(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The row's NTFS $FILE_NAME times (attr, size, mtime, atime, ctime, crtime), if it has them."""
+    fn = row.get("fn_times")
+    return json.loads(fn) if isinstance(fn, str) else fn
 
 
 def bodyfile(rows: list[dict[str, Any]]) -> Iterator[str]:
-    """TSK 3.x body format: MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime."""
+    """TSK 3.x body format: MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime; an NTFS file
+    also gets the `name ($FILE_NAME)` line `fls -m` prints, with that attribute's times."""
     multi = len({r["partition"] for r in rows}) > 1
     for r in rows:
         inode = f"{r['inode']}" + (f"-{r['attr'].split('#')[0]}" if r["attr"] else "") if r["inode"] is not None else "0"
+        fields = [r["mode"] or "-/----------", str(r["uid"] or 0), str(r["gid"] or 0)]
+        fn = file_name_times(r)
+        if fn is not None:
+            yield "|".join(["0", _name(r, multi, " ($FILE_NAME)"), f"{r['inode']}-{fn['attr']}", *fields,
+                            str(fn["size"]), *(str(epoch(fn[k])) for k in ("atime", "mtime", "ctime", "crtime"))])
         yield "|".join([
-            r["md5"] or "0", _name(r, multi), inode, r["mode"] or "-/----------", str(r["uid"] or 0),
-            str(r["gid"] or 0), str(r["size"] or 0), str(epoch(r["atime"])), str(epoch(r["mtime"])),
-            str(epoch(r["ctime"])), str(epoch(r["crtime"])),
+            r["md5"] or "0", _name(r, multi), inode, *fields, str(r["size"] or 0), str(epoch(r["atime"])),
+            str(epoch(r["mtime"])), str(epoch(r["ctime"])), str(epoch(r["crtime"])),
         ])
 
 
 def macb_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (time, file) with its MACB letters, sorted by time."""
+    """One row per (time, file, source of the times) with its MACB letters, sorted by time; `source`
+    is `file` (the times a file system keeps, on NTFS $STANDARD_INFORMATION) or `$FILE_NAME`."""
     out = []
     for r in rows:
-        stamps: dict[str, list[str]] = {}
-        for letter, key in zip("macb", FIELDS):
-            if r[key]:
-                stamps.setdefault(r[key], []).append(letter)
-        for when, letters in stamps.items():
-            macb = "".join(ch if ch in letters else "." for ch in "macb")
-            out.append({"time": when, "macb": macb, "exhibit": r["exhibit"], "partition": r["partition"],
-                        "path": r["path"], "inode": r["inode"], "size": r["size"], "deleted": bool(r["deleted"]),
-                        "mode": r["mode"], "sha256": r["sha256"]})
+        fn = file_name_times(r)
+        for source, times in (("file", r), ("$FILE_NAME", fn)):
+            if times is None:
+                continue
+            stamps: dict[str, list[str]] = {}
+            for letter, key in zip("macb", FIELDS):
+                if times[key]:
+                    stamps.setdefault(times[key], []).append(letter)
+            for when, letters in stamps.items():
+                macb = "".join(ch if ch in letters else "." for ch in "macb")
+                out.append({"time": when, "macb": macb, "exhibit": r["exhibit"], "partition": r["partition"],
+                            "path": r["path"], "inode": r["inode"], "size": r["size"],
+                            "deleted": bool(r["deleted"]), "mode": r["mode"], "sha256": r["sha256"],
+                            "source": source})
     out.sort(key=lambda x: (_when(x["time"]), x["path"]))  # as times: "…:00.5Z" after "…:00Z"
     return out

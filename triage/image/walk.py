@@ -31,6 +31,8 @@ _NAME_UNALLOC = int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC)
 _META_UNALLOC = int(pytsk3.TSK_FS_META_FLAG_UNALLOC)
 NTFS_DATA = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)
 NTFS_IDXROOT = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_IDXROOT)
+NTFS_FNAME = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_FNAME)
+_FILETIME_1970 = 116444736000000000  # 100 ns ticks from 1601 to 1970
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Entry:
     attr_type: int | None = None
     attr_id: int | None = None
     note: str | None = None     # why the content is not read, where that is by design
+    fn: dict[str, Any] | None = None  # NTFS $FILE_NAME times (see _file_name), on a file's first entry
 
     @property
     def has_content(self) -> bool:
@@ -147,15 +150,21 @@ def _perm(mode: int) -> str:
     return bits
 
 
-def _streams(f: Any, fs_type: str, is_dir: bool) -> list[tuple[int | None, int | None, str | None, int]]:
-    """(attr type, attr id, stream name, size) as fls prints them; one default entry elsewhere."""
+def _streams(f: Any, fs_type: str, is_dir: bool
+             ) -> tuple[list[tuple[int | None, int | None, str | None, int]], list[tuple[int, int]]]:
+    """(attr type, attr id, stream name, size) as fls prints them, one default entry elsewhere; and
+    on NTFS the (id, size) of each $FILE_NAME attribute."""
     meta = f.info.meta
     if fs_type != "NTFS" or meta is None:
-        return [(None, None, None, int(meta.size) if meta is not None else 0)]
+        return [(None, None, None, int(meta.size) if meta is not None else 0)], []
     out: list[tuple[int | None, int | None, str | None, int]] = []
+    fname: list[tuple[int, int]] = []
     for attr in f:
         info = attr.info
         kind = int(info.type)
+        if kind == NTFS_FNAME:
+            fname.append((int(info.id), int(info.size)))
+            continue
         if kind not in (NTFS_DATA, NTFS_IDXROOT):
             continue
         name = info.name.decode("utf-8", "replace") if isinstance(info.name, bytes) else (info.name or "")
@@ -164,7 +173,35 @@ def _streams(f: Any, fs_type: str, is_dir: bool) -> list[tuple[int | None, int |
             continue
         stream = None if name in ("", "$Data") else name
         out.append((kind, int(info.id), stream, int(info.size)))
-    return out or [(None, None, None, int(meta.size))]
+    return out or [(None, None, None, int(meta.size))], fname
+
+
+def _file_name(f: Any, fname: list[tuple[int, int]], name: str, convert: Callable[[int, int], str | None]
+               ) -> dict[str, Any] | None:
+    """The MACB times of NTFS's $FILE_NAME attribute, as `fls -m` prints them in its `($FILE_NAME)`
+    lines. Windows sets them when the file is created or moved and tools that fake times rarely
+    touch them: a $STANDARD_INFORMATION time older than these is a sign of backdating. Of several
+    (a DOS 8.3 name, hard links) the one holding this entry's name; none when none does (another
+    name's times would be wrong here)."""
+    chosen = None
+    for attr_id, size in fname:
+        try:
+            data = f.read_random(0, size, NTFS_FNAME, attr_id)
+        except (IOError, OSError, RuntimeError):
+            continue
+        if len(data) < 66:
+            continue
+        if len(fname) == 1 or data[66:66 + 2 * data[64]].decode("utf-16-le", "replace") == name:
+            chosen = (attr_id, size, data)
+            break
+    if chosen is None:
+        return None
+    attr_id, size, data = chosen
+    out: dict[str, Any] = {"attr": f"{NTFS_FNAME}-{attr_id}", "size": size}
+    for key, at in (("crtime", 8), ("mtime", 16), ("ctime", 24), ("atime", 32)):
+        ticks = int.from_bytes(data[at:at + 8], "little") - _FILETIME_1970
+        out[key] = convert(ticks // 10_000_000, ticks % 10_000_000 * 100) if ticks > -_FILETIME_1970 else None
+    return out
 
 
 # NTFS's bad-cluster map: a sparse stream as long as the volume, with no data runs unless clusters
@@ -280,8 +317,10 @@ def _describe(f: Any, fs_type: str, partition: int, prefix: str, dir_addr: int, 
         times = {"mtime": convert(meta.mtime, meta.mtime_nano), "atime": convert(meta.atime, meta.atime_nano),
                  "ctime": convert(meta.ctime, meta.ctime_nano), "crtime": convert(meta.crtime, meta.crtime_nano)}
     regular = meta is not None and meta_type == 1
-    entries = []
-    for attr_type, attr_id, stream, size in _streams(f, fs_type, is_dir):
+    entries: list[Entry] = []
+    streams, fname = _streams(f, fs_type, is_dir)
+    fn = _file_name(f, fname, name, convert)
+    for attr_type, attr_id, stream, size in streams:
         readable = (regular or attr_type is not None) and not (realloc)
         note = None
         if fs_type == "NTFS" and path == "/$BadClus" and stream == "$Bad":
@@ -295,7 +334,7 @@ def _describe(f: Any, fs_type: str, partition: int, prefix: str, dir_addr: int, 
             uid=int(meta.uid) if meta is not None else None, gid=int(meta.gid) if meta is not None else None,
             size=size, deleted=deleted, orphan=prefix.startswith("/$OrphanFiles/"), realloc=realloc,
             times=times, file=f if readable else None, attr_type=attr_type, attr_id=attr_id,
-            link=_link(meta), note=note,
+            link=_link(meta), note=note, fn=None if entries else fn,
         ))
     sub = (int(meta.addr) if meta is not None else name_addr, path) if is_dir and name_addr else None
     return entries, sub
