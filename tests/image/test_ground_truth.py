@@ -145,3 +145,17 @@ def test_ntfs_file_name_times_match_fls_m(rel: str, cli: Any, case_dir: Path, tm
     assert bool(extra) == rel.endswith("attrlist.raw.gz")
     csv_rows = cli("timeline", "--exhibit", "EXH-1", "--format", "csv", "--case", case_dir).stdout.splitlines()
     assert csv_rows[0].endswith(",source") and sum(r.endswith(",$FILE_NAME") for r in csv_rows) >= len(expected)
+
+
+def test_reused_inode_names_are_deleted_realloc_in_the_body_file(cli: Any, case_dir: Path, tmp_path: Path,
+                                                                  testdata: Callable[[str], Path]) -> None:
+    """fls -m marks a deleted name whose inode now belongs to another file `(deleted-realloc)`."""
+    src = testdata("disk_images/dfir_ntfs/win_exfat_7.raw.gz")
+    parse_rows(cli, case_dir, materialise(src, tmp_path), "EXH-1", "--no-yara")
+    body = cli("timeline", "--exhibit", "EXH-1", "--format", "bodyfile", "--case", case_dir).stdout
+
+    def realloc(text: str) -> set[str]:
+        return {line.split("|")[1] for line in text.splitlines() if "(deleted-realloc)" in line}
+
+    expected = realloc(Path(f"{src}.fls_body.txt").read_text(encoding="utf-8"))
+    assert expected and realloc(body) == expected

@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable
 
 from ..analyzers import HEAD, Analyzer, Blob
 from ..core.store import dumps
+from .schema import REALLOC_NOTE
 from .walk import Entry
 
 SMALL = 16 * 1024 * 1024
@@ -74,7 +75,7 @@ def base_row(entry: Entry, exhibit: str, run_id: int) -> dict[str, Any]:
                mode=entry.mode, link=entry.link, uid=entry.uid, gid=entry.gid, size=entry.size, deleted=int(entry.deleted),
                orphan=int(entry.orphan), recovered=0, fn_times=entry.fn, **entry.times)
     if entry.realloc:
-        row["recovered_note"] = "name deleted; its inode now belongs to another file: content not read"
+        row["recovered_note"] = REALLOC_NOTE
     elif entry.note:
         row["recovered_note"] = entry.note
     return row

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from ..core.store import register_schema
 
+# files.recovered_note of a deleted name whose inode was reused (TSK's "deleted-realloc")
+REALLOC_NOTE = "name deleted; its inode now belongs to another file: content not read"
+
 FILES_V1 = """
 CREATE TABLE partitions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

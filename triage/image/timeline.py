@@ -7,6 +7,8 @@ import math
 from datetime import datetime
 from typing import Any, Iterator
 
+from .schema import REALLOC_NOTE
+
 FIELDS = ("mtime", "atime", "ctime", "crtime")
 
 
@@ -30,7 +32,9 @@ def _name(row: dict[str, Any], multi: bool, label: str = "") -> str:
     path = "".join("?" if ord(c) < 0x20 or c == "|" else c for c in path)  # '|' and newlines break the format
     if row.get("link"):
         path += " -> " + "".join("?" if ord(c) < 0x20 or c == "|" else c for c in row["link"])
-    return path + label + (" (deleted)" if row["deleted"] else "")
+    if not row["deleted"]:
+        return path + label
+    return path + label + (" (deleted-realloc)" if row.get("recovered_note") == REALLOC_NOTE else " (deleted)")
 
 
 def file_name_times(row: dict[str, Any]) -> dict[str, Any] | None:
