@@ -29,7 +29,7 @@ from ..core.textsafe import csv_cell, csv_writer
 from . import logical
 from .container import open_image
 from .export_names import MAX_NAME_BYTES, Layout, safe_component
-from .walk import Entry, volumes, walk_fs
+from .walk import Entry, numbered, volumes, walk_fs
 
 __all__ = ["MAX_NAME_BYTES", "Exported", "export", "safe_component"]
 
@@ -89,20 +89,6 @@ def _entries(case: Case, exhibit: str, tz: str, warn: Callable[[str, str], None]
 def _located(warn: Callable[[str, str], None], where: str) -> Callable[[str, str], None]:
     """`warn` with locations written as parse writes them (`EXH@offset:/path`)."""
     return lambda loc, msg: warn(f"{where}:{loc}", msg)
-
-
-def _numbered(entries: Iterator[Entry]) -> Iterator[Entry]:
-    """The entries with the `#n` attr suffixes `parse._feed` gave duplicate keys: same rule, same walk order
-    (keep the two in step), so each listing row is matched to its own content."""
-    seen: set[Key] = set()
-    for entry in entries:
-        key = (entry.partition, entry.path, entry.inode, entry.attr)
-        n = 2
-        while key in seen:
-            entry.attr = f"{key[3]}#{n}"
-            key, n = (entry.partition, entry.path, entry.inode, entry.attr), n + 1
-        seen.add(key)
-        yield entry
 
 
 def _inside(path: Path, container: Path) -> bool:
@@ -262,7 +248,7 @@ def export(case: Case, rows: list[dict[str, Any]], exhibit: str, out: Path, filt
 def _copy_all(case: Case, exhibit: str, wanted: dict[Key, dict[str, Any]], layout: Layout,
               index: list[dict[str, Any]], warn: Callable[[str, str], None], done: Callable[[int], None]) -> None:
     """Re-walk the exhibit and copy each wanted entry (removed from `wanted` once it has its row)."""
-    for entry in _numbered(_entries(case, exhibit, _run_tz(case, exhibit), warn)):
+    for entry in numbered(_entries(case, exhibit, _run_tz(case, exhibit), warn)):
         key = (entry.partition, entry.path, entry.inode, entry.attr)
         row = wanted.get(key)
         if row is None:

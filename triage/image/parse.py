@@ -34,7 +34,7 @@ from ..core.store import dumps
 from . import logical, schema  # noqa: F401  (schema registers the tables)
 from .container import EwfImg, ImageSource, open_image
 from .engine import INSERT, Pipeline, Stats, row_values
-from .walk import Entry, Volume, fs_name, volumes, walk_fs
+from .walk import Entry, Volume, fs_name, numbered, volumes, walk_fs
 
 SIGNATURES = [(32, b"NXSB", "APFS"), (3, b"-FVE-FS-", "BitLocker"), (0, b"LUKS\xba\xbe", "LUKS"),
               (0, b"XFSB", "XFS"), (1024, b"\x10\x20\xf5\xf2", "F2FS"), (65536 + 64, b"_BHRfS_M", "Btrfs")]
@@ -194,7 +194,7 @@ def run(case: Case, image: str, options: ParseOptions,
                         entries = logical.walk_tar(path, on_error)
                     else:
                         entries = logical.walk_dir(path, on_error)
-                    _feed(entries, pipeline, unique=True)
+                    _feed(entries, pipeline)
                     partitions.append({"partition": 0, "length": None, "slot": None, "description": f"logical {kind}",
                                        "fs_type": kind, "status": "parsed", "message": None})
             finally:
@@ -275,15 +275,8 @@ def crashed_at(case: Case, exhibit: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _feed(entries: Iterator[Entry], pipeline: Pipeline, unique: bool = True) -> None:
-    seen: set[tuple[int, str, int | None, str]] = set()
-    for entry in entries:
-        key = (entry.partition, entry.path, entry.inode, entry.attr)
-        n = 2
-        while key in seen:
-            entry.attr = f"{key[3]}#{n}"
-            key, n = (entry.partition, entry.path, entry.inode, entry.attr), n + 1
-        seen.add(key)
+def _feed(entries: Iterator[Entry], pipeline: Pipeline) -> None:
+    for entry in numbered(entries):
         pipeline.submit(entry)
 
 

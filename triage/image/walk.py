@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 import pytsk3
@@ -283,6 +283,20 @@ class _Info:
     def __init__(self, name: Any, meta: Any) -> None:
         self.name = name
         self.meta = meta
+
+
+def numbered(entries: Iterable[Entry]) -> Iterator[Entry]:
+    """The entries, a listing key met again (a name listed twice, as damaged or logical sources
+    can) given an `#n` suffix on its attr: parse stores, and export matches, each one apart."""
+    seen: set[tuple[int, str, int | None, str]] = set()
+    for entry in entries:
+        key = (entry.partition, entry.path, entry.inode, entry.attr)
+        n = 2
+        while key in seen:
+            entry.attr = f"{key[3]}#{n}"
+            key, n = (entry.partition, entry.path, entry.inode, entry.attr), n + 1
+        seen.add(key)
+        yield entry
 
 
 def _link(meta: Any) -> str | None:
