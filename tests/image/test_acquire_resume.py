@@ -296,3 +296,47 @@ def test_an_id_being_acquired_cannot_be_registered_meanwhile(cli: Any, case_dir:
     cli("image", source, "--exhibit", "EXH-R7", "--resume", "--case", case_dir)
     log = cli("log", "--case", case_dir, "--format", "jsonl").stdout
     assert log.count('"evidence-registered"') == 1 and "FAIL" not in cli("verify", case_dir).stdout
+
+
+@pytest.mark.parametrize("change", ["short", "long", "missing"])
+def test_an_earlier_segment_of_the_wrong_size_is_copied_again(case_dir: Path, tmp_path: Path, change: str) -> None:
+    """Segments read as one stream: a first segment cut by 4 KiB shifted the rest, and where both
+    sides are zeros it compared equal; the image registered was 4 KiB short of its hashes."""
+    source = tmp_path / "zeros.dd"
+    source.write_bytes(os.urandom(512 * 1024) + bytes(3 * 1024 * 1024))
+    data = source.read_bytes()
+    interrupt(case_dir, source, "EXH-R10", limit=20 * CHUNK, split=1024 * 1024)
+    first = case_dir / "images" / "EXH-R10.001"
+    first.chmod(0o644)
+    if change == "missing":
+        first.unlink()
+    else:
+        with open(first, "r+b") as fh:
+            fh.truncate(1024 * 1024 - 4096) if change == "short" else (fh.seek(0, 2), fh.write(bytes(4096)))
+    case = Case.open(case_dir)
+    with open(source, "rb") as fh:
+        out = acquire(case, Request(source, "EXH-R10", resume=True, chunk=CHUNK), stream=Interrupting(fh, None))
+    segs = sorted((case_dir / "images").glob("EXH-R10.0*"))
+    assert b"".join(p.read_bytes() for p in segs) == data and out.record["hashes"] == digests(data)
+    assert out.record["resumed"][0]["differs_at"] is not None and out.record["resumed"][0]["offset"] == 0
+
+
+def test_ctrl_c_while_the_acquisition_is_recorded_waits_for_it(cli: Any, case_dir: Path, source: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real SIGINT arriving while the result is recorded takes effect once the record and the
+    removal of the resume state are done: no exhibit left half recorded, no stale state pointing
+    to a --resume that could only fail."""
+    from triage.image import acquire as acquire_module
+
+    real = acquire_module._record
+
+    def interrupted_record(*args: Any, **kwargs: Any) -> Any:
+        signal.raise_signal(signal.SIGINT)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(acquire_module, "_record", interrupted_record)
+    result = cli("image", source, "--exhibit", "EXH-R11", "--case", case_dir, code=130)
+    assert "acquisition is complete" in result.stderr
+    assert not (case_dir / "images" / "EXH-R11.acquire.json").exists()
+    assert "EXH-R11" in cli("evidence", "list", "--case", case_dir, "--format", "jsonl").stdout
+    assert "FAIL" not in cli("verify", case_dir).stdout

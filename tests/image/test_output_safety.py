@@ -127,3 +127,10 @@ def test_hfs_private_directory_name_with_cr(cli: Any, case_dir: Path, testdata: 
 def test_tag_confirmation_line_is_escaped(cli: Any, named_case: Path) -> None:
     out = cli("tag", "--exhibit", "NAMES", "/evil\u202etxt.exe", "--label", "x\x1b[2J", "--case", named_case).stdout
     assert out == "tagged file /evil\\u202etxt.exe (NAMES): x\\x1b[2J\n"
+
+
+def test_display_shows_invisible_characters_but_keeps_zwnj() -> None:
+    """A zero-width space, soft hyphen, BOM or tag character would let two names look alike;
+    ZWNJ stays (Persian and Arabic words are written with it)."""
+    assert display("a\u200bb\u00adc\ufeffd\U000e0041e") == "a\\u200bb\\xadc\\ufeffd\\U000e0041e"
+    assert display("\u0646\u0627\u0645\u0647\u200c\u0647\u0627") == "\u0646\u0627\u0645\u0647\u200c\u0647\u0627"

@@ -47,7 +47,9 @@ def image(
     try:
         out = acquire(case, req, progress=common.progress_bytes)
     except KeyboardInterrupt:
-        if (case.root / "images" / f"{exhibit_file_stem(exhibit)}.acquire.json").exists():
+        if case.store.query("SELECT 1 FROM evidence WHERE exhibit = ?", (exhibit,)):
+            common.error(f"interrupted once {exhibit} was recorded: the acquisition is complete (dalil evidence list)")
+        elif (case.root / "images" / f"{exhibit_file_stem(exhibit)}.acquire.json").exists():
             common.error(f"interrupted: what was copied is kept in images/; run the same command with --resume "
                          f"to continue the acquisition of {exhibit}")
         else:

@@ -70,10 +70,10 @@ def interrupts_held() -> Iterator[None]:
         return
     caught: list[int] = []
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig in previous:
-        signal.signal(sig, lambda signum, _frame: caught.append(signum))
     _held.append(True)
     try:
+        for sig in previous:  # inside the try: a signal between the two calls still restores both
+            signal.signal(sig, lambda signum, _frame: caught.append(signum))
         yield
     finally:
         _held.pop()

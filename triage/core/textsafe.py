@@ -17,6 +17,9 @@ from typing import Any, TextIO
 # Bidi controls: LRM, RLM, ALM, the embeddings/overrides (LRE RLE PDF LRO RLO) and isolates (LRI RLI FSI PDI).
 BIDI = frozenset({0x200E, 0x200F, 0x061C, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
 NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+# Invisible format characters a name could hide behind (zero-width space, word joiner and invisible
+# operators, BOM, soft hyphen, tag characters); ZWNJ and ZWJ stay: Arabic and Persian text uses them.
+INVISIBLE = frozenset({0x200B, 0x00AD, 0xFEFF, *range(0x2060, 0x2065), *range(0xE0000, 0xE0080)})
 
 
 def _shown(char: str) -> str:
@@ -29,7 +32,7 @@ def _shown(char: str) -> str:
 
 
 def _needs_escape(char: str) -> bool:
-    if char in NAMED or ord(char) in BIDI:
+    if char in NAMED or ord(char) in BIDI or ord(char) in INVISIBLE:
         return True
     # Cc: C0, DEL, C1; Zl/Zp: U+2028/U+2029; Cs: lone surrogates (undecodable bytes), unprintable.
     return unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs")
@@ -38,7 +41,8 @@ def _needs_escape(char: str) -> bool:
 def display(text: str) -> str:
     """`text` with controls, bidi controls, line separators and backslashes as visible escapes
     (`\\x1b`, `\\u202e`, `\\n`, `\\\\`): unambiguous, one line, inert on a terminal."""
-    if text.isprintable() and "\\" not in text:  # the common case; bidi controls are not printable
+    if text.isprintable() and "\\" not in text and not any(ord(c) in INVISIBLE for c in text):
+        # the common case (bidi controls are not printable)
         return text
     return "".join(_shown(c) if _needs_escape(c) else c for c in text)
 

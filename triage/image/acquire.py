@@ -36,7 +36,7 @@ from ..core.canonical import canonical
 from ..core.errors import CaseBusy, DalilError, Unsupported, UsageError
 from ..core.hashing import CHUNK, DEFAULT_ALGORITHMS, Digests, MultiHasher, open_readonly
 from ..core.ledger import subject
-from ..core.store import dumps
+from ..core.store import dumps, interrupts_held
 from . import acquisition_schema  # noqa: F401  (registers the acquisitions table)
 from . import device
 from .ring import BufferRing
@@ -53,6 +53,7 @@ ALIGN = 4096  # O_DIRECT writes: offsets, lengths and memory aligned to this
 DIRECT_BATCH = 64 * 1024 * 1024
 RING_BUFFERS = 16  # chunks read ahead of the slowest consumer (8 MiB chunks: 128 MiB)
 STATE_VERSION = 1
+MAX_SEGMENTS = 1000  # .001 … .999
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4,
           "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
           "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
@@ -171,10 +172,19 @@ class SegmentWriter:
         if path.exists():
             path.chmod(0o644)
             os.truncate(path, offset)
-        later = index + 1
-        while self.split_size is not None and self.segment_path(later).exists():
-            self.segment_path(later).unlink()
-            later += 1
+        for later in range(index + 1, MAX_SEGMENTS if self.split_size is not None else 0):
+            self.segment_path(later).unlink(missing_ok=True)  # all of them, past a missing one too
+
+    def intact(self, end: int) -> int:
+        """How much of the first `end` bytes lies in segments of the right size: a segment before the
+        last that is missing, short or long ends it (read as one stream, it would shift the rest)."""
+        if self.split_size is None:
+            return end
+        for index in range(end // self.split_size):
+            path = self.segment_path(index)
+            if not path.exists() or path.stat().st_size != self.split_size:
+                return index * self.split_size
+        return end
 
     def _open(self, index: int) -> int:
         if self._fd_index != index:
@@ -696,14 +706,21 @@ def _acquire_locked(case: Case, req: Request, source: Path, base: Path, state_pa
         t0 = time.monotonic()
         prefix = None
         if state:
-            prefix = _check_copied(reader, SegmentWriter(base, split_size).paths(int(state["bytes_done"])),
-                                   int(state["bytes_done"]), ring, source, progress)
-            resumes = resumes + [{"at": rfc3339(), "offset": prefix.end, "recorded_offset": state["bytes_done"],
+            recorded = int(state["bytes_done"])
+            layout = SegmentWriter(base, split_size)
+            intact = layout.intact(recorded)
+            prefix = _check_copied(reader, layout.paths(intact), intact, ring, source, progress)
+            if prefix.differs_at is None and intact < recorded:
+                prefix.differs_at = intact  # a segment of the wrong size (or missing) from there
+            reader.bad = [r for r in reader.bad if r.first_sector * sector < prefix.end]
+            for r in reader.bad:  # what is copied again from prefix.end is read again
+                r.last_sector = min(r.last_sector, prefix.end // sector - 1)
+            resumes = resumes + [{"at": rfc3339(), "offset": prefix.end, "recorded_offset": recorded,
                                   "checked_against_source": True, "differs_at": prefix.differs_at}]
             if prefix.differs_at is not None:
                 warnings.append(f"the part copied before the interruption differed from the source from byte "
-                                f"{prefix.differs_at} on (changed since, or a sector read then failed and reads "
-                                f"now): copied again from there")
+                                f"{prefix.differs_at} on (changed since the interruption, or sectors that read "
+                                f"differently then): copied again from there")
         start = prefix.end if prefix is not None else 0
 
         def save(done: int) -> None:
@@ -753,12 +770,14 @@ def _acquire_locked(case: Case, req: Request, source: Path, base: Path, state_pa
         "verify": verify, "timestamp": tsa, "warnings": warnings,
     }
     try:
-        outcome = _record(case, req, record, writer.paths()[0], digests)
+        with interrupts_held():  # recorded and the resume state gone, or neither
+            outcome = _record(case, req, record, writer.paths()[0], digests)
+            state_path.unlink(missing_ok=True)
     except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
         raise DalilError(f"the image of {exhibit} is complete in images/ but could not be recorded: "
-                         f"{exc.strerror or exc} ({exc.filename}); once that is mended, the same command with "
+                         f"{exc.strerror or exc}{where}; once that is mended, the same command with "
                          f"--resume records it") from exc
-    state_path.unlink(missing_ok=True)
     return outcome
 
 

@@ -231,7 +231,9 @@ def walk_fs(fs: pytsk3.FS_Info, partition: int, tz: str,
         subdirs: list[tuple[int, str, int, int]] = []
         try:
             for f in directory:
-                entries, sub = _describe(_with_meta(fs, f), fs_type, partition, prefix, addr, parent, convert)
+                if prefix == ORPHANS:
+                    f = _with_meta(fs, f)
+                entries, sub = _describe(f, fs_type, partition, prefix, addr, parent, convert)
                 yield from entries
                 if sub is not None:
                     if sub[0] in visited:
@@ -246,10 +248,14 @@ def walk_fs(fs: pytsk3.FS_Info, partition: int, tz: str,
         stack.extend(reversed(subdirs))
 
 
+ORPHANS = "/$OrphanFiles/"
+
+
 def _with_meta(fs: pytsk3.FS_Info, f: Any) -> Any:
-    """`f`, or where its directory entry came without metadata (the entries of TSK's virtual
-    `$OrphanFiles` folder do) the file opened by its inode, as `fls` and `icat` do: an orphan
-    keeps its size, times and recoverable content."""
+    """An entry of TSK's virtual `$OrphanFiles` folder (they come without metadata) opened by its
+    inode, as `fls` and `icat` do: an orphan keeps its size, times and recoverable content. Only
+    there: elsewhere a name without metadata is one whose inode TSK found reused (its sequence
+    number differs), and the inode's metadata belongs to another file."""
     info = f.info
     if info.meta is not None:
         return f
