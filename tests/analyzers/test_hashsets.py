@@ -98,3 +98,26 @@ def test_no_hash_field_is_a_config_error(tmp_path: Path) -> None:
     names_only.write_text(f"/seized/cache/{hashlib.md5(OTHER).hexdigest()}.bin\n")
     with pytest.raises(ConfigError, match="no hashes found"):
         hashsets.load_hashes(names_only)
+
+
+@pytest.mark.skipif(not shutil.which("sqlite3"), reason="the sqlite3 command is not installed")
+@pytest.mark.parametrize("mode", [[], ["-header"], ["-header", "-separator", "\t"], ["-csv", "-header"]])
+def test_rdsv3_exported_by_sqlite3_in_its_output_modes(tmp_path: Path, mode: list[str]) -> None:
+    """NSRL RDSv3 ships as SQLite: `sqlite3 RDS.db "SELECT …"` writes `|`-separated rows (with or
+    without a header), or TSV/CSV. Headerless, the first field is read; with a header, every hash
+    column. A file name that is a hash is never taken."""
+    import sqlite3
+
+    data, name_hash = b"system file", hashlib.md5(OTHER).hexdigest()
+    db = tmp_path / "RDS.db"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE FILE (sha256 TEXT, sha1 TEXT, md5 TEXT, file_name TEXT, file_size INTEGER)")
+        con.execute("INSERT INTO FILE VALUES (?,?,?,?,?)", (hashlib.sha256(data).hexdigest().upper(),
+                    hashlib.sha1(data).hexdigest().upper(), hashlib.md5(data).hexdigest().upper(), name_hash, 11))
+    out = tmp_path / "rds.txt"
+    out.write_bytes(subprocess.run(["sqlite3", *mode, str(db), "SELECT * FROM FILE"], capture_output=True,
+                                   check=True).stdout)
+    expected = {hashlib.sha256(data).hexdigest()}
+    if mode:
+        expected |= {hashlib.sha1(data).hexdigest(), hashlib.md5(data).hexdigest()}
+    assert hashsets.load_hashes(out) == expected

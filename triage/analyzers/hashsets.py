@@ -34,7 +34,7 @@ def load_hashes(path: Path) -> frozenset[str]:
     first = next((line for line in lines if line.strip() and not line.startswith("#")), "")
     if first.startswith(HASHDEEP_HEADER):
         values = _hashdeep(lines)
-    elif _header_columns(first):
+    elif _header(first)[1]:
         values = _csv_columns(lines[lines.index(first):])
     else:
         values = _listed(lines)
@@ -44,20 +44,28 @@ def load_hashes(path: Path) -> frozenset[str]:
     return frozenset(values)
 
 
-def _header_columns(line: str) -> dict[int, int]:
-    """{column index: hex length} of the hash columns when `line` is a CSV header, else {}."""
-    fields = next(csv.reader([line]), [])
-    if any(HEX.search(f) for f in fields):  # a header holds no hash: this is already a data line
-        return {}
-    names = [f.strip().lower().replace("-", "").replace("_", "") for f in fields]
-    return {i: HASH_COLUMNS[n] for i, n in enumerate(names) if n in HASH_COLUMNS}
+DELIMITERS = (",", "\t", "|", ";")  # CSV, TSV, sqlite3's default output (an RDSv3 query), European CSV
+
+
+def _header(line: str) -> tuple[str, dict[int, int]]:
+    """(delimiter, {column index: hex length} of the hash columns) when `line` is a header naming
+    md5/sha1/sha256 columns, else (",", {})."""
+    for delimiter in DELIMITERS:
+        fields = next(csv.reader([line], delimiter=delimiter), [])
+        if len(fields) < 2 or any(HEX.search(f) for f in fields):  # a header holds no hash
+            continue
+        names = [f.strip().lower().replace("-", "").replace("_", "") for f in fields]
+        columns = {i: HASH_COLUMNS[n] for i, n in enumerate(names) if n in HASH_COLUMNS}
+        if columns:
+            return delimiter, columns
+    return ",", {}
 
 
 def _csv_columns(lines: list[str]) -> set[str]:
-    """NSRL RDS text or a CSV with a header: only the hash columns are read."""
-    columns = _header_columns(lines[0])
+    """NSRL RDS text or a CSV/TSV/pipe-separated table with a header: only the hash columns are read."""
+    delimiter, columns = _header(lines[0])
     values: set[str] = set()
-    for row in csv.reader(lines[1:]):
+    for row in csv.reader(lines[1:], delimiter=delimiter):
         values.update(_pick(row, columns))
     return values
 
@@ -97,7 +105,7 @@ def _listed(lines: list[str]) -> set[str]:
         if tagged:
             field = tagged.group(1)
         else:
-            field = re.split(r"[\s,;]", line.strip(), maxsplit=1)[0].removeprefix("\\")  # `\HASH  name` escapes
+            field = re.split(r"[\s,;|]", line.strip(), maxsplit=1)[0].removeprefix("\\")  # `\HASH  name` escapes
         if HEX.fullmatch(field):
             values.add(field.lower())
     return values
