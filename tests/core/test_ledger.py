@@ -140,3 +140,63 @@ def test_withheld_entries_keep_the_chain(case_dir: Path) -> None:
     lines[3] = canonical(forged) + b"\n"
     check = check_lines(lines, allow_withheld=True)
     assert not check.ok and check.problem is not None and check.problem.line == 5
+
+
+def test_entries_of_a_rolled_back_transaction_are_cut_off(cli, case_dir: Path) -> None:
+    """An error after an entry is written in a transaction rolls back its change: the entry goes too
+    (it used to stay, be adopted later, and record a change the case does not hold)."""
+    case = _grow(case_dir, 1)
+    before = case.ledger.path.read_bytes()
+    with case.locked():
+        try:
+            with case.store.transaction() as conn:
+                conn.execute("INSERT INTO meta VALUES ('probe', '1')")
+                case.record("note", details={"first": True}, conn=conn)
+                case.record("note", details={"second": True}, conn=conn)
+                raise RuntimeError("disk full, say")
+        except RuntimeError:
+            pass
+    assert case.ledger.path.read_bytes() == before and not case.ledger.pending.exists()
+    assert not case.store.query("SELECT 1 FROM meta WHERE key = 'probe'")
+    with case.locked():
+        entry = case.record("note", details={})
+    assert "ledger_recovery" not in entry["details"]
+    assert "FAIL" not in cli("verify", case_dir).stdout
+
+
+CRASH_IN_TRANSACTION = """
+import os, sys
+from triage.core.case import Case
+case = Case.open(sys.argv[1])
+with case.locked():
+    with case.store.transaction() as conn:
+        conn.execute("INSERT INTO meta VALUES ('probe', '1')")
+        case.record("note", details={"first": True}, conn=conn)
+        case.record("note", details={"second": True}, conn=conn)
+        os._exit(9)  # killed before COMMIT
+"""
+
+
+def test_a_crash_before_commit_removes_its_entries_and_says_so(cli, case_dir: Path) -> None:
+    """Killed after two entries of a transaction were written, before COMMIT: the next command (here
+    verify) cuts them off and discloses their hashes (it used to fail: '2 unexpected lines')."""
+    import subprocess
+    import sys
+
+    case = _grow(case_dir, 1)
+    before = case.ledger.path.read_bytes()
+    case.close()
+    env_root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "-c", CRASH_IN_TRANSACTION, str(case_dir)], cwd=env_root,
+                          env={**__import__("os").environ, "PYTHONPATH": env_root})
+    assert done.returncode == 9 and len(read_lines(case_dir / "custody.jsonl")) == len(before.splitlines()) + 2
+    cut = [json.loads(line)["hash"] for line in read_lines(case_dir / "custody.jsonl")[-2:]]
+    out = cli("verify", case_dir).stdout  # verify repairs as every command does, and says so
+    assert "uncommitted-entries-removed" in out and cut[0] in out and "RESULT: all checks passed" in out
+    case = Case.open(case_dir)
+    entry = json.loads(read_lines(case.ledger.path)[-1])  # verify's own entry discloses the repair
+    note = entry["details"]["ledger_recovery"]
+    assert note["recovered"] == "uncommitted-entries-removed" and note["entries"] == cut
+    assert case.ledger.path.read_bytes().startswith(before) and len(read_lines(case.ledger.path)) == len(before.splitlines()) + 1
+    assert not case.store.query("SELECT 1 FROM meta WHERE key = 'probe'")
+    assert "FAIL" not in cli("verify", case_dir).stdout

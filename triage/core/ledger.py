@@ -166,6 +166,10 @@ class Ledger:
     def __init__(self, path: Path, store: Store) -> None:
         self.path = Path(path)
         self.store = store
+        # While a transaction that appends entries is open, this file holds the ledger's length
+        # before them: a crash before COMMIT leaves it, and the next recover() cuts those entries.
+        self.pending = self.path.with_name(".custody.pending")
+        self._marked = False
 
     def head(self) -> tuple[int, str, int]:
         """(sequence, hash, byte length) recorded in case.db."""
@@ -185,6 +189,60 @@ class Ledger:
         self.store.set_meta("head_hash", digest, conn)
         self.store.set_meta("head_offset", str(length), conn)
 
+    def _mark(self, length: int) -> None:
+        """Before the first entry of a transaction: note the ledger's length (made durable first), to
+        be cleared after COMMIT, or cut back to after a ROLLBACK (see Store.after)."""
+        if self._marked:
+            return
+        _write_durably(self.pending, str(length).encode())
+        self._marked = True
+        self.store.after(self._committed, self._rolled_back)
+
+    def _committed(self) -> None:
+        self._marked = False
+        self.pending.unlink(missing_ok=True)
+
+    def _rolled_back(self) -> None:
+        """The entries of a transaction that did not commit are cut off again: the ledger never
+        records a change the case does not hold."""
+        self._marked = False
+        try:
+            length = int(self.pending.read_text())
+            with open(self.path, "r+b") as fh:
+                fh.truncate(length)
+                os.fsync(fh.fileno())
+            self.pending.unlink()
+        except (OSError, ValueError):
+            pass  # the marker stays: the next recover() does it
+
+    def _cut_uncommitted(self, length: int, seq: int) -> dict[str, Any] | None:
+        """A crash between the entries of a transaction and its COMMIT: their change is not in the
+        case, so the entries are cut off (and disclosed with their hashes)."""
+        try:
+            marked = int(self.pending.read_text())
+        except (OSError, ValueError):
+            marked = length
+        note = None
+        if marked == length and self.path.exists() and self.path.stat().st_size > length:
+            with open(self.path, "rb") as fh:
+                fh.seek(length)
+                extra = fh.read()
+            hashes = []
+            for raw in extra.splitlines():
+                try:
+                    hashes.append(json.loads(raw).get("hash"))
+                except (ValueError, AttributeError):
+                    hashes.append(None)
+            with open(self.path, "r+b") as fh:
+                fh.truncate(length)
+                os.fsync(fh.fileno())
+            note = {"recovered": "uncommitted-entries-removed", "after_seq": seq, "bytes_removed": len(extra),
+                    "entries": hashes}
+            with self.store.transaction() as conn:
+                self.store.set_meta("pending_recovery", json.dumps(note), conn)
+        self.pending.unlink(missing_ok=True)
+        return note
+
     def recover(self) -> dict[str, Any] | None:
         """Repair what a crash can leave: a torn last line, or one entry not yet in the head.
 
@@ -192,6 +250,10 @@ class Ledger:
         Anything else beyond the head is tampering and raises IntegrityError.
         """
         seq, digest, length = self.head()
+        if self.pending.exists() and not self._marked:
+            note = self._cut_uncommitted(length, seq)
+            if note is not None:
+                return note
         size = self.path.stat().st_size if self.path.exists() else 0
         if size == length:
             return None
@@ -265,6 +327,8 @@ class Ledger:
         entry["hash"] = sha256_tagged(body)
         entry["signature"] = examiner.sign(body)
         line = canonical(entry) + b"\n"
+        if conn is not None:
+            self._mark(length)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             view = memoryview(line)
@@ -282,3 +346,17 @@ class Ledger:
                 self._set_head(tx, seq + 1, entry["hash"], length + len(line))
                 tx.execute("DELETE FROM meta WHERE key = 'pending_recovery'")
         return entry
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from .errors import Corrupted, DalilError
 
@@ -91,6 +91,7 @@ class Store:
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = Path(path)
+        self._after: list[tuple[Callable[[], None], Callable[[], None]]] = []
         if not create and not self.path.is_file():
             raise Corrupted(f"case database missing: {self.path}")
         try:
@@ -115,12 +116,25 @@ class Store:
         end of it: a ledger entry written in it is not left without the change it records."""
         with interrupts_held():
             self.conn.execute("BEGIN IMMEDIATE")
+            self._after = []
             try:
                 yield self.conn
+                self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                for _, rolled_back in self._after:
+                    rolled_back()
                 raise
-            self.conn.execute("COMMIT")
+            finally:
+                after, self._after = self._after, []
+            for committed, _ in after:
+                committed()
+
+    def after(self, committed: Callable[[], None], rolled_back: Callable[[], None]) -> None:
+        """Inside a transaction: run `committed` after its COMMIT, or `rolled_back` after a ROLLBACK
+        (the ledger uses this to keep its file in step with the head)."""
+        self._after.append((committed, rolled_back))
 
     def versions(self) -> dict[str, int]:
         rows = self.conn.execute("SELECT component, version FROM schema_versions").fetchall()
