@@ -318,3 +318,18 @@ def test_exporting_does_not_store_the_parse_warnings_again(cli: Any, case_dir: P
     cli("export", "--exhibit", "EXO", "--out", tmp_path / "o1", "--case", case_dir)
     cli("export", "--exhibit", "EXO", "--out", tmp_path / "o2", "--case", case_dir)
     assert stored() == before
+
+
+def test_claim_numbers_many_repeats_in_order_and_folds_as_windows(tmp_path: Path) -> None:
+    """Each repeat of a name got its number by trying ~2, ~3… again (8,000 took 16 s); dotless ı and
+    i, kept apart by casefold, are one letter to Windows."""
+    from triage.image.export_names import Layout
+
+    layout = Layout(tmp_path, "EXH")
+    folder = Path("EXH/p0")
+    names = [layout.claim(folder, "a.txt", is_dir=False) for _ in range(20_000)]
+    assert names[:3] == ["a.txt", "a~2.txt", "a~3.txt"] and names[-1] == "a~20000.txt"
+    assert len({n.upper() for n in names}) == 20_000
+    assert layout.claim(folder, "A~2.TXT", is_dir=False) == "A~2~2.TXT"
+    assert layout.claim(folder, "\u0131.txt", is_dir=False) == "\u0131.txt"
+    assert layout.claim(folder, "i.txt", is_dir=False) == "i~2.txt"

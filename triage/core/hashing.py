@@ -11,8 +11,10 @@ hashes (a disk) can write them in one call.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -218,6 +220,22 @@ def open_readonly(path: str | os.PathLike[str]) -> BinaryIO:
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
     except (AttributeError, OSError):
         pass
+    return os.fdopen(fd, "rb", buffering=0)
+
+
+def open_file_or_device(path: str | os.PathLike[str]) -> BinaryIO:
+    """`open_readonly`, for a path that must be a regular file or a block device: anything else (a
+    FIFO put in a file's place would block the open forever) is an OSError, never a hang."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NOATIME", 0))
+    except PermissionError:
+        fd = os.open(path, flags)
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file or block device", str(path))
+    os.set_blocking(fd, True)
     return os.fdopen(fd, "rb", buffering=0)
 
 

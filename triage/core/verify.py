@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .case import DB_NAME, LEDGER_NAME
-from .hashing import iter_chunks, open_readonly
+from .hashing import iter_chunks, open_file_or_device, open_readonly
 from .ledger import check_lines, read_lines
 from .objects import ObjectStore
 from .store import Store, check_sqlite_header
@@ -45,7 +45,7 @@ def _sha256_of_parts(parts: list[Path], progress: Callable[[int], object] | None
     """SHA-256 of the concatenation of `parts` (the segments of a split image, in order)."""
     h = hashlib.sha256()
     for part in parts:
-        with open_readonly(part) as stream:
+        with open_file_or_device(part) as stream:
             for chunk in iter_chunks(stream, 4 * 1024 * 1024):
                 h.update(chunk)
                 if progress:
@@ -60,7 +60,7 @@ def _evidence_parts(root: Path, row: dict) -> list[Path]:
     except ValueError:
         details = {}
     segments = details.get("segments") if isinstance(details, dict) else None
-    if segments:
+    if segments is not None:  # an empty folder exhibit has none: its hash is that of no bytes
         # path_hex: the real bytes of a folder exhibit's file whose name is not UTF-8 (`path` shows it escaped)
         return [Path(os.fsdecode(bytes.fromhex(s["path_hex"]))) if "path_hex" in s
                 else Path(s["path"]) if Path(s["path"]).is_absolute() else root / s["path"] for s in segments]

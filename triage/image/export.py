@@ -191,6 +191,8 @@ def _describe(exc: BaseException) -> str:
 
 
 def _no_hash_reason(row: dict[str, Any]) -> str:
+    if row.get("type") == "l":
+        return "symbolic link: no content of its own" + (f" (to {row['link']})" if row.get("link") else "")
     why = row.get("error") or row.get("recovered_note")
     return "no SHA-256 in the listing" + (f" ({why})" if why else " (content not read at parse)")
 
@@ -319,12 +321,18 @@ def _write_index(out: Path, exhibit: str, index: list[dict[str, Any]]) -> list[d
     writer.writerow(COLUMNS)
     for row in index:
         writer.writerow([csv_cell(row[k]) for k in COLUMNS])
-    written = []
+    written: list[dict[str, str]] = []
     for name, data in ((f"{stem}.csv", buf.getvalue().encode("utf-8", "backslashreplace")),
                        (f"{stem}.json", json.dumps(index, ensure_ascii=False, indent=1).encode("utf-8", "backslashreplace"))):
         fd = os.open(out / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o444)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        except OSError:
+            (out / name).unlink(missing_ok=True)  # no partial index left behind (it goes to the case)
+            for done in written:
+                (out / done["name"]).unlink(missing_ok=True)
+            raise
         written.append({"name": name, "sha256": hashlib.sha256(data).hexdigest()})
     return written
 

@@ -58,8 +58,9 @@ def _shorten(name: str, limit: int = MAX_NAME_BYTES) -> str:
 
 
 def fold(name: str) -> str:
-    """The key two names collide on (Windows, macOS): case-folded, NFC-normalised."""
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+    """The key two names collide on (Windows, macOS): case-folded, NFC-normalised; and upper-cased
+    as Windows compares (it makes dotless ı and i, which casefold keeps apart, both I)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold().upper())
 
 
 def numbered(name: str, n: int, is_dir: bool) -> str:
@@ -90,6 +91,7 @@ class Layout:
         self.budget = min(MAX_DIR_BYTES, PATH_LIMIT - _nbytes(out) - 1 - MAX_NAME_BYTES - 2 * SUFFIX_ROOM - 64)
         self.base = self._make_base(safe_component(exhibit))
         self.claimed: dict[Path, set[str]] = {}
+        self.next_n: dict[tuple[Path, str, bool], int] = {}  # the next ~n to try for a name in a folder
         self.folders: dict[tuple[int, tuple[str, ...]], Path] = {}
         self.flat: dict[tuple[int, tuple[str, ...]], Path] = {}  # flattened folder -> the folder holding it
         self.made: set[Path] = {self.base}
@@ -141,9 +143,11 @@ class Layout:
     def claim(self, folder: Path, name: str, is_dir: bool) -> str:
         """`name`, or `name~2`, `name~3`...: the first whose case-folded key is free in `folder`."""
         taken = self.claimed.setdefault(folder, set())
-        candidate, n = name, 2
+        key = (folder, fold(name), is_dir)
+        candidate, n = name, self.next_n.get(key, 2)  # go on from the last number given to this name
         while fold(candidate) in taken:
             candidate, n = numbered(name, n, is_dir), n + 1
+        self.next_n[key] = n
         taken.add(fold(candidate))
         return candidate
 

@@ -294,14 +294,13 @@ class _Info:
 def numbered(entries: Iterable[Entry]) -> Iterator[Entry]:
     """The entries, a listing key met again (a name listed twice, as damaged or logical sources
     can) given an `#n` suffix on its attr: parse stores, and export matches, each one apart."""
-    seen: set[tuple[int, str, int | None, str]] = set()
+    count: dict[tuple[int, str, int | None, str], int] = {}
     for entry in entries:
         key = (entry.partition, entry.path, entry.inode, entry.attr)
-        n = 2
-        while key in seen:
-            entry.attr = f"{key[3]}#{n}"
-            key, n = (entry.partition, entry.path, entry.inode, entry.attr), n + 1
-        seen.add(key)
+        n = count.get(key, 0) + 1
+        count[key] = n
+        if n > 1:  # the second is `#2`, the third `#3`: one lookup each, however many there are
+            entry.attr = f"{entry.attr}#{n}"
         yield entry
 
 
