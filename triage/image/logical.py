@@ -160,7 +160,7 @@ def _entry(path: str, size: int, kind: str, times: dict[str, str | None], member
     perm = "".join(ch if mode & bit else "-" for ch, bit in zip("rwxrwxrwx", (256, 128, 64, 32, 16, 8, 4, 2, 1)))
     return Entry(partition=0, path=path, name=name, inode=None, attr="", stream=None, type=kind,
                  mode=f"{kind}/{kind}{perm}", uid=None, gid=None, size=size, deleted=False, orphan=False,
-                 realloc=False, times=times, file=member if kind == "r" else None, link=link)
+                 realloc=False, times=times, file=member, link=link)
 
 
 def _zip_kind(info: zipfile.ZipInfo) -> str:
@@ -194,7 +194,8 @@ def walk_zip(path: Path, tz: str, on_error: Callable[[str, str], None]) -> Itera
         mode = (info.external_attr >> 16) & 0o777 or 0o644
         link = _zip_link(opener, name, on_error) if kind == "l" else None
         size = info.file_size if kind in ("r", "l") else 0
-        yield _entry(name, size, kind, {"mtime": when}, _Member(opener, info.file_size), mode, link)
+        member = _Member(opener, info.file_size) if kind == "r" else None
+        yield _entry(name, size, kind, {"mtime": when}, member, mode, link)
 
 
 def _zip_link(opener: Callable[[], Any], name: str, on_error: Callable[[str, str], None]) -> str | None:
@@ -223,6 +224,113 @@ def _tar_mode(path: Path) -> tuple[_TarMode, str]:
     return "r:", "as an uncompressed tar"
 
 
+class _TarWalk:
+    """A tar being listed. `lock` covers every use of the shared handle (moving on to the next
+    member, reading a member's data): tarfile keeps one file position for both. Reads from the walking
+    thread use that handle, where the walk has just left it (no seek back, which a compressed stream
+    pays by decompressing again from the start); reads from any other thread (the engine streams
+    large members in its own) get a private handle, so they never move the walk's."""
+
+    def __init__(self, path: Path, mode: _TarMode, archive: tarfile.TarFile) -> None:
+        self.path, self.mode, self.archive = path, mode, archive
+        self.lock = threading.Lock()
+        self.thread = threading.get_ident()
+
+    def next(self) -> tarfile.TarInfo | None:
+        with self.lock:
+            return self.archive.next()
+
+    def shared(self, member: tarfile.TarInfo, offset: int, length: int) -> bytes:
+        with self.lock:
+            try:
+                stream = self.archive.extractfile(member)
+                if stream is None:
+                    raise MemberError("no content")
+                stream.seek(offset)
+                return stream.read(length)
+            except MemberError:
+                raise
+            except Exception as exc:
+                raise MemberError(f"{type(exc).__name__}: {exc}") from exc
+
+    def private(self, member: tarfile.TarInfo) -> Any:
+        """A stream of the member's data over a handle of its own (closed with the stream)."""
+        fh = open_readonly(self.path)
+        try:
+            archive = tarfile.open(fileobj=fh, mode=self.mode, encoding="utf-8", errors="surrogateescape")
+            stream = archive.extractfile(member)
+            if stream is None:
+                raise MemberError("no content")
+        except BaseException:
+            fh.close()
+            raise
+        return _Closing(stream, fh)
+
+    def ended_early(self) -> str | None:
+        """Why the listing stopped before the archive's end, or None. tarfile ends a listing at the
+        first header it cannot read (a bad checksum after the first member) as at the end-of-archive
+        zero blocks; GNU tar reports it. So whatever follows where tarfile stopped must be zeros."""
+        with self.lock:
+            fileobj = self.archive.fileobj
+            assert fileobj is not None
+            at = self.archive.offset
+            try:
+                fileobj.seek(at)
+                block = fileobj.read(tarfile.BLOCKSIZE)
+                if block.strip(b"\0"):
+                    return _bad_header(block, at)
+                pos = at + len(block)
+                while True:
+                    chunk = fileobj.read(1 << 20)
+                    if not chunk:
+                        return None
+                    if chunk.strip(b"\0"):
+                        pos += len(chunk) - len(chunk.lstrip(b"\0"))
+                        return f"non-zero data at byte {pos} after the end-of-archive block"
+                    pos += len(chunk)
+            except Exception as exc:  # a damaged compressed stream after the last member
+                return _one_line(exc)
+
+
+def _bad_header(block: bytes, at: int) -> str:
+    if len(block) < tarfile.BLOCKSIZE:
+        return f"the file ends inside the header at byte {at}"
+    try:
+        tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+    except Exception as exc:
+        return f"unreadable header ({_one_line(exc)})"
+    return "unreadable header"
+
+
+class _Closing:
+    """A member stream that also closes the handle under it."""
+
+    def __init__(self, stream: Any, fh: BinaryIO) -> None:
+        self.stream, self.fh = stream, fh
+
+    def read(self, length: int) -> bytes:
+        return bytes(self.stream.read(length))
+
+    def close(self) -> None:
+        try:
+            self.stream.close()
+        finally:
+            self.fh.close()
+
+
+class _TarMember:
+    """A tar member's data (stands in for a pytsk3.File): see `_TarWalk`."""
+
+    def __init__(self, walk: _TarWalk, member: tarfile.TarInfo) -> None:
+        self.walk, self.member = walk, member
+        self.reader = _Sequential(functools.partial(walk.private, member), member.size)
+
+    def read_random(self, offset: int, length: int) -> bytes:
+        if threading.get_ident() == self.walk.thread:
+            return self.walk.shared(self.member, offset, length)
+        return self.reader(offset, length)
+
+
 def walk_tar(path: Path, on_error: Callable[[str, str], None]) -> Iterator[Entry]:
     mode, what = _tar_mode(path)
     fh = open_readonly(path)
@@ -231,17 +339,23 @@ def walk_tar(path: Path, on_error: Callable[[str, str], None]) -> Iterator[Entry
     except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
         fh.close()
         raise Corrupted(f"not a readable tar: {path.name} ({what}: {_one_line(exc)})") from exc
-    lock = threading.Lock()
+    walk = _TarWalk(path, mode, archive)  # made when the listing starts, in the thread that lists
     regular: dict[str, tarfile.TarInfo] = {}  # members so far by normalised name: hard link targets
+    listed = 0
     try:
-        for member in archive:
-            yield _tar_entry(archive, member, regular, lock, on_error)
+        while (member := walk.next()) is not None:
+            listed += 1
+            yield _tar_entry(walk, member, regular, on_error)
     except Exception as exc:  # a truncated or damaged archive: what was listed is kept
         on_error(path.name, f"tar listing cut short: {_one_line(exc)}")
+        return
+    why = walk.ended_early()
+    if why is not None:
+        on_error(path.name, f"tar listing cut short at member {listed + 1} / byte {archive.offset}: {why}")
 
 
-def _tar_entry(archive: tarfile.TarFile, member: tarfile.TarInfo, regular: dict[str, tarfile.TarInfo],
-               lock: threading.Lock, on_error: Callable[[str, str], None]) -> Entry:
+def _tar_entry(walk: _TarWalk, member: tarfile.TarInfo, regular: dict[str, tarfile.TarInfo],
+               on_error: Callable[[str, str], None]) -> Entry:
     name = member_path(member.name)
     times = {"mtime": _iso(member.mtime)}
     if member.isdir():
@@ -249,7 +363,7 @@ def _tar_entry(archive: tarfile.TarFile, member: tarfile.TarInfo, regular: dict[
     if member.issym() or not (member.isfile() or member.islnk()):
         link = _text(member.linkname) if member.issym() else None
         return _entry(name, 0, _TAR_KINDS.get(member.type, "-"), times, None, member.mode, link)
-    target, link = member, None
+    target, link, kind = member, None, "r"
     if member.islnk():
         found = regular.get(_key(member.linkname))
         link = member_path(member.linkname)
@@ -259,12 +373,7 @@ def _tar_entry(archive: tarfile.TarFile, member: tarfile.TarInfo, regular: dict[
         target = found
     else:
         regular[_key(member.name)] = member
-
-    def opener(target: tarfile.TarInfo = target) -> Any:
-        with lock:
-            return archive.extractfile(target)
-
-    return _entry(name, target.size, "r", times, _Member(opener, target.size), member.mode, link)
+    return _entry(name, target.size, kind, times, _TarMember(walk, target), member.mode, link)
 
 
 def _key(name: str) -> str:

@@ -1,0 +1,146 @@
+"""Zips and tars a suspect may have shaped: a large member read while the listing goes on, a tar
+whose listing stops early, content hidden behind a member's declared type, and zip names that are
+not what the UTF-8 flag says."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import sqlite3
+import stat
+import tarfile
+import threading
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parse_helpers import parse_rows
+from triage.image import engine
+from triage.image.logical import walk_tar
+
+
+def _warnings(case_dir: Path, exhibit: str) -> list[str]:
+    con = sqlite3.connect(case_dir / "case.db")
+    try:
+        return [r[0] for r in con.execute("SELECT message FROM warnings WHERE exhibit = ?", (exhibit,))]
+    finally:
+        con.close()
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_tar(path: Path, members: list[tuple[str, bytes]], gz: bool = False) -> Path:
+    with tarfile.open(path, "w:gz" if gz else "w") as tf:
+        for name, body in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            tf.addfile(info, io.BytesIO(body))
+    return path
+
+
+def _many(big: bytes, other: bytes, n: int) -> list[tuple[str, bytes]]:
+    """A large member, n small ones, another large one, n more small ones."""
+    small = [(f"s/{i:05d}.txt", f"small {i}".encode()) for i in range(2 * n)]
+    return [("big1.bin", big)] + small[:n] + [("big2.bin", other)] + small[n:]
+
+
+# 1. a tar read while it is listed ---------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".tar", ".tar.gz"])
+def test_member_read_by_another_thread_while_listing(tmp_path: Path, suffix: str) -> None:
+    """A large member is read (as the engine's streaming thread reads it) while the walk moves the
+    archive on: the listing is whole and the content right."""
+    big = os.urandom(1 << 20)
+    members = _many(big, b"x", 1500)
+    path = _write_tar(tmp_path / f"race{suffix}", members, suffix == ".tar.gz")
+    warnings: list[tuple[str, str]] = []
+    walk = walk_tar(path, lambda loc, msg: warnings.append((loc, msg)))
+    first = next(walk)
+    assert first.path == "/big1.bin"
+    digests: list[str] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            parts, offset = [], 0
+            while offset < first.size:
+                parts.append(first.read(offset, 4096))
+                offset += len(parts[-1])
+            digests.append(_sha(b"".join(parts)))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        rest = [(e.path, e.read(0, e.size) if e.size else b"") for e in walk]
+    finally:
+        stop.set()
+        thread.join()
+    assert warnings == []
+    assert [("/big1.bin", big)] + rest == [("/" + name, body) for name, body in members]
+    assert digests and set(digests) == {_sha(big)}
+
+
+@pytest.mark.parametrize("suffix", [".tar", ".tar.gz"])
+def test_parse_lists_every_member_of_a_tar_with_large_members(cli: Any, case_dir: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """Through `dalil parse`: members above the engine's SMALL are streamed by its thread."""
+    monkeypatch.setattr(engine, "SMALL", 64 * 1024)
+    big1, big2 = os.urandom(3 << 20), os.urandom(2 << 20)
+    members = _many(big1, big2, 800)
+    path = _write_tar(tmp_path / f"big{suffix}", members, suffix == ".tar.gz")
+    for run in range(3):
+        rows = {r["path"]: r for r in parse_rows(cli, case_dir, path, f"T{run}", "--no-yara")}
+        assert {p: r["sha256"] for p, r in rows.items()} == {"/" + n: _sha(b) for n, b in members}
+        assert _warnings(case_dir, f"T{run}") == []
+
+
+def _four(tmp_path: Path) -> tuple[Path, list[int]]:
+    """A plain tar of four 600-byte members, and where each member's header is."""
+    members = [(f"m{i}.txt", bytes([65 + i]) * 600) for i in range(4)]
+    path = _write_tar(tmp_path / "four.tar", members)
+    with tarfile.open(path) as tf:
+        return path, [m.offset for m in tf.getmembers()]
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["tar", "tar.gz"])
+def test_bad_header_after_the_first_member_is_a_warning(cli: Any, case_dir: Path, tmp_path: Path, gz: bool) -> None:
+    """tarfile ends the listing quietly at a bad header after the first member: that is said."""
+    path, offsets = _four(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[offsets[1] + 148] ^= 0x01  # member 2's checksum field
+    if gz:
+        import gzip
+
+        path = tmp_path / "four.tar.gz"
+        path.write_bytes(gzip.compress(bytes(data)))
+    else:
+        path.write_bytes(bytes(data))
+    rows = parse_rows(cli, case_dir, path, "T", "--no-yara")
+    assert [r["path"] for r in rows] == ["/m0.txt"]
+    assert _warnings(case_dir, "T") == [
+        f"tar listing cut short at member 2 / byte {offsets[1]}: unreadable header (bad checksum)"]
+
+
+def test_data_after_the_end_of_archive_is_a_warning(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """Two tars one after the other: tarfile (like tar without -i) lists the first only; the second
+    is not silently dropped."""
+    path, offsets = _four(tmp_path)
+    first = path.read_bytes()
+    second = _write_tar(tmp_path / "second.tar", [("hidden.txt", b"hidden")]).read_bytes()
+    path.write_bytes(first + second)
+    rows = parse_rows(cli, case_dir, path, "T", "--no-yara")
+    assert len(rows) == 4
+    end = offsets[3] + 512 + 1024  # after member 4's data: the end-of-archive blocks
+    assert _warnings(case_dir, "T") == [
+        f"tar listing cut short at member 5 / byte {end}: non-zero data at byte {len(first)} after the end-of-archive block"]
+
+
+def test_clean_tar_has_no_warning(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    path, _ = _four(tmp_path)
+    assert len(parse_rows(cli, case_dir, path, "T", "--no-yara")) == 4
+    assert _warnings(case_dir, "T") == []
