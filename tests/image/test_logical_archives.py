@@ -144,3 +144,57 @@ def test_clean_tar_has_no_warning(cli: Any, case_dir: Path, tmp_path: Path) -> N
     path, _ = _four(tmp_path)
     assert len(parse_rows(cli, case_dir, path, "T", "--no-yara")) == 4
     assert _warnings(case_dir, "T") == []
+
+
+# 2. content behind a member's declared type -----------------------------------------------------
+
+def _stored(cli: Any, case_dir: Path, path: Path, exhibit: str) -> dict[str, sqlite3.Row]:
+    """Parse `path`, then its rows as stored (with `mode`, which `dalil files` leaves out)."""
+    cli("parse", path, "--exhibit", exhibit, "--case", case_dir, "--no-yara")
+    con = sqlite3.connect(case_dir / "case.db")
+    con.row_factory = sqlite3.Row
+    try:
+        return {r["path"]: r for r in con.execute("SELECT * FROM files WHERE exhibit = ?", (exhibit,))}
+    finally:
+        con.close()
+
+
+def test_zip_members_of_any_declared_type_are_read(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """Inside a zip a member's data is bytes whatever its Unix mode says (unzip extracts it): listed
+    with its size, hashed and scanned; the declared type stays in `type` and `mode`."""
+    body = {name: f"hidden in {name}".encode() for name in ("fifo", "chr", "blk", "sock", "odd", "dir/", "link")}
+    modes = {"fifo": stat.S_IFIFO | 0o644, "chr": stat.S_IFCHR | 0o600, "blk": stat.S_IFBLK | 0o600,
+             "sock": stat.S_IFSOCK | 0o755, "odd": 0o160000 | 0o644, "dir/": stat.S_IFDIR | 0o755,
+             "link": stat.S_IFLNK | 0o777}
+    path = tmp_path / "types.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in body.items():
+            info = zipfile.ZipInfo(name)
+            info.create_system, info.external_attr = 3, modes[name] << 16
+            zf.writestr(info, data)
+        zf.writestr("empty-dir/", b"")
+    rows = _stored(cli, case_dir, path, "Z")
+    kinds = {"/fifo": "p", "/chr": "c", "/blk": "b", "/sock": "s", "/odd": "-", "/dir": "d", "/link": "l"}
+    for name, data in body.items():
+        row = rows["/" + name.rstrip("/")]
+        assert (row["type"], row["size"], row["sha256"]) == (kinds[row["path"]], len(data), _sha(data)), name
+    assert rows["/fifo"]["mode"] == "p/prw-r--r--"
+    assert rows["/link"]["link"] == "hidden in link"
+    assert (rows["/empty-dir"]["type"], rows["/empty-dir"]["sha256"]) == ("d", None)
+
+
+def test_tar_member_of_unknown_type_is_read_as_a_regular_file(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """GNU tar extracts a member of unknown type (and a contiguous file) as a regular file: its data
+    is listed, hashed and scanned; the members after it are listed."""
+    path = tmp_path / "q.tar"
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as tf:
+        for name, kind, data in (("odd.bin", b"Q", b"hidden behind Q" * 100), ("cont.bin", tarfile.CONTTYPE, b"c" * 700),
+                                 ("after.txt", tarfile.REGTYPE, b"after")):
+            info = tarfile.TarInfo(name)
+            info.type, info.size = kind, len(data)
+            tf.addfile(info, io.BytesIO(data))
+    rows = _stored(cli, case_dir, path, "T")
+    assert {p: (r["type"], r["size"], r["sha256"]) for p, r in rows.items()} == {
+        "/odd.bin": ("-", 1500, _sha(b"hidden behind Q" * 100)), "/cont.bin": ("r", 700, _sha(b"c" * 700)),
+        "/after.txt": ("r", 5, _sha(b"after"))}
+    assert _warnings(case_dir, "T") == ["unknown tar member type b'Q': its data is read as a regular file's"]

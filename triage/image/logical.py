@@ -6,9 +6,12 @@ are dropped (`./.bashrc` is `/.bashrc`; `../up.txt` stays `/../up.txt`). Zip tim
 wall-clock: read in `--tz`.
 
 Types are fls's letters: r regular, d directory, l symbolic link (target in `link`), p FIFO,
-c/b character/block device, s socket. FIFOs, devices and sockets are never opened and symbolic
-links never followed. A tar hard link is type r with the content of the member it names, which is
-also given in `link`.
+c/b character/block device, s socket, - unknown. In a folder, FIFOs, devices and sockets are never
+opened and symbolic links never followed. Inside an archive a member's data is only bytes, so it is
+read whatever type the member declares: every zip member with data (a symbolic link's data is also
+its target), and a tar member of unknown type (which GNU tar extracts as a regular file; a warning
+says so); tar symbolic links, devices and FIFOs have no data of their own. A tar hard link is type r
+with the content of the member it names, which is also given in `link`.
 
 Names are stored as text (see `name_text`): a name that is not valid UTF-8 keeps each byte that
 does not decode as the four characters `\\xNN` (two lower-case hex digits), and a literal backslash
@@ -193,9 +196,10 @@ def walk_zip(path: Path, tz: str, on_error: Callable[[str, str], None]) -> Itera
         kind = _zip_kind(info)
         mode = (info.external_attr >> 16) & 0o777 or 0o644
         link = _zip_link(opener, name, on_error) if kind == "l" else None
-        size = info.file_size if kind in ("r", "l") else 0
-        member = _Member(opener, info.file_size) if kind == "r" else None
-        yield _entry(name, size, kind, {"mtime": when}, member, mode, link)
+        # inside a zip a member's data is bytes whatever its declared type (unzip writes it out): a
+        # FIFO, device or unknown mode must not hide it from hashing, scanning and export
+        member = _Member(opener, info.file_size) if kind == "r" or info.file_size > 0 else None
+        yield _entry(name, info.file_size, kind, {"mtime": when}, member, mode, link)
 
 
 def _zip_link(opener: Callable[[], Any], name: str, on_error: Callable[[str, str], None]) -> str | None:
@@ -360,9 +364,9 @@ def _tar_entry(walk: _TarWalk, member: tarfile.TarInfo, regular: dict[str, tarfi
     times = {"mtime": _iso(member.mtime)}
     if member.isdir():
         return _entry(name, 0, "d", times, None, member.mode)
-    if member.issym() or not (member.isfile() or member.islnk()):
+    if member.issym() or member.ischr() or member.isblk() or member.isfifo():  # no data of their own
         link = _text(member.linkname) if member.issym() else None
-        return _entry(name, 0, _TAR_KINDS.get(member.type, "-"), times, None, member.mode, link)
+        return _entry(name, 0, _TAR_KINDS[member.type], times, None, member.mode, link)
     target, link, kind = member, None, "r"
     if member.islnk():
         found = regular.get(_key(member.linkname))
@@ -372,6 +376,9 @@ def _tar_entry(walk: _TarWalk, member: tarfile.TarInfo, regular: dict[str, tarfi
             return _entry(name, 0, "r", times, None, member.mode, link)
         target = found
     else:
+        if not member.isreg():  # GNU tar (and tarfile) extract an unknown type as a regular file
+            kind = "-"
+            on_error(name, f"unknown tar member type {member.type!r}: its data is read as a regular file's")
         regular[_key(member.name)] = member
     return _entry(name, target.size, kind, times, _TarMember(walk, target), member.mode, link)
 
