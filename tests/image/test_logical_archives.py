@@ -198,3 +198,53 @@ def test_tar_member_of_unknown_type_is_read_as_a_regular_file(cli: Any, case_dir
         "/odd.bin": ("-", 1500, _sha(b"hidden behind Q" * 100)), "/cont.bin": ("r", 700, _sha(b"c" * 700)),
         "/after.txt": ("r", 5, _sha(b"after"))}
     assert _warnings(case_dir, "T") == ["unknown tar member type b'Q': its data is read as a regular file's"]
+
+
+# 3. zip names -----------------------------------------------------------------------------------
+
+def _clear_utf8_flag(path: Path, name: bytes) -> None:
+    """Clear general-purpose flag bit 11 (0x800, 'the name is UTF-8') of member `name`, in its local
+    header and its central directory entry: the zip that tools not writing the flag make."""
+    data = bytearray(path.read_bytes())
+    for sig, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = data.index(sig)
+        while True:
+            i = data.index(sig, start)
+            if data[i:].find(name) in (30, 46):  # right after a local (30) / central (46) header
+                data[i + at + 1] &= ~0x08 & 0xFF
+                break
+            start = i + 1
+    path.write_bytes(bytes(data))
+
+
+def _set_name(path: Path, old: bytes, new: bytes) -> None:
+    """Replace a member's name by another of the same length, everywhere it is written."""
+    assert len(old) == len(new)
+    path.write_bytes(path.read_bytes().replace(old, new))
+
+
+def test_unflagged_utf8_name_is_read_as_utf8(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """macOS and Windows tools write UTF-8 names without the flag; unzip shows them right. A name
+    that is not UTF-8 is read as the standard says (code page 437)."""
+    path = tmp_path / "names.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("رسالة.txt", b"letter")
+        zf.writestr("cafXY.txt", b"cp437")  # ASCII: written without the flag
+    _clear_utf8_flag(path, "رسالة.txt".encode())
+    _set_name(path, b"cafXY.txt", b"caf\x82\x8a.txt")  # cp437's é and è; not UTF-8
+    rows = {r["path"]: r["sha256"] for r in parse_rows(cli, case_dir, path, "Z", "--no-yara")}
+    assert rows == {"/رسالة.txt": _sha(b"letter"), "/caféè.txt": _sha(b"cp437")}
+
+
+def test_flagged_name_that_is_not_utf8_does_not_reject_the_zip(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """One member flagged UTF-8 whose name is not: the others are listed, and that one too, its
+    name's bytes as stored text."""
+    path = tmp_path / "bad.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("first.txt", b"first")
+        zf.writestr("b\u00e9d.txt", b"bad name")  # flagged: its name has a non-ASCII character
+        zf.writestr("last.txt", b"last")
+    _set_name(path, "béd.txt".encode(), b"b\xff\xfed.txt")
+    rows = {r["path"]: r["sha256"] for r in parse_rows(cli, case_dir, path, "Z", "--no-yara")}
+    assert rows == {"/first.txt": _sha(b"first"), "/b\\xff\\xfed.txt": _sha(b"bad name"), "/last.txt": _sha(b"last")}
+    assert _warnings(case_dir, "Z") == ["name flagged as UTF-8 but not UTF-8: its bytes are kept as stored text"]
