@@ -6,25 +6,34 @@ are dropped (`./.bashrc` is `/.bashrc`; `../up.txt` stays `/../up.txt`). Zip tim
 wall-clock: read in `--tz`.
 
 Types are fls's letters: r regular, d directory, l symbolic link (target in `link`), p FIFO,
-c/b character/block device, s socket. FIFOs, devices and sockets are never opened and symbolic
-links never followed. A tar hard link is type r with the content of the member it names, which is
-also given in `link`.
+c/b character/block device, s socket, - unknown. In a folder, FIFOs, devices and sockets are never
+opened and symbolic links never followed. Inside an archive a member's data is only bytes, so it is
+read whatever type the member declares: every zip member with data (a symbolic link's data is also
+its target), and a tar member of unknown type (which GNU tar extracts as a regular file; a warning
+says so); tar symbolic links, devices and FIFOs have no data of their own. A tar hard link is type r
+with the content of the member it names, which is also given in `link`.
 
 Names are stored as text (see `name_text`): a name that is not valid UTF-8 keeps each byte that
 does not decode as the four characters `\\xNN` (two lower-case hex digits), and a literal backslash
 that is followed by `x` and two hex digits is itself written `\\x5c`. So every stored name maps back
 to exactly one byte string (`name_bytes`): two different raw names never share a stored path, and
 a name that contains the text `\\xff` is not confused with one that contains the byte 0xff. Files
-are still opened by their real bytes.
+are still opened by their real bytes. A zip name without the UTF-8 flag is read as UTF-8 where its
+bytes are valid UTF-8 (as unzip does: many tools write UTF-8 without the flag), else as code page
+437; a name flagged UTF-8 that is not keeps its bytes, with a warning, and the other members are
+listed.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
+import io
 import os
 import posixpath
 import re
 import stat
+import struct
 import tarfile
 import threading
 import zipfile
@@ -160,7 +169,7 @@ def _entry(path: str, size: int, kind: str, times: dict[str, str | None], member
     perm = "".join(ch if mode & bit else "-" for ch, bit in zip("rwxrwxrwx", (256, 128, 64, 32, 16, 8, 4, 2, 1)))
     return Entry(partition=0, path=path, name=name, inode=None, attr="", stream=None, type=kind,
                  mode=f"{kind}/{kind}{perm}", uid=None, gid=None, size=size, deleted=False, orphan=False,
-                 realloc=False, times=times, file=member if kind == "r" else None, link=link)
+                 realloc=False, times=times, file=member, link=link)
 
 
 def _zip_kind(info: zipfile.ZipInfo) -> str:
@@ -173,14 +182,20 @@ def _zip_kind(info: zipfile.ZipInfo) -> str:
 def walk_zip(path: Path, tz: str, on_error: Callable[[str, str], None]) -> Iterator[Entry]:
     zone = ZoneInfo(tz)
     fh = open_readonly(path)
+    relabelled: set[int] = set()  # members flagged UTF-8 whose names are not: read unflagged
     try:
-        archive = zipfile.ZipFile(fh)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:  # ValueError: a bad UTF-8 name
+        try:
+            archive = zipfile.ZipFile(fh)
+        except UnicodeDecodeError:  # zipfile rejects the whole zip for one such name
+            archive, relabelled = _unflagged(fh)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as exc:
         fh.close()
         raise Corrupted(f"not a readable zip: {path.name} ({_one_line(exc)})") from exc
     lock = threading.Lock()
-    for info in archive.infolist():
-        name = member_path(info.filename)
+    for index, info in enumerate(archive.infolist()):
+        name = _zip_name(info, index in relabelled)
+        if index in relabelled:
+            on_error(name, "name flagged as UTF-8 but not UTF-8: its bytes are kept as stored text")
         try:
             when = datetime(*info.date_time, tzinfo=zone).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         except ValueError:
@@ -193,8 +208,142 @@ def walk_zip(path: Path, tz: str, on_error: Callable[[str, str], None]) -> Itera
         kind = _zip_kind(info)
         mode = (info.external_attr >> 16) & 0o777 or 0o644
         link = _zip_link(opener, name, on_error) if kind == "l" else None
-        size = info.file_size if kind in ("r", "l") else 0
-        yield _entry(name, size, kind, {"mtime": when}, _Member(opener, info.file_size), mode, link)
+        # inside a zip a member's data is bytes whatever its declared type (unzip writes it out): a
+        # FIFO, device or unknown mode must not hide it from hashing, scanning and export
+        member = _Member(opener, info.file_size) if kind == "r" or info.file_size > 0 else None
+        yield _entry(name, info.file_size, kind, {"mtime": when}, member, mode, link)
+
+
+def _zip_name(info: zipfile.ZipInfo, relabelled: bool) -> str:
+    """The member's path. A name without the UTF-8 flag is code page 437 by the standard, but
+    macOS, Windows and other tools write UTF-8 names without setting it (unzip, 7-Zip and the
+    archive tools of both systems read them as UTF-8): so its raw bytes are read as UTF-8 where they
+    are valid UTF-8 (cp437 text that is also valid UTF-8 is rare: two or more accented or box
+    characters in a row, in an exact lead/continuation pattern), else as cp437. A name flagged
+    UTF-8 that is not keeps its bytes (`name_text`)."""
+    if info.flag_bits & _UTF8_FLAG:
+        return member_path(info.filename)
+    raw = info.orig_filename.encode("cp437").split(b"\0", 1)[0]  # zipfile ends names at a NUL too
+    if relabelled:
+        return member_path(raw.decode("utf-8", "surrogateescape"))
+    try:
+        return member_path(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return member_path(info.filename)
+
+
+_UTF8_FLAG = 0x800
+_EOCD = struct.Struct("<4s4H2LH")
+_EOCD64_LOCATOR = struct.Struct("<4sLQL")
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+
+
+def _unflagged(fh: BinaryIO) -> tuple[zipfile.ZipFile, set[int]]:
+    """The zip read through a view in which members whose names are flagged UTF-8 but are not have
+    the flag cleared (central directory and local header), so zipfile reads their names as cp437,
+    which gives their bytes back; and the indexes of those members."""
+    view = _Patched(fh)
+    relabelled = set()
+    for index, (at, name) in enumerate(_central_entries(fh)):
+        flags = int.from_bytes(view.pread(at + 8, 2), "little")
+        if flags & _UTF8_FLAG and not _is_utf8(name):
+            view.clear_flag(at + 8)
+            relabelled.add(index)
+    archive = zipfile.ZipFile(view)
+    infos = archive.infolist()
+    for index in relabelled:
+        if index < len(infos):
+            view.clear_flag(infos[index].header_offset + 6)
+    return archive, relabelled
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _central_entries(fh: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """(file offset, raw name) of each central directory entry, found as zipfile finds them."""
+    size = fh.seek(0, os.SEEK_END)
+    tail_at = max(0, size - _EOCD.size - 0xFFFF)
+    fh.seek(tail_at)
+    tail = fh.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or end + _EOCD.size > len(tail):
+        raise zipfile.BadZipFile("no end of central directory")
+    _, _, _, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(tail, end)
+    end += tail_at
+    concat = end - cd_size - cd_offset  # bytes before the zip (a self-extractor's stub)
+    locator = _read_at(fh, end - _EOCD64_LOCATOR.size, _EOCD64_LOCATOR.size)
+    if locator.startswith(b"PK\x06\x07"):
+        record = _read_at(fh, end - _EOCD64_LOCATOR.size - _EOCD64.size, _EOCD64.size)
+        if record.startswith(b"PK\x06\x06"):
+            _, _, _, _, _, _, _, count, cd_size, cd_offset = _EOCD64.unpack(record)
+            concat = end - _EOCD64_LOCATOR.size - _EOCD64.size - cd_size - cd_offset
+    at, stop = cd_offset + concat, cd_offset + concat + cd_size
+    while at + _CENTRAL.size <= stop:
+        header = _CENTRAL.unpack(_read_at(fh, at, _CENTRAL.size))
+        if header[0] != b"PK\x01\x02":
+            raise zipfile.BadZipFile(f"bad central directory entry at byte {at}")
+        name_len, extra_len, comment_len = header[12:15]
+        yield at, _read_at(fh, at + _CENTRAL.size, name_len)
+        at += _CENTRAL.size + name_len + extra_len + comment_len
+
+
+def _read_at(fh: BinaryIO, offset: int, length: int) -> bytes:
+    if offset < 0:
+        return b""
+    fh.seek(offset)
+    return fh.read(length)
+
+
+class _Patched(io.RawIOBase):
+    """A read-only view of a file with some bytes changed (the UTF-8 flag cleared here and there)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        super().__init__()
+        self.fh, self.pos = fh, 0
+        self.patches: dict[int, int] = {}
+        self.keys: list[int] = []  # the patched offsets, sorted
+
+    def pread(self, offset: int, length: int) -> bytes:
+        data = bytearray(_read_at(self.fh, offset, length))
+        keys = self.keys
+        for i in range(bisect.bisect_left(keys, offset), bisect.bisect_left(keys, offset + len(data))):
+            data[keys[i] - offset] = self.patches[keys[i]]
+        return bytes(data)
+
+    def clear_flag(self, flags_at: int) -> None:
+        """Clear bit 11 (0x800) of the little-endian flag field at `flags_at`."""
+        high = flags_at + 1
+        value = self.pread(high, 1)[0] & ~(_UTF8_FLAG >> 8) & 0xFF
+        if high not in self.patches:
+            bisect.insort(self.keys, high)
+        self.patches[high] = value
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self.pos, os.SEEK_END: os.fstat(self.fh.fileno()).st_size}[whence]
+        self.pos = base + offset
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.pread(self.pos, len(buffer))
+        buffer[:len(data)] = data
+        self.pos += len(data)
+        return len(data)
 
 
 def _zip_link(opener: Callable[[], Any], name: str, on_error: Callable[[str, str], None]) -> str | None:
@@ -223,6 +372,113 @@ def _tar_mode(path: Path) -> tuple[_TarMode, str]:
     return "r:", "as an uncompressed tar"
 
 
+class _TarWalk:
+    """A tar being listed. `lock` covers every use of the shared handle (moving on to the next
+    member, reading a member's data): tarfile keeps one file position for both. Reads from the walking
+    thread use that handle, where the walk has just left it (no seek back, which a compressed stream
+    pays by decompressing again from the start); reads from any other thread (the engine streams
+    large members in its own) get a private handle, so they never move the walk's."""
+
+    def __init__(self, path: Path, mode: _TarMode, archive: tarfile.TarFile) -> None:
+        self.path, self.mode, self.archive = path, mode, archive
+        self.lock = threading.Lock()
+        self.thread = threading.get_ident()
+
+    def next(self) -> tarfile.TarInfo | None:
+        with self.lock:
+            return self.archive.next()
+
+    def shared(self, member: tarfile.TarInfo, offset: int, length: int) -> bytes:
+        with self.lock:
+            try:
+                stream = self.archive.extractfile(member)
+                if stream is None:
+                    raise MemberError("no content")
+                stream.seek(offset)
+                return stream.read(length)
+            except MemberError:
+                raise
+            except Exception as exc:
+                raise MemberError(f"{type(exc).__name__}: {exc}") from exc
+
+    def private(self, member: tarfile.TarInfo) -> Any:
+        """A stream of the member's data over a handle of its own (closed with the stream)."""
+        fh = open_readonly(self.path)
+        try:
+            archive = tarfile.open(fileobj=fh, mode=self.mode, encoding="utf-8", errors="surrogateescape")
+            stream = archive.extractfile(member)
+            if stream is None:
+                raise MemberError("no content")
+        except BaseException:
+            fh.close()
+            raise
+        return _Closing(stream, fh)
+
+    def ended_early(self) -> str | None:
+        """Why the listing stopped before the archive's end, or None. tarfile ends a listing at the
+        first header it cannot read (a bad checksum after the first member) as at the end-of-archive
+        zero blocks; GNU tar reports it. So whatever follows where tarfile stopped must be zeros."""
+        with self.lock:
+            fileobj = self.archive.fileobj
+            assert fileobj is not None
+            at = self.archive.offset
+            try:
+                fileobj.seek(at)
+                block = fileobj.read(tarfile.BLOCKSIZE)
+                if block.strip(b"\0"):
+                    return _bad_header(block, at)
+                pos = at + len(block)
+                while True:
+                    chunk = fileobj.read(1 << 20)
+                    if not chunk:
+                        return None
+                    if chunk.strip(b"\0"):
+                        pos += len(chunk) - len(chunk.lstrip(b"\0"))
+                        return f"non-zero data at byte {pos} after the end-of-archive block"
+                    pos += len(chunk)
+            except Exception as exc:  # a damaged compressed stream after the last member
+                return _one_line(exc)
+
+
+def _bad_header(block: bytes, at: int) -> str:
+    if len(block) < tarfile.BLOCKSIZE:
+        return f"the file ends inside the header at byte {at}"
+    try:
+        tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+    except Exception as exc:
+        return f"unreadable header ({_one_line(exc)})"
+    return "unreadable header"
+
+
+class _Closing:
+    """A member stream that also closes the handle under it."""
+
+    def __init__(self, stream: Any, fh: BinaryIO) -> None:
+        self.stream, self.fh = stream, fh
+
+    def read(self, length: int) -> bytes:
+        return bytes(self.stream.read(length))
+
+    def close(self) -> None:
+        try:
+            self.stream.close()
+        finally:
+            self.fh.close()
+
+
+class _TarMember:
+    """A tar member's data (stands in for a pytsk3.File): see `_TarWalk`."""
+
+    def __init__(self, walk: _TarWalk, member: tarfile.TarInfo) -> None:
+        self.walk, self.member = walk, member
+        self.reader = _Sequential(functools.partial(walk.private, member), member.size)
+
+    def read_random(self, offset: int, length: int) -> bytes:
+        if threading.get_ident() == self.walk.thread:
+            return self.walk.shared(self.member, offset, length)
+        return self.reader(offset, length)
+
+
 def walk_tar(path: Path, on_error: Callable[[str, str], None]) -> Iterator[Entry]:
     mode, what = _tar_mode(path)
     fh = open_readonly(path)
@@ -231,25 +487,31 @@ def walk_tar(path: Path, on_error: Callable[[str, str], None]) -> Iterator[Entry
     except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
         fh.close()
         raise Corrupted(f"not a readable tar: {path.name} ({what}: {_one_line(exc)})") from exc
-    lock = threading.Lock()
+    walk = _TarWalk(path, mode, archive)  # made when the listing starts, in the thread that lists
     regular: dict[str, tarfile.TarInfo] = {}  # members so far by normalised name: hard link targets
+    listed = 0
     try:
-        for member in archive:
-            yield _tar_entry(archive, member, regular, lock, on_error)
+        while (member := walk.next()) is not None:
+            listed += 1
+            yield _tar_entry(walk, member, regular, on_error)
     except Exception as exc:  # a truncated or damaged archive: what was listed is kept
         on_error(path.name, f"tar listing cut short: {_one_line(exc)}")
+        return
+    why = walk.ended_early()
+    if why is not None:
+        on_error(path.name, f"tar listing cut short at member {listed + 1} / byte {archive.offset}: {why}")
 
 
-def _tar_entry(archive: tarfile.TarFile, member: tarfile.TarInfo, regular: dict[str, tarfile.TarInfo],
-               lock: threading.Lock, on_error: Callable[[str, str], None]) -> Entry:
+def _tar_entry(walk: _TarWalk, member: tarfile.TarInfo, regular: dict[str, tarfile.TarInfo],
+               on_error: Callable[[str, str], None]) -> Entry:
     name = member_path(member.name)
     times = {"mtime": _iso(member.mtime)}
     if member.isdir():
         return _entry(name, 0, "d", times, None, member.mode)
-    if member.issym() or not (member.isfile() or member.islnk()):
+    if member.issym() or member.ischr() or member.isblk() or member.isfifo():  # no data of their own
         link = _text(member.linkname) if member.issym() else None
-        return _entry(name, 0, _TAR_KINDS.get(member.type, "-"), times, None, member.mode, link)
-    target, link = member, None
+        return _entry(name, 0, _TAR_KINDS[member.type], times, None, member.mode, link)
+    target, link, kind = member, None, "r"
     if member.islnk():
         found = regular.get(_key(member.linkname))
         link = member_path(member.linkname)
@@ -258,13 +520,11 @@ def _tar_entry(archive: tarfile.TarFile, member: tarfile.TarInfo, regular: dict[
             return _entry(name, 0, "r", times, None, member.mode, link)
         target = found
     else:
+        if not member.isreg():  # GNU tar (and tarfile) extract an unknown type as a regular file
+            kind = "-"
+            on_error(name, f"unknown tar member type {member.type!r}: its data is read as a regular file's")
         regular[_key(member.name)] = member
-
-    def opener(target: tarfile.TarInfo = target) -> Any:
-        with lock:
-            return archive.extractfile(target)
-
-    return _entry(name, target.size, "r", times, _Member(opener, target.size), member.mode, link)
+    return _entry(name, target.size, kind, times, _TarMember(walk, target), member.mode, link)
 
 
 def _key(name: str) -> str:
