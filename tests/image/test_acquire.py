@@ -365,10 +365,10 @@ def test_segment_writer_with_unaligned_pieces(tmp_path: Path, split: int | None,
     byte in the segments, whether a batch fills many times (64 KiB) or never (64 MiB)."""
     import random
 
-    from triage.image import acquire as acquire_module
-    from triage.image.acquire import SegmentWriter, iter_image
+    from triage.image import segments as segments_module
+    from triage.image.segments import SegmentWriter, iter_image
 
-    monkeypatch.setattr(acquire_module, "DIRECT_BATCH", batch)
+    monkeypatch.setattr(segments_module, "DIRECT_BATCH", batch)
 
     rng = random.Random(7)
     data = os.urandom(4 * 1024 * 1024 + 333)
@@ -398,7 +398,7 @@ def test_segment_writer_sends_ring_buffers_to_disk_without_a_copy(tmp_path: Path
     """Views of the acquisition's page-aligned buffers go to the disk as they are; where a split
     boundary or the end of the stream breaks the alignment, the batch buffer takes over, and the
     image is byte for byte the stream either way."""
-    from triage.image.acquire import SegmentWriter, _page_aligned, iter_image
+    from triage.image.segments import SegmentWriter, _page_aligned, iter_image
     from triage.image.ring import BufferRing
 
     try:
@@ -429,8 +429,8 @@ def test_segment_writer_writes_gathered_ring_buffers_in_one_call(
     vectored O_DIRECT call; a split boundary, an unaligned split size, a resume at an unaligned
     byte and the unaligned tail go the way `write` takes them. The image is the stream, byte for
     byte, whatever the mix."""
-    from triage.image import acquire as acquire_module
-    from triage.image.acquire import SegmentWriter, iter_image
+    from triage.image import segments as segments_module
+    from triage.image.segments import SegmentWriter, iter_image
     from triage.image.ring import BufferRing
 
     try:
@@ -438,13 +438,13 @@ def test_segment_writer_writes_gathered_ring_buffers_in_one_call(
     except (OSError, AttributeError):
         pytest.skip("this file system refuses O_DIRECT")
     calls: list[int] = []
-    real = acquire_module._pwritev_all
+    real = segments_module._pwritev_all
 
     def counting(fd: int, views: list[memoryview], offset: int) -> None:
         calls.append(len(views))
         real(fd, views, offset)
 
-    monkeypatch.setattr(acquire_module, "_pwritev_all", counting)
+    monkeypatch.setattr(segments_module, "_pwritev_all", counting)
     piece = 256 * 1024
     data = os.urandom(12 * piece + 3000)
     if resume_at:  # what an interrupted run left durable: the writer goes on after it
@@ -474,10 +474,10 @@ def test_failed_background_flush_is_raised_not_swallowed(tmp_path: Path, monkeyp
     """Linux reports a writeback error once per open file: when the early flush meets it, the
     writer must raise it (naming the segment), never let the final fsync succeed without it."""
     from triage.core.errors import DalilError
-    from triage.image import acquire as acquire_module
-    from triage.image.acquire import SegmentWriter
+    from triage.image import segments as segments_module
+    from triage.image.segments import SegmentWriter
 
-    monkeypatch.setattr(acquire_module, "DIRECT_BATCH", 64 * 1024)
+    monkeypatch.setattr(segments_module, "DIRECT_BATCH", 64 * 1024)
     calls: list[int] = []
 
     def failing_flush(fd: int) -> None:
