@@ -32,3 +32,16 @@ def test_an_empty_folder_exhibit_verifies(cli: Any, case_dir: Path, tmp_path: Pa
     cli("parse", folder, "--exhibit", "EMPTY", "--no-yara", "--case", case_dir)
     out = cli("verify", case_dir, "--evidence").stdout
     assert "PASS  evidence in place" in out
+
+
+def test_a_file_added_to_a_folder_exhibit_fails_the_check(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """Every registered file still matched, so verify passed; yet parse and export would take the
+    new file as evidence."""
+    folder = tmp_path / "dump"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_bytes(b"a\n")
+    cli("parse", folder, "--exhibit", "DIR", "--no-yara", "--case", case_dir)
+    assert "PASS  evidence in place" in cli("verify", case_dir, "--evidence").stdout
+    (folder / "sub" / "planted.jpg").write_bytes(b"not there before")
+    out = cli("verify", case_dir, "--evidence", code=1).stdout
+    assert "1 file(s) in" in out and "planted.jpg" in out

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .case import DB_NAME, LEDGER_NAME
+from .evidence import regular_files
 from .hashing import iter_chunks, open_file_or_device, open_readonly
+from .textsafe import display
 from .ledger import check_lines, read_lines
 from .objects import ObjectStore
 from .store import Store, check_sqlite_header
@@ -65,6 +67,23 @@ def _evidence_parts(root: Path, row: dict) -> list[Path]:
         return [Path(os.fsdecode(bytes.fromhex(s["path_hex"]))) if "path_hex" in s
                 else Path(s["path"]) if Path(s["path"]).is_absolute() else root / s["path"] for s in segments]
     return [Path(row["path"])]
+
+
+def _files_added(root: Path, row: dict) -> str | None:
+    """For a folder exhibit: files in the folder now that were not in it when it was registered
+    (parse and export would take them as evidence), else None."""
+    try:
+        details = json.loads(row.get("details") or "{}")
+    except ValueError:
+        return None
+    if not isinstance(details, dict) or details.get("format") != "directory":
+        return None
+    registered = {os.fsencode(p) for p in _evidence_parts(root, row)}
+    added = [p for p in regular_files(Path(row["path"])) if os.fsencode(p) not in registered]
+    if not added:
+        return None
+    return (f"exhibit {row['exhibit']}: {len(added)} file(s) in {row['path']} that were not there when it was "
+            f"registered, e.g. {display(str(added[0]))}")
 
 
 def _hash_many(paths: Iterable[Path], progress: Callable[[int], object] | None) -> dict[Path, str | Exception]:
@@ -168,6 +187,8 @@ def verify_case(
                 bad = bad or f"exhibit {row['exhibit']}: {row['path']} unreadable ({outcome})"
             elif outcome != row["sha256"]:
                 bad = bad or f"exhibit {row['exhibit']}: {row['path']} now has sha256:{outcome}, registered sha256:{row['sha256']}"
+            else:
+                bad = bad or _files_added(root, row)
         checks.append(Check("evidence in place", bad is None,
                             bad or f"{len(in_place)} exhibit(s) registered in place re-hashed, all match"))
     return checks

@@ -10,34 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
 from ..core.case import Case, check_exhibit_id
 from ..core.clock import rfc3339
 from ..core.errors import UsageError
-from ..core.evidence import Exhibit, get
+from ..core.evidence import Exhibit, get, regular_files
 from ..core.hashing import MultiHasher, iter_chunks
 from ..core.ledger import subject
 from ..core.store import dumps
 from .logical import name_text, open_regular
-
-
-def _files(root: Path) -> list[Path]:
-    """The regular files under `root`, sorted: symbolic links are not followed, FIFOs and devices
-    never opened."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            full = Path(dirpath) / name
-            try:
-                if stat.S_ISREG(full.lstat().st_mode):
-                    out.append(full)
-            except OSError:
-                continue  # gone meanwhile: the parse that follows reports what it cannot read
-    return out
 
 
 def _segment(full: Path, size: int, sha256: str) -> dict[str, Any]:
@@ -67,7 +50,7 @@ def register_directory(case: Case, root: Path, exhibit: str, reason: str | None)
     hasher = MultiHasher()
     segments: list[dict[str, Any]] = []
     try:
-        for full in _files(root):
+        for full in regular_files(root):
             one = hashlib.sha256()
             size = 0
             with open_regular(full) as fh:
