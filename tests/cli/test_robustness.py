@@ -125,3 +125,20 @@ def test_closed_pipe_keeps_a_failed_verify_failing(case_dir: Path) -> None:
     r = subprocess.run(["bash", "-c", 'set -o pipefail; "$@" | true', "x", *DALIL, "verify", str(case_dir)],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+
+
+def test_an_object_stored_by_a_command_that_stopped_is_recorded_not_taken_for_a_plant(case_dir: Path) -> None:
+    """A command killed between linking a file into objects/ and committing its row (evidence add
+    of a large file, killed at the wrong moment) left an object verify called 'added outside
+    Dalil'. The object store notes what it links in; the next command records what has no row."""
+    from triage.core.case import Case
+
+    case = Case.open(case_dir)
+    digests, created = case.objects.put_bytes(b"copied, then the process was killed")
+    assert created and not case.store.query("SELECT 1 FROM objects WHERE sha256 = ?", (digests.sha256,))
+    case.close()
+    r = _run("verify", case_dir)
+    assert r.returncode == 0, r.stdout + r.stderr
+    case = Case.open(case_dir)
+    row = case.store.query("SELECT origin FROM objects WHERE sha256 = ?", (digests.sha256,))
+    assert row and "stopped before recording it" in row[0]["origin"]

@@ -144,6 +144,19 @@ class Case:
 
     # --- locking -----------------------------------------------------------------------------
 
+    def _record_left_objects(self) -> None:
+        """Objects a command linked into objects/ and was killed before recording: recorded now, as
+        left by an interrupted command (the file is named by its SHA-256, checked by verify)."""
+        for name in self.objects.take_unrecorded():
+            try:
+                path = self.objects.path_for(name)
+                size = path.stat().st_size
+            except (ValueError, OSError):
+                continue
+            with self.store.transaction() as conn:
+                conn.execute("INSERT OR IGNORE INTO objects VALUES (?, ?, ?, ?)",
+                             (name, size, rfc3339(), "stored by a command that stopped before recording it"))
+
     @contextmanager
     def locked(self, timeout: float | None = None) -> Iterator["Case"]:
         """Hold the case's exclusive lock (re-entrant within one process)."""
@@ -167,6 +180,7 @@ class Case:
         self._lock_fd = fd
         try:
             self.ledger.recover()
+            self._record_left_objects()
             yield self
         finally:
             self._lock_fd = None

@@ -200,7 +200,7 @@ class Ledger:
 
     def _committed(self) -> None:
         self._marked = False
-        self.pending.unlink(missing_ok=True)
+        _clear(self.pending)
 
     def _rolled_back(self) -> None:
         """The entries of a transaction that did not commit are cut off again: the ledger never
@@ -211,7 +211,7 @@ class Ledger:
             with open(self.path, "r+b") as fh:
                 fh.truncate(length)
                 os.fsync(fh.fileno())
-            self.pending.unlink()
+            _clear(self.pending)
         except (OSError, ValueError):
             pass  # the marker stays: the next recover() does it
 
@@ -240,7 +240,7 @@ class Ledger:
                     "entries": hashes}
             with self.store.transaction() as conn:
                 self.store.set_meta("pending_recovery", json.dumps(note), conn)
-        self.pending.unlink(missing_ok=True)
+        _clear(self.pending)
         return note
 
     def recover(self) -> dict[str, Any] | None:
@@ -250,7 +250,7 @@ class Ledger:
         Anything else beyond the head is tampering and raises IntegrityError.
         """
         seq, digest, length = self.head()
-        if self.pending.exists() and not self._marked:
+        if not self._marked and self.pending.exists() and self.pending.stat().st_size:
             note = self._cut_uncommitted(length, seq)
             if note is not None:
                 return note
@@ -349,14 +349,26 @@ class Ledger:
 
 
 def _write_durably(path: Path, data: bytes) -> None:
+    """The marker's content, on disk before what follows (the file is kept, emptied, between uses:
+    its folder entry needs a sync only the first time)."""
+    new = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         os.write(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
+    if new:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _clear(path: Path) -> None:
+    """Empty the marker (no sync: a stale length no longer equal to the head's is ignored)."""
     try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        os.truncate(path, 0)
+    except FileNotFoundError:
+        pass

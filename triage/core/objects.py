@@ -24,6 +24,10 @@ class ObjectStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.tmp = self.root / ".tmp"
+        # sha256 lines of objects linked in whose case.db row may not be committed yet: a command
+        # killed in between leaves them, and the next one records them (Case.locked) instead of
+        # verify taking them for objects added outside Dalil
+        self.unrecorded = self.tmp / "unrecorded"
 
     def path_for(self, sha256: str) -> Path:
         sha256 = sha256.removeprefix("sha256:").lower()
@@ -61,6 +65,8 @@ class ObjectStore:
             os.chmod(tmp, READ_ONLY)
             final = self.path_for(digests.sha256)
             final.parent.mkdir(parents=True, exist_ok=True)
+            if not final.exists():
+                self._note_unrecorded(digests.sha256)
             try:
                 os.link(tmp, final)
                 created = True
@@ -70,6 +76,23 @@ class ObjectStore:
             return digests, created
         finally:
             tmp.unlink(missing_ok=True)
+
+    def _note_unrecorded(self, sha256: str) -> None:
+        fd = os.open(self.unrecorded, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, sha256.encode() + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def take_unrecorded(self) -> list[str]:
+        """The objects noted as linked in (see `unrecorded`), and the note cleared."""
+        try:
+            names = self.unrecorded.read_text(encoding="ascii", errors="replace").split()
+        except FileNotFoundError:
+            return []
+        self.unrecorded.unlink(missing_ok=True)
+        return names
 
     def put_file(
         self, path: str | os.PathLike[str], progress: Callable[[int], object] | None = None,

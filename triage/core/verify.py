@@ -130,7 +130,8 @@ def verify_case(
     elif ledger.entries != head_seq or ledger.last_hash != head_hash:
         if ledger.entries < head_seq:
             msg = f"ledger ends at entry {ledger.entries} but case.db records head entry {head_seq}: entries cut off"
-        elif ledger.entries > head_seq and (root / ".custody.pending").exists():
+        elif ledger.entries > head_seq and (root / ".custody.pending").exists() \
+                and (root / ".custody.pending").stat().st_size:
             msg = (f"ledger has {ledger.entries} entries but case.db records head entry {head_seq}: the entries "
                    f"after it were written by a transaction a crash stopped before it committed (the next dalil "
                    f"command that writes to the case removes them and says so)")
