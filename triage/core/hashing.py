@@ -14,8 +14,8 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import stat
 import queue
+import stat
 import threading
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
@@ -223,18 +223,19 @@ def open_readonly(path: str | os.PathLike[str]) -> BinaryIO:
     return os.fdopen(fd, "rb", buffering=0)
 
 
-def open_file_or_device(path: str | os.PathLike[str]) -> BinaryIO:
-    """`open_readonly`, for a path that must be a regular file or a block device: anything else (a
-    FIFO put in a file's place would block the open forever) is an OSError, never a hang."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+def open_file_or_device(path: str | os.PathLike[str], devices: bool = True, follow: bool = True) -> BinaryIO:
+    """`open_readonly`, for a path that must be a regular file (or, with `devices`, a block device):
+    anything else (a FIFO put in a file's place would block the open forever) is an OSError, never a
+    hang. Without `follow`, a symbolic link is refused too (O_NOFOLLOW)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else os.O_NOFOLLOW)
     try:
         fd = os.open(path, flags | getattr(os, "O_NOATIME", 0))
     except PermissionError:
         fd = os.open(path, flags)
     mode = os.fstat(fd).st_mode
-    if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
+    if not (stat.S_ISREG(mode) or (devices and stat.S_ISBLK(mode))):
         os.close(fd)
-        raise OSError(errno.EINVAL, "not a regular file or block device", str(path))
+        raise OSError(errno.EINVAL, "not a regular file" + (" or block device" if devices else ""), str(path))
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb", buffering=0)
 

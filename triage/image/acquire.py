@@ -37,7 +37,7 @@ from . import acquisition_schema  # noqa: F401  (registers the acquisitions tabl
 from . import device
 from .ring import BufferRing
 from .resume import Prefix, check_prefix
-from .segments import DIRECT_BATCH, SegmentWriter, iter_image, write_state
+from .segments import DIRECT_BATCH, SegmentWriter, iter_image, segment_files, write_state
 from .source import SectorReader, merge_ranges, source_size
 
 Progress = Callable[[int], object]
@@ -341,11 +341,7 @@ def _discard(case: Case, req: Request, state_path: Path, base: Path) -> None:
         state = json.loads(state_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         state = None
-    segments = [p for p in (base.with_name(base.name + ".raw"),) if p.exists()]
-    index = 1
-    while base.with_name(f"{base.name}.{index:03d}").exists():
-        segments.append(base.with_name(f"{base.name}.{index:03d}"))
-        index += 1
+    segments = segment_files(base)
     with case.locked():
         case.record("acquisition-discarded", subject(req.exhibit), details={
             "state": state, "segments": [{"path": p.name, "size": p.stat().st_size} for p in segments],
@@ -358,7 +354,7 @@ def _discard(case: Case, req: Request, state_path: Path, base: Path) -> None:
 
 
 def _prior_state(state_path: Path, base: Path, req: Request, source: str) -> dict[str, Any] | None:
-    existing = [p for p in (base.with_name(base.name + ".raw"), base.with_name(base.name + ".001")) if p.exists()]
+    existing = segment_files(base)
     if not req.resume:
         if state_path.exists():
             raise UsageError(f"an interrupted acquisition of {req.exhibit} is in images/: add --resume to continue "

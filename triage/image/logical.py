@@ -26,6 +26,7 @@ listed.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import posixpath
@@ -41,7 +42,7 @@ from typing import Any, BinaryIO, Callable, Iterator, Literal
 from zoneinfo import ZoneInfo
 
 from ..core.errors import Corrupted, UsageError
-from ..core.hashing import open_readonly
+from ..core.hashing import open_file_or_device, open_readonly
 from .walk import Entry
 from .zipnames import UTF8_FLAG, unflagged
 
@@ -420,16 +421,12 @@ def _key(name: str) -> str:
 def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
     """Open a file read-only only if it is (still) a regular file: never a FIFO or device (no
     hang), never through a symbolic link."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags | getattr(os, "O_NOATIME", 0))
-    except PermissionError:
-        fd = os.open(path, flags)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise MemberError("no longer a regular file")
-    os.set_blocking(fd, True)
-    return os.fdopen(fd, "rb", buffering=0)
+        return open_file_or_device(path, devices=False, follow=False)
+    except OSError as exc:
+        if exc.errno == errno.EINVAL:
+            raise MemberError("no longer a regular file") from exc
+        raise
 
 
 def walk_dir(root: Path, on_error: Callable[[str, str], None]) -> Iterator[Entry]:

@@ -28,6 +28,12 @@ DIRECT_BATCH = 64 * 1024 * 1024
 MAX_SEGMENTS = 1000  # .001 … .999
 
 
+def segment_files(base: Path) -> list[Path]:
+    """The image files an exhibit has in images/: `base.raw`, and `base.001`… (past a missing one)."""
+    names = [base.name + ".raw"] + [f"{base.name}.{n:03d}" for n in range(1, MAX_SEGMENTS)]
+    return [path for path in (base.with_name(name) for name in names) if path.exists()]
+
+
 class SegmentWriter:
     """Writes the image as `base.raw`, or `base.001`, `.002`… of `split_size` bytes each.
 
