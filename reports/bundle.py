@@ -30,6 +30,7 @@ from triage.core.case import LEDGER_NAME, Case
 from triage.core.clock import rfc3339
 from triage.core.errors import DalilError, UsageError
 from triage.core.ledger import subject
+from triage.core.textsafe import csv_cell, csv_writer
 
 from .bag import SIGNATURE, SIGNED, TIMESTAMP, TSA_CHAIN, BagWriter, payload_listing_digest
 from .data import CaseData, load, table_columns
@@ -199,15 +200,13 @@ def _captures(case: Case, data: CaseData, stage: Path, payload: Payload) -> None
 
 
 def _write_index(path: Path, rows: list[dict[str, Any]]) -> None:
-    from triage.core.textsafe import csv_cell as cell, csv_writer
-
     path.parent.mkdir(parents=True, exist_ok=True)
     cols = list(dict.fromkeys(k for r in rows for k in r))
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv_writer(fh)
         writer.writerow(cols)
         for row in rows:
-            writer.writerow([cell(row.get(c)) for c in cols])
+            writer.writerow([csv_cell(row.get(c)) for c in cols])
 
 
 def _json(path: Path, value: Any) -> None:

@@ -17,15 +17,12 @@ CAPTURE_COLUMNS = ("exhibit", "url", "captured_at", "status", "sha256", "warc", 
 INDICATOR_COLUMNS = ("kind", "value", "source", "exhibit", "where", "sha256")
 
 
-cell = csv_cell  # one formula-safe cell for every CSV we write (reports.bundle uses it by this name)
-
-
 def _write(path: Path, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv_writer(fh)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([cell(row.get(c)) for c in columns])
+            writer.writerow([csv_cell(row.get(c)) for c in columns])
 
 
 def write_csv(data: CaseData, out: Path) -> list[Path]:

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from triage.core.case import Case
 from triage.core.clock import rfc3339
+from triage.core.textsafe import hidden
 
 from .data import CaseData, flat_indicators
 from .labels import RTL, labels
@@ -23,15 +24,15 @@ MAX_EMBEDDED_SCREENSHOT = 8 * 1024 * 1024
 IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
 
 
-# Characters a suspect can use to make displayed text lie: bidi embeddings, overrides and isolates
-# (U+202A-202E, U+2066-2069) reorder what follows them ("txt.exe" shown as "exe.txt"), and C0/C1
-# controls are invisible. The report shows each as a visible [U+XXXX] marker instead.
-HIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters a suspect can use to make displayed text lie (textsafe.hidden): bidi controls reorder
+# what follows them ("txt.exe" shown as "exe.txt"), controls and zero-width characters are
+# invisible. The report shows each as a visible [U+XXXX] marker; tab and line ends stay.
+KEPT = frozenset("\t\n\r")
 
 
 def visible(text: str) -> str:
-    """`text` with bidi controls and control characters replaced by visible [U+XXXX] markers."""
-    return HIDDEN.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+    """`text` with bidi controls, invisible and control characters replaced by [U+XXXX] markers."""
+    return "".join(f"[U+{ord(c):04X}]" if c not in KEPT and hidden(c) else c for c in text)
 
 
 def text_dir(value: Any) -> str:

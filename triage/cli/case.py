@@ -54,7 +54,7 @@ def show(
         "schema": case.store.versions(), "counts": counts, "examiners": examiners,
     }
     if fmt == "json":
-        common.say(json.dumps(summary, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))  # data: JSON escapes what it must
         return
     rows = [{"field": k, "value": v} for k, v in summary.items()]
     common.emit(rows, "table", ["field", "value"], title=f"Case {meta.get('case_id')}")

@@ -62,8 +62,9 @@ def info(message: str) -> None:
 
 
 def say(message: str) -> None:
-    """A result line on stdout."""
-    typer.echo(message)
+    """A result line on stdout, controls and bidi shown as escapes (`display`): result lines name
+    files, URLs and notes a suspect may have written. Data (jsonl, CSV, JSON) goes out by `emit`."""
+    typer.echo(display(message))
 
 
 def _escape(text: str) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..core.case import exhibit_file_stem
+from ..core.case import acquire_state_path
 from ..core.errors import IntegrityError
 from ..image import acquisition_schema  # noqa: F401  (Case.open migrates the acquisitions table)
 from . import common
@@ -49,7 +49,7 @@ def image(
     except KeyboardInterrupt:
         if case.store.query("SELECT 1 FROM evidence WHERE exhibit = ?", (exhibit,)):
             common.error(f"interrupted once {exhibit} was recorded: the acquisition is complete (dalil evidence list)")
-        elif (case.root / "images" / f"{exhibit_file_stem(exhibit)}.acquire.json").exists():
+        elif acquire_state_path(case.root, exhibit).exists():
             common.error(f"interrupted: what was copied is kept in images/; run the same command with --resume "
                          f"to continue the acquisition of {exhibit}")
         else:

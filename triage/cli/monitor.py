@@ -68,7 +68,7 @@ def run(
         common.say("nothing due")
     for ev in found:
         extra = ev["details"].get("post_id") or ev["details"].get("error") or ""
-        common.say(common.display(f"monitor {ev['monitor']}: {ev['kind']} {ev['url']} {extra}".rstrip()))
+        common.say(f"monitor {ev['monitor']}: {ev['kind']} {ev['url']} {extra}".rstrip())
 
 
 @monitor_app.command("list")

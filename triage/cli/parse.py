@@ -10,6 +10,8 @@ import typer
 from ..image import schema  # noqa: F401  (registers the files/partitions tables)
 from . import common
 
+SHOWN_WARNINGS = 20  # on the console; the case keeps them all
+
 
 def parse(
     image: Annotated[str, typer.Argument(help="Image file (raw, split raw, E01), extraction folder/zip/tar, "
@@ -54,16 +56,13 @@ def parse(
     elif checked is not None and checked["ok"] is None:
         common.say(f"image not verified: {checked.get('note')}")
     if result.warnings:
-        shown = case.store.query("SELECT location, message FROM warnings WHERE exhibit = ? ORDER BY id DESC LIMIT ?",
-                                 (exhibit, min(result.warnings, SHOWN_WARNINGS)))
-        for row in reversed(shown):  # this run's, the last stored for the exhibit
+        shown = case.store.query("SELECT location, message FROM warnings WHERE run_id = ? ORDER BY id LIMIT ?",
+                                 (result.run_id, SHOWN_WARNINGS))
+        for row in shown:
             common.warn(f"{row['location']}: {row['message']}")
         more = result.warnings - len(shown)
         common.warn(f"{result.warnings} warning(s) recorded in the case" + (f" ({more} more than shown here)" if more else "")
                     + ": the report lists them all")
-
-
-SHOWN_WARNINGS = 20  # on the console; the case keeps them all
 
 
 def register(app: typer.Typer) -> None:

@@ -54,8 +54,7 @@ def tag(
                 (kind, ex, where.get("path"), where.get("url"), label, note, examiner.name, rfc3339()))
             case.record("tagged", subject(ex, sha), details={"kind": kind, **where, "label": label, "note": note,
                                                             "tag_id": cur.lastrowid}, reason=reason, conn=conn)
-    shown = common.display(str(where.get("path") or where.get("url")))  # a suspect's name: escaped for the terminal
-    common.say(f"tagged {kind} {shown} ({ex}): {common.display(label)}")
+    common.say(f"tagged {kind} {where.get('path') or where.get('url')} ({ex}): {label}")  # say() escapes
 
 
 def tags(

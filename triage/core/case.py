@@ -44,6 +44,12 @@ def exhibit_file_stem(exhibit: str) -> str:
     return check_exhibit_id(exhibit).replace("/", "%2F")
 
 
+def acquire_state_path(root: Path, exhibit: str) -> Path:
+    """The resume state of an acquisition of `exhibit` into the case at `root` (while it runs, or
+    after an interruption): it reserves the id."""
+    return root / "images" / f"{exhibit_file_stem(exhibit)}.acquire.json"
+
+
 def is_case_dir(path: Path) -> bool:
     return (path / DB_NAME).is_file() and (path / LEDGER_NAME).exists()
 
@@ -147,15 +153,23 @@ class Case:
     def _record_left_objects(self) -> None:
         """Objects a command linked into objects/ and was killed before recording: recorded now, as
         left by an interrupted command (the file is named by its SHA-256, checked by verify)."""
-        for name in self.objects.take_unrecorded():
+        names = self.objects.noted_unrecorded()
+        if not names:
+            return
+        known = {r["sha256"] for r in self.store.query("SELECT sha256 FROM objects")}
+        rows = []
+        for name in dict.fromkeys(names):
+            if name in known:
+                continue  # recorded as usual: the note only outlived its command
             try:
-                path = self.objects.path_for(name)
-                size = path.stat().st_size
+                size = self.objects.path_for(name).stat().st_size
             except (ValueError, OSError):
                 continue
+            rows.append((name, size, rfc3339(), "stored by a command that stopped before recording it"))
+        if rows:
             with self.store.transaction() as conn:
-                conn.execute("INSERT OR IGNORE INTO objects VALUES (?, ?, ?, ?)",
-                             (name, size, rfc3339(), "stored by a command that stopped before recording it"))
+                conn.executemany("INSERT OR IGNORE INTO objects VALUES (?, ?, ?, ?)", rows)
+        self.objects.forget_unrecorded()  # only once recorded: a crash before keeps the note
 
     @contextmanager
     def locked(self, timeout: float | None = None) -> Iterator["Case"]:

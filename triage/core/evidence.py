@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .case import Case, check_exhibit_id, exhibit_file_stem
+from .case import Case, acquire_state_path, check_exhibit_id
 from .clock import rfc3339
 from .errors import DalilError, NotFound, Refused, UsageError
 from .hashing import Digests, hash_stream, open_readonly, parse_expect
@@ -70,6 +70,17 @@ def regular_files(root: Path) -> list[Path]:
             except OSError:
                 continue  # gone meanwhile: what reads it next reports it
     return out
+
+
+def evidence_files(root: Path, path: str, details: dict[str, Any]) -> list[Path]:
+    """The file(s) an exhibit consists of: its segments (a split image's, relative to the case
+    root `root`; a folder exhibit's files, absolute), else its path."""
+    segments = details.get("segments")
+    if segments is not None:  # an empty folder exhibit has none: its hash is that of no bytes
+        # path_hex: the real bytes of a folder exhibit's file whose name is not UTF-8 (`path` shows it escaped)
+        return [Path(os.fsdecode(bytes.fromhex(s["path_hex"]))) if "path_hex" in s
+                else Path(s["path"]) if Path(s["path"]).is_absolute() else root / s["path"] for s in segments]
+    return [Path(path)]
 
 
 def get(case: Case, exhibit: str) -> Exhibit:
@@ -167,7 +178,7 @@ def check_free(case: Case, exhibit: str) -> None:
     interrupted: its resume state is in images/, see triage/image/acquire.py)."""
     if case.store.query("SELECT 1 FROM evidence WHERE exhibit = ?", (exhibit,)):
         raise UsageError(f"exhibit {exhibit!r} is already registered in this case")
-    if (case.root / "images" / f"{exhibit_file_stem(exhibit)}.acquire.json").exists():
+    if acquire_state_path(case.root, exhibit).exists():
         raise UsageError(f"exhibit {exhibit!r} is being acquired, or its acquisition was interrupted "
                          f"(dalil image … --exhibit {exhibit} --resume finishes it): choose another id")
 

@@ -208,30 +208,30 @@ class MultiHasher:
         self._join()
 
 
-def open_readonly(path: str | os.PathLike[str]) -> BinaryIO:
-    """Open evidence for reading only: O_RDONLY, and O_NOATIME where permitted, so no timestamp moves."""
-    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
-    noatime = getattr(os, "O_NOATIME", 0)
+def _open(path: str | os.PathLike[str], flags: int) -> int:
+    """A read-only descriptor, with O_NOATIME where permitted (no timestamp moves), read ahead."""
+    flags |= os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags | noatime)
+        fd = os.open(path, flags | getattr(os, "O_NOATIME", 0))
     except PermissionError:
         fd = os.open(path, flags)
     try:
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
     except (AttributeError, OSError):
         pass
-    return os.fdopen(fd, "rb", buffering=0)
+    return fd
+
+
+def open_readonly(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open evidence for reading only: O_RDONLY, and O_NOATIME where permitted, so no timestamp moves."""
+    return os.fdopen(_open(path, 0), "rb", buffering=0)
 
 
 def open_file_or_device(path: str | os.PathLike[str], devices: bool = True, follow: bool = True) -> BinaryIO:
     """`open_readonly`, for a path that must be a regular file (or, with `devices`, a block device):
     anything else (a FIFO put in a file's place would block the open forever) is an OSError, never a
     hang. Without `follow`, a symbolic link is refused too (O_NOFOLLOW)."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else os.O_NOFOLLOW)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_NOATIME", 0))
-    except PermissionError:
-        fd = os.open(path, flags)
+    fd = _open(path, os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW))
     mode = os.fstat(fd).st_mode
     if not (stat.S_ISREG(mode) or (devices and stat.S_ISBLK(mode))):
         os.close(fd)

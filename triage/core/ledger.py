@@ -160,6 +160,15 @@ def iter_entries(path: Path) -> Iterator[dict[str, Any]]:
             raise Corrupted(f"custody.jsonl line {number} is not valid JSON (run dalil verify)") from exc
 
 
+PENDING_NAME = ".custody.pending"  # see Ledger.pending
+
+
+def pending_entries(case_root: Path) -> bool:
+    """Whether a transaction's entries may be beyond the head (its marker is set)."""
+    marker = case_root / PENDING_NAME
+    return marker.exists() and marker.stat().st_size > 0
+
+
 class Ledger:
     """Appends to a case's ledger and keeps its head in `case.db`. Callers hold the case lock."""
 
@@ -168,7 +177,7 @@ class Ledger:
         self.store = store
         # While a transaction that appends entries is open, this file holds the ledger's length
         # before them: a crash before COMMIT leaves it, and the next recover() cuts those entries.
-        self.pending = self.path.with_name(".custody.pending")
+        self.pending = self.path.with_name(PENDING_NAME)
         self._marked = False
 
     def head(self) -> tuple[int, str, int]:
@@ -250,7 +259,7 @@ class Ledger:
         Anything else beyond the head is tampering and raises IntegrityError.
         """
         seq, digest, length = self.head()
-        if not self._marked and self.pending.exists() and self.pending.stat().st_size:
+        if not self._marked and pending_entries(self.path.parent):
             note = self._cut_uncommitted(length, seq)
             if note is not None:
                 return note

@@ -85,14 +85,15 @@ class ObjectStore:
         finally:
             os.close(fd)
 
-    def take_unrecorded(self) -> list[str]:
-        """The objects noted as linked in (see `unrecorded`), and the note cleared."""
+    def noted_unrecorded(self) -> list[str]:
+        """The objects noted as linked in (see `unrecorded`); `forget_unrecorded` once recorded."""
         try:
-            names = self.unrecorded.read_text(encoding="ascii", errors="replace").split()
+            return self.unrecorded.read_text(encoding="ascii", errors="replace").split()
         except FileNotFoundError:
             return []
+
+    def forget_unrecorded(self) -> None:
         self.unrecorded.unlink(missing_ok=True)
-        return names
 
     def put_file(
         self, path: str | os.PathLike[str], progress: Callable[[int], object] | None = None,

@@ -31,11 +31,17 @@ def _shown(char: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def _needs_escape(char: str) -> bool:
-    if char in NAMED or ord(char) in BIDI or ord(char) in INVISIBLE:
+def hidden(char: str) -> bool:
+    """A character that can make shown text lie or vanish: bidi controls, invisible format
+    characters, controls (C0, DEL, C1: Cc), line/paragraph separators (Zl/Zp), lone surrogates
+    (undecodable bytes: Cs). One set for the console, export names and the report."""
+    if ord(char) in BIDI or ord(char) in INVISIBLE:
         return True
-    # Cc: C0, DEL, C1; Zl/Zp: U+2028/U+2029; Cs: lone surrogates (undecodable bytes), unprintable.
     return unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs")
+
+
+def _needs_escape(char: str) -> bool:
+    return char in NAMED or hidden(char)
 
 
 def display(text: str) -> str:

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .case import DB_NAME, LEDGER_NAME
-from .evidence import regular_files
+from .evidence import evidence_files, regular_files
 from .hashing import iter_chunks, open_file_or_device, open_readonly
 from .textsafe import display
-from .ledger import check_lines, read_lines
+from .ledger import check_lines, pending_entries, read_lines
 from .objects import ObjectStore
 from .store import Store, check_sqlite_header
 
@@ -56,17 +56,12 @@ def _sha256_of_parts(parts: list[Path], progress: Callable[[int], object] | None
 
 
 def _evidence_parts(root: Path, row: dict) -> list[Path]:
-    """The file(s) an exhibit registered in place consists of: its segments, else its path."""
+    """The file(s) of an evidence row as stored in case.db (details as JSON text)."""
     try:
         details = json.loads(row.get("details") or "{}")
     except ValueError:
         details = {}
-    segments = details.get("segments") if isinstance(details, dict) else None
-    if segments is not None:  # an empty folder exhibit has none: its hash is that of no bytes
-        # path_hex: the real bytes of a folder exhibit's file whose name is not UTF-8 (`path` shows it escaped)
-        return [Path(os.fsdecode(bytes.fromhex(s["path_hex"]))) if "path_hex" in s
-                else Path(s["path"]) if Path(s["path"]).is_absolute() else root / s["path"] for s in segments]
-    return [Path(row["path"])]
+    return evidence_files(root, row["path"], details if isinstance(details, dict) else {})
 
 
 def _files_added(root: Path, row: dict) -> str | None:
@@ -130,8 +125,7 @@ def verify_case(
     elif ledger.entries != head_seq or ledger.last_hash != head_hash:
         if ledger.entries < head_seq:
             msg = f"ledger ends at entry {ledger.entries} but case.db records head entry {head_seq}: entries cut off"
-        elif ledger.entries > head_seq and (root / ".custody.pending").exists() \
-                and (root / ".custody.pending").stat().st_size:
+        elif ledger.entries > head_seq and pending_entries(root):
             msg = (f"ledger has {ledger.entries} entries but case.db records head entry {head_seq}: the entries "
                    f"after it were written by a transaction a crash stopped before it committed (the next dalil "
                    f"command that writes to the case removes them and says so)")

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, Callable, ContextManager, Iterator
 
 from .. import TOOL_NAME, __version__
 from ..core import evidence as core_evidence
-from ..core.case import Case, check_exhibit_id, exhibit_file_stem
+from ..core.case import Case, acquire_state_path, check_exhibit_id, exhibit_file_stem
 from ..core.clock import rfc3339
 from ..core.canonical import canonical
 from ..core.errors import CaseBusy, DalilError, Unsupported, UsageError
@@ -189,7 +189,7 @@ def acquire(case: Case, req: Request, progress: ProgressFactory = _null_progress
         raise UsageError(f"exhibit {exhibit!r} is already registered in this case")
     images = case.root / "images"
     base = images / exhibit_file_stem(exhibit)
-    state_path = base.with_name(base.name + ".acquire.json")
+    state_path = acquire_state_path(case.root, exhibit)
     if source == state_path or source.parent == images.resolve():
         raise UsageError(f"{source} is inside this case's images/ folder: acquire the original instead")
     try:

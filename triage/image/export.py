@@ -23,7 +23,7 @@ import pytsk3
 
 from ..core.case import Case
 from ..core.errors import DalilError, IntegrityError, UsageError
-from ..core.evidence import get, list_all
+from ..core.evidence import evidence_files, get, list_all
 from ..core.ledger import subject
 from ..core.textsafe import csv_cell, csv_writer
 from . import logical
@@ -98,13 +98,13 @@ def _inside(path: Path, container: Path) -> bool:
 def _evidence_paths(case: Case) -> Iterator[tuple[str, Path]]:
     """Every path the case's evidence lives at (the stored copy, in-place sources, segments)."""
     for ex in list_all(case):
-        paths = [str(ex.absolute_path(case))] + ([ex.source_path] if ex.in_place else [])
-        paths += [s["path"] for s in ex.details.get("segments") or [] if isinstance(s, dict) and s.get("path")]
+        paths = [ex.absolute_path(case)] + ([Path(ex.source_path)] if ex.in_place else [])
+        paths += evidence_files(case.root, ex.path, ex.details)  # segments: real bytes, relative to the case
         for p in paths:
             try:
-                yield ex.exhibit, Path(p).resolve()
+                yield ex.exhibit, p.resolve()
             except (OSError, RuntimeError):
-                yield ex.exhibit, Path(p)
+                yield ex.exhibit, p
 
 
 def prepare_out(case: Case, out: Path) -> Path:
@@ -283,11 +283,15 @@ def _record(case: Case, exhibit: str, out: Path, result: Exported, filters: dict
     try:
         result.index_files = _write_index(out, exhibit, result.index)
     except OSError as exc:
-        stored = case.put_object(json.dumps(result.index, ensure_ascii=False, indent=1).encode("utf-8", "backslashreplace"),
-                                 origin=f"export index of {exhibit} (could not be written to {out})")
-        result.index_files = [{"name": "(case objects)", "sha256": stored.sha256}]
-        index_error = (f"the index could not be written to {out} ({exc.strerror or exc}):"
-                       f" kept in the case as sha256:{stored.sha256}")
+        index_error = f"the index could not be written to {out} ({exc.strerror or exc})"
+        try:
+            stored = case.put_object(json.dumps(result.index, ensure_ascii=False, indent=1).encode(
+                "utf-8", "backslashreplace"), origin=f"export index of {exhibit} (could not be written to {out})")
+            result.index_files = [{"name": "(case objects)", "sha256": stored.sha256}]
+            index_error += f": kept in the case as sha256:{stored.sha256}"
+        except OSError as again:  # the case's disk too: the ledger entry is still written, and says so
+            result.index_files = [{"name": "(not kept)", "error": f"{index_error}; nor in the case: {again.strerror or again}"}]
+            index_error += f", nor in the case ({again.strerror or again})"
     ex = get(case, exhibit)
     known = {(r["location"], r["message"])
              for r in case.store.query("SELECT location, message FROM warnings WHERE exhibit = ?", (exhibit,))}

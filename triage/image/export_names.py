@@ -16,6 +16,8 @@ import os
 import unicodedata
 from pathlib import Path
 
+from ..core.textsafe import hidden
+
 MAX_NAME_BYTES = 200
 MAX_DIR_BYTES = 768          # folders below DIR longer than this are flattened
 PATH_LIMIT = 4095            # Linux PATH_MAX without the final NUL
@@ -24,12 +26,10 @@ _DIGITS = "0123456789\u00b9\u00b2\u00b3"  # Windows also reserves COM¹, COM², 
 RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$",
             *(f"COM{d}" for d in _DIGITS), *(f"LPT{d}" for d in _DIGITS)}
 FORBIDDEN = set('/\\:*?"<>|')
-BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-BAD_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}  # C0/C1 controls and DEL, lone surrogates, line/paragraph separators
 
 
 def _bad(ch: str) -> bool:
-    return ch in FORBIDDEN or ch in BIDI or unicodedata.category(ch) in BAD_CATEGORIES
+    return ch in FORBIDDEN or hidden(ch)  # controls, bidi, invisible characters: textsafe's one set
 
 
 def safe_component(name: str) -> str:
@@ -63,7 +63,7 @@ def fold(name: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold().upper())
 
 
-def numbered(name: str, n: int, is_dir: bool) -> str:
+def suffixed(name: str, n: int, is_dir: bool) -> str:
     """`name` with `~n`: before the extension for a file, at the end for a folder."""
     stem, dot, ext = name.rpartition(".")
     return f"{stem}~{n}.{ext}" if dot and stem and not is_dir else f"{name}~{n}"
@@ -109,7 +109,7 @@ class Layout:
                     return Path(candidate)
                 except FileExistsError:
                     pass
-            candidate, n = numbered(name, n, True), n + 1
+            candidate, n = suffixed(name, n, True), n + 1
 
     def target(self, partition: int, parts: list[str]) -> Path:
         """The new file's path (relative to `out`), its folders created."""
@@ -146,7 +146,7 @@ class Layout:
         key = (folder, fold(name), is_dir)
         candidate, n = name, self.next_n.get(key, 2)  # go on from the last number given to this name
         while fold(candidate) in taken:
-            candidate, n = numbered(name, n, is_dir), n + 1
+            candidate, n = suffixed(name, n, is_dir), n + 1
         self.next_n[key] = n
         taken.add(fold(candidate))
         return candidate

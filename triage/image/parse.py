@@ -65,6 +65,7 @@ class ParseResult:
     rules: list[dict[str, str]]
     verification: dict[str, Any] | None = None
     crashes: list[str] = field(default_factory=list)  # files whose content crashed libtsk (got past)
+    run_id: int | None = None  # the run its rows and warnings carry
 
 
 def prepare(options: ParseOptions) -> tuple[Settings, list[dict[str, str]]]:
@@ -239,7 +240,7 @@ def run(case: Case, image: str, options: ParseOptions,
                         + "; ".join(f"partition at byte offset {p['partition']}: {p['message']}" for p in partitions)
                         + "".join(f"; {msg}" for _loc, msg in warnings if msg.startswith("EWF image"))
                         + " (recorded as warnings)")
-    return ParseResult(options.exhibit, stats, len(warnings), partitions, rules_used, verification)
+    return ParseResult(options.exhibit, stats, len(warnings), partitions, rules_used, verification, run_id=run_id)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import Any
 from ..core.case import Case, check_exhibit_id
 from ..core.clock import rfc3339
 from ..core.errors import UsageError
-from ..core.evidence import Exhibit, get, regular_files
+from ..core.evidence import Exhibit, check_free, get, regular_files
 from ..core.hashing import MultiHasher, iter_chunks
 from ..core.ledger import subject
 from ..core.store import dumps
@@ -39,8 +39,7 @@ def _raw(segment: dict[str, Any]) -> bytes:
 
 def register_directory(case: Case, root: Path, exhibit: str, reason: str | None) -> Exhibit:
     check_exhibit_id(exhibit)
-    if case.store.query("SELECT 1 FROM evidence WHERE exhibit = ?", (exhibit,)):
-        raise UsageError(f"exhibit {exhibit!r} is already registered in this case")
+    check_free(case, exhibit)  # registered, or held by an acquisition
     root = root.resolve()
     try:
         str(root).encode("utf-8")
@@ -69,7 +68,9 @@ def register_directory(case: Case, root: Path, exhibit: str, reason: str | None)
     examiner = case.ensure_examiner_registered()
     details = {"format": "directory", "files": len(segments), "manifest_sha256": manifest_digests.sha256,
                "sha256_covers": "the files concatenated in sorted path order (see segments)", "segments": segments}
+    # (not evidence.insert: its ledger entry would carry every file's segment; this one names the manifest)
     with case.store.transaction() as conn:
+        check_free(case, exhibit)
         conn.execute(
             "INSERT INTO evidence (exhibit, description, kind, path, source_path, in_place, size, md5, sha1,"
             " sha256, added_at, examiner, details) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",

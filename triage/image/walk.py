@@ -351,7 +351,7 @@ def _describe(f: Any, fs_type: str, partition: int, prefix: str, dir_addr: int, 
             attr=f"{attr_type}-{attr_id}" if attr_type is not None else "", stream=stream,
             type=ntype if stream is None else "r", mode=mode,
             uid=int(meta.uid) if meta is not None else None, gid=int(meta.gid) if meta is not None else None,
-            size=size, deleted=deleted, orphan=prefix.startswith("/$OrphanFiles/"), realloc=realloc,
+            size=size, deleted=deleted, orphan=prefix.startswith(ORPHANS), realloc=realloc,
             times=times, file=f if readable else None, attr_type=attr_type, attr_id=attr_id,
             link=_link(meta), note=note, fn=None if entries else fn,
         ))
