@@ -190,7 +190,7 @@ def walk_zip(path: Path, tz: str, on_error: Callable[[str, str], None]) -> Itera
             archive, relabelled = unflagged(fh)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as exc:
         fh.close()
-        raise Corrupted(f"not a readable zip: {path.name} ({_one_line(exc)})") from exc
+        raise Corrupted(f"not a readable zip: {path.name} ({one_line(exc)})") from exc
     lock = threading.Lock()
     for index, info in enumerate(archive.infolist()):
         name = _zip_name(info, index in relabelled)
@@ -238,7 +238,7 @@ def _zip_link(opener: Callable[[], Any], name: str, on_error: Callable[[str, str
         with opener() as stream:
             return name_text(stream.read(LINK_MAX))
     except Exception as exc:  # a damaged member: the entry is still listed
-        on_error(name, f"symbolic link target not readable: {_one_line(exc)}")
+        on_error(name, f"symbolic link target not readable: {one_line(exc)}")
         return None
 
 
@@ -323,7 +323,7 @@ class _TarWalk:
                         return f"non-zero data at byte {pos} after the end-of-archive block"
                     pos += len(chunk)
             except Exception as exc:  # a damaged compressed stream after the last member
-                return _one_line(exc)
+                return one_line(exc)
 
 
 def _bad_header(block: bytes, at: int) -> str:
@@ -332,7 +332,7 @@ def _bad_header(block: bytes, at: int) -> str:
     try:
         tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
     except Exception as exc:
-        return f"unreadable header ({_one_line(exc)})"
+        return f"unreadable header ({one_line(exc)})"
     return "unreadable header"
 
 
@@ -372,7 +372,7 @@ def walk_tar(path: Path, on_error: Callable[[str, str], None]) -> Iterator[Entry
         archive = tarfile.open(fileobj=fh, mode=mode, encoding="utf-8", errors="surrogateescape")
     except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
         fh.close()
-        raise Corrupted(f"not a readable tar: {path.name} ({what}: {_one_line(exc)})") from exc
+        raise Corrupted(f"not a readable tar: {path.name} ({what}: {one_line(exc)})") from exc
     walk = _TarWalk(path, mode, archive)  # made when the listing starts, in the thread that lists
     regular: dict[str, tarfile.TarInfo] = {}  # members so far by normalised name: hard link targets
     listed = 0
@@ -381,7 +381,7 @@ def walk_tar(path: Path, on_error: Callable[[str, str], None]) -> Iterator[Entry
             listed += 1
             yield _tar_entry(walk, member, regular, on_error)
     except Exception as exc:  # a truncated or damaged archive: what was listed is kept
-        on_error(path.name, f"tar listing cut short: {_one_line(exc)}")
+        on_error(path.name, f"tar listing cut short: {one_line(exc)}")
         return
     why = walk.ended_early()
     if why is not None:
@@ -487,5 +487,6 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """An error's message on one line (a stored warning, a run's error)."""
     return " ".join(str(exc).split()) or type(exc).__name__

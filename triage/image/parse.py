@@ -251,7 +251,7 @@ def _closing_run(case: Case, run_id: int) -> Iterator[None]:
         yield
     except BaseException as exc:
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        error = " ".join(str(exc).split()) or type(exc).__name__
+        error = logical.one_line(exc)
         try:
             with case.store.transaction() as c:
                 c.execute("UPDATE runs SET ended = ?, status = ?, details = json_set(COALESCE(details, '{}'), "
