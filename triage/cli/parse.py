@@ -45,6 +45,12 @@ def parse(
                    + (f" ({part['message']})" if part["message"] else ""))
     common.say(f"exhibit {exhibit}: {s.files} entries ({s.deleted} deleted), {s.with_content} with content, "
                f"{s.bytes:,} bytes read, {s.yara_hits} with YARA hits, {s.gps} with GPS")
+    found = (result.artifacts or {}).get("counts") or {}
+    if found:
+        common.say("phone records: " + ", ".join(f"{n} {kind}" for kind, n in sorted(found.items()))
+                   + (f" ({result.artifacts['recovered']} recovered from deleted space)"
+                      if result.artifacts and result.artifacts.get("recovered") else "")
+                   + " (dalil messages, calls, contacts, records, artifacts)")
     for where in result.crashes:
         common.warn(f"the file-system library crashed reading {where}: recorded, parsed again without reading it")
     checked = result.verification

@@ -147,8 +147,10 @@ class Pipeline:
                  progress: Callable[..., None] | None = None,
                  on_entry: Callable[[int, int, str, bool], None] | None = None,
                  avoid: frozenset[str] = frozenset(),
-                 on_stream: Callable[[str | None], None] | None = None) -> None:
+                 on_stream: Callable[[str | None], None] | None = None,
+                 collector: Any = None) -> None:
         self.analyzers = analyzers
+        self.collector = collector  # copies the files phone-artifact parsers want (`offer(entry, data)`)
         self.on_entry = on_entry
         self.on_stream = on_stream  # told which large file the streaming thread reads (crash attribution)
         self.avoid = avoid  # 'EXH@offset:/path' whose content libtsk crashed reading before: listed, not read
@@ -207,6 +209,8 @@ class Pipeline:
         finally:
             if self.on_entry is not None:
                 self.on_entry(self.stats.files, self.stats.bytes, location, False)
+        if self.collector is not None:
+            self.collector.offer(entry, blob.data)
         self.stats.with_content += 1
         self.stats.bytes += entry.size
         if blob.data is None:  # a large file: a task of its own, streamed by the worker

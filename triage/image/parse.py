@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytsk3
 
-from .. import analyzers
+from .. import analyzers, artifacts
+from ..artifacts import runner as phone
+from ..artifacts.collect import Collector
 from ..analyzers import Settings, hashsets, rulesets
 from ..analyzers.text_indicators import PREFILTER_NAMESPACE, PREFILTER_PATH
 from ..core import evidence
@@ -36,6 +38,7 @@ from .container import EwfImg, ImageSource, open_image
 from .engine import INSERT, Pipeline, Stats, row_values
 from .walk import Entry, Volume, fs_name, numbered, volumes, walk_fs
 
+WORK_DIR = ".work"  # private scratch space inside the case (copies of databases for the phone parsers)
 SIGNATURES = [(32, b"NXSB", "APFS"), (3, b"-FVE-FS-", "BitLocker"), (0, b"LUKS\xba\xbe", "LUKS"),
               (0, b"XFSB", "XFS"), (1024, b"\x10\x20\xf5\xf2", "F2FS"), (65536 + 64, b"_BHRfS_M", "Btrfs")]
 
@@ -66,6 +69,7 @@ class ParseResult:
     verification: dict[str, Any] | None = None
     crashes: list[str] = field(default_factory=list)  # files whose content crashed libtsk (got past)
     run_id: int | None = None  # the run its rows and warnings carry
+    artifacts: dict[str, Any] | None = None  # the phone-artifact stage's summary (counts, parsers)
 
 
 def prepare(options: ParseOptions) -> tuple[Settings, list[dict[str, str]]]:
@@ -179,9 +183,10 @@ def run(case: Case, image: str, options: ParseOptions,
 
             # one worker process per core: the reader (this process) needs little CPU once the walk is under way
             jobs = options.jobs or len(os.sched_getaffinity(0)) or 2
+            collector = Collector(case.root / WORK_DIR / f"artifacts-{run_id}", artifacts.load())
             pipeline = Pipeline(analyzers.build(settings), options.exhibit, run_id, jobs, sink, warn, progress,
                                 on_entry=options.on_entry, on_stream=options.on_stream,
-                                avoid=crashed_at(case, options.exhibit))
+                                avoid=crashed_at(case, options.exhibit), collector=collector)
             partitions: list[dict[str, Any]] = []
             try:
                 if source is not None:
@@ -200,6 +205,10 @@ def run(case: Case, image: str, options: ParseOptions,
                                        "fs_type": kind, "status": "parsed", "message": None})
             finally:
                 stats = pipeline.close()
+            try:
+                staged = phone.run(options.exhibit, run_id, case.region, collector, warn)
+            finally:
+                collector.cleanup()
             verification: dict[str, Any] | None = None
             if options.verify_image:
                 verification = verify_image(source, path, row, options.exhibit, warn)
@@ -219,6 +228,7 @@ def run(case: Case, image: str, options: ParseOptions,
                 "known_good_sets": [str(p) for p in options.known_good],
                 "known_bad_sets": [str(p) for p in options.known_bad],
                 "image_verification": verification,
+                "artifacts": staged.summary.ledger(),
             }
             with case.store.transaction() as c:
                 for part in partitions:
@@ -226,6 +236,7 @@ def run(case: Case, image: str, options: ParseOptions,
                               " status, message, files, run_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
                               (options.exhibit, part["partition"], part["length"], part["slot"], part["description"],
                                part["fs_type"], part["status"], part["message"], part["files"], run_id))
+                staged.store(c)
                 c.execute("UPDATE runs SET ended = ?, status = ?, details = ? WHERE id = ?",
                           (rfc3339(), "done", dumps(details), run_id))
                 case.record("parsed", subject(options.exhibit, row.sha256), details=details,
@@ -240,7 +251,8 @@ def run(case: Case, image: str, options: ParseOptions,
                         + "; ".join(f"partition at byte offset {p['partition']}: {p['message']}" for p in partitions)
                         + "".join(f"; {msg}" for _loc, msg in warnings if msg.startswith("EWF image"))
                         + " (recorded as warnings)")
-    return ParseResult(options.exhibit, stats, len(warnings), partitions, rules_used, verification, run_id=run_id)
+    return ParseResult(options.exhibit, stats, len(warnings), partitions, rules_used, verification, run_id=run_id,
+                       artifacts=staged.summary.ledger())
 
 
 @contextmanager

@@ -1,0 +1,1 @@
+"""Android app databases: one parser a module."""

@@ -1,0 +1,1 @@
+"""iOS app databases and property lists: one parser a module."""

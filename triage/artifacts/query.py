@@ -1,0 +1,185 @@
+"""Reading phone records back: one place for `dalil messages|calls|contacts|records|artifacts`,
+the report and the browser. Rows come out in the JSON shape the commands promise."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..analyzers.indicators import fold, normalise
+from ..core.case import Case
+from ..core.errors import NotFound
+from . import normalise as norm
+from . import schema  # noqa: F401  (registers the tables)
+
+MESSAGE_FIELDS = ["exhibit", "app", "thread", "direction", "sender", "recipients", "text", "time", "attachments",
+                  "location", "recovered", "source", "thread_name", "sender_name", "parser", "id", "extra"]
+CALL_FIELDS = ["exhibit", "app", "direction", "number", "name", "time", "duration", "recovered", "source",
+               "video", "parser", "id", "extra"]
+CONTACT_FIELDS = ["exhibit", "app", "name", "phones", "emails", "handles", "recovered", "source", "time",
+                  "parser", "id", "extra"]
+ITEM_FIELDS = ["exhibit", "app", "kind", "time", "title", "value", "location", "recovered", "source", "parser",
+               "id", "data"]
+ARTIFACT_FIELDS = ["exhibit", "parser", "version", "sha256", "app", "path", "files", "counts", "warnings", "status"]
+
+
+@dataclass
+class Filters:
+    exhibit: str | None = None
+    app: str | None = None
+    thread: str | None = None
+    contains: str | None = None
+    recovered: bool = False
+    kind: str | None = None
+    number: str | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+def _check_exhibit(case: Case, exhibit: str | None) -> None:
+    if exhibit and not case.store.query("SELECT 1 FROM evidence WHERE exhibit = ?", (exhibit,)):
+        raise NotFound(f"no exhibit {exhibit!r} in case {case.case_id}")
+
+
+def _where(case: Case, f: Filters, table: str) -> tuple[str, list[Any]]:
+    _check_exhibit(case, f.exhibit)
+    where, params = [], []
+    if f.exhibit:
+        where.append("exhibit = ?")
+        params.append(f.exhibit)
+    if f.app:
+        where.append("app = ?")
+        params.append(f.app)
+    if f.recovered:
+        where.append("recovered = 1")
+    if f.kind and table == "phone_items":
+        where.append("kind = ?")
+        params.append(f.kind)
+    return (" WHERE " + " AND ".join(where)) if where else "", params
+
+
+def matcher(text: str | None) -> str:
+    """The matching form of a search text: digits made ASCII, accents and Arabic variants folded."""
+    return fold(normalise(text or "")).casefold()
+
+
+def _source(row: dict[str, Any]) -> dict[str, Any]:
+    out = {"path": row["source_path"], "table": row["source_table"], "row": row["source_row"]}
+    if row.get("source_where"):
+        out["where"] = row["source_where"]
+    if row.get("source_partition"):
+        out["partition"] = row["source_partition"]
+    return out
+
+
+def _json(text: str | None, default: Any) -> Any:
+    try:
+        return json.loads(text) if text else default
+    except ValueError:
+        return default
+
+
+def _page(rows: list[dict[str, Any]], f: Filters) -> list[dict[str, Any]]:
+    end = None if f.limit is None else f.offset + f.limit
+    return rows[f.offset:end]
+
+
+def _base(row: dict[str, Any]) -> dict[str, Any]:
+    return {"exhibit": row["exhibit"], "app": row["app"], "time": row["time"], "recovered": bool(row["recovered"]),
+            "source": _source(row), "parser": row["parser"], "id": row["id"]}
+
+
+def messages(case: Case, f: Filters) -> list[dict[str, Any]]:
+    """Messages, oldest first within each exhibit and thread."""
+    where, params = _where(case, f, "messages")
+    needle = matcher(f.contains) if f.contains else None
+    thread = f.thread
+    thread_number = norm.phone(thread, case.region) if thread else None
+    out = []
+    for r in case.store.query(f"SELECT * FROM messages{where} ORDER BY exhibit, time IS NULL, time, id", params):
+        row = dict(r)
+        recipients = _json(row["recipients"], [])
+        if thread and row["thread"] != thread and not (
+                norm.is_number(thread_number) and thread_number in [row["sender"], *recipients]):
+            continue
+        if needle and needle not in matcher(row["text"]):
+            continue
+        msg = _base(row)
+        msg.update(thread=row["thread"], thread_name=row["thread_name"], direction=row["direction"],
+                   sender=row["sender"], sender_name=row["sender_name"], recipients=recipients, text=row["text"],
+                   attachments=_json(row["attachments"], []),
+                   location={"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None,
+                   extra=_json(row["extra"], {}))
+        out.append({k: msg[k] for k in MESSAGE_FIELDS})
+    return _page(out, f)
+
+
+def calls(case: Case, f: Filters) -> list[dict[str, Any]]:
+    where, params = _where(case, f, "calls")
+    wanted = norm.phone(f.number, case.region) if f.number else None
+    out = []
+    for r in case.store.query(f"SELECT * FROM calls{where} ORDER BY exhibit, time IS NULL, time, id", params):
+        row = dict(r)
+        if wanted and row["number"] != wanted:
+            continue
+        call = _base(row)
+        call.update(direction=row["direction"], number=row["number"], name=row["name"], duration=row["duration"],
+                    video=None if row["video"] is None else bool(row["video"]), extra=_json(row["extra"], {}))
+        out.append({k: call[k] for k in CALL_FIELDS})
+    return _page(out, f)
+
+
+def contacts(case: Case, f: Filters) -> list[dict[str, Any]]:
+    where, params = _where(case, f, "contacts")
+    needle = matcher(f.contains) if f.contains else None
+    wanted = norm.phone(f.number, case.region) if f.number else None
+    out = []
+    for r in case.store.query(f"SELECT * FROM contacts{where} ORDER BY exhibit, name IS NULL, name, id", params):
+        row = dict(r)
+        phones = _json(row["phones"], [])
+        if wanted and wanted not in phones:
+            continue
+        contact = _base(row)
+        contact.update(name=row["name"], phones=phones, emails=_json(row["emails"], []),
+                       handles=_json(row["handles"], []), extra=_json(row["extra"], {}))
+        if needle and needle not in matcher(" ".join(str(v) for v in (contact["name"], *phones,
+                                                                       *contact["emails"], *contact["handles"]))):
+            continue
+        out.append({k: contact[k] for k in CONTACT_FIELDS})
+    return _page(out, f)
+
+
+def items(case: Case, f: Filters) -> list[dict[str, Any]]:
+    """Other phone records (visits, accounts, Wi-Fi, apps, device facts, locations…)."""
+    where, params = _where(case, f, "phone_items")
+    needle = matcher(f.contains) if f.contains else None
+    out = []
+    for r in case.store.query(f"SELECT * FROM phone_items{where} ORDER BY exhibit, kind, time IS NULL, time, id",
+                              params):
+        row = dict(r)
+        if needle and needle not in matcher(f"{row['title'] or ''} {row['value'] or ''}"):
+            continue
+        item = _base(row)
+        item.update(kind=row["kind"], title=row["title"], value=row["value"], data=_json(row["extra"], {}),
+                    location={"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None)
+        out.append({k: item[k] for k in ITEM_FIELDS})
+    return _page(out, f)
+
+
+def artifact_runs(case: Case, exhibit: str | None = None) -> list[dict[str, Any]]:
+    """Each parser that ran on each file: version, source hash, files read (SHA-256), counts, warnings."""
+    _check_exhibit(case, exhibit)
+    sql = "SELECT * FROM artifact_runs" + (" WHERE exhibit = ?" if exhibit else "") + " ORDER BY exhibit, parser, path"
+    out = []
+    for r in case.store.query(sql, (exhibit,) if exhibit else ()):
+        row = dict(r)
+        row["files"] = _json(row["files"], [])
+        row["counts"] = _json(row["counts"], {})
+        row["warnings"] = _json(row["warnings"], [])
+        out.append({k: row[k] for k in ARTIFACT_FIELDS})
+    return out
+
+
+def has_records(case: Case) -> bool:
+    return any(case.store.query(f"SELECT 1 FROM {t} LIMIT 1") for t in schema.TABLES)
