@@ -96,6 +96,9 @@ def search(case: Case, term: str) -> list[dict[str, Any]]:
                 out.append({"source": "file", "exhibit": data.get("exhibit"), "id": data.get("id"), "kind": "file",
                             "location": data.get("path"), "sha256": data.get("sha256"), "match": match,
                             "snippet": ""})
+    from triage.artifacts import query as phone_records
+
+    out.extend(phone_records.search(case, phone, needle))
     return out
 
 

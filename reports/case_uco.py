@@ -170,6 +170,9 @@ def build(data: CaseData) -> dict[str, Any]:
             results.append(_file_node(g, f"warc:{cap['warc']}", Path(str(cap["warc"])).name, None, None, {}))
         captures_by_exhibit.setdefault(cap.get("exhibit") or "", []).extend(results)
 
+    for owner, record_node in _phone_records(g, data):
+        files_by_exhibit.setdefault(owner, []).append(record_node)
+
     runs = {r.get("id"): r for r in data.runs}
     actions: list[str] = []
     for entry in data.ledger:
@@ -206,6 +209,72 @@ def build(data: CaseData) -> dict[str, Any]:
            "uco-core:name": case_id, "uco-core:description": data.meta.get("title", ""),
            **({"uco-core:object": [{"@id": a} for a in actions]} if actions else {})})
     return {"@context": CONTEXT, "@graph": list(g.nodes.values())}
+
+
+def _account(g: Graph, value: str) -> str:
+    """A phone number as a PhoneAccount; any other address (handle, lid:, group:, e-mail) as an account object."""
+    if value.startswith("+") and value[1:].isdigit():
+        return g.add({"@id": g.iri("phone", value), "@type": "uco-observable:PhoneAccount",
+                      "uco-core:hasFacet": [{"@id": g.iri("phone-facet", value), "@type": "uco-observable:PhoneAccountFacet",
+                                             "uco-observable:phoneNumber": value}]})
+    return g.add({"@id": g.iri("account", value), "@type": "uco-observable:DigitalAccount", "uco-core:name": value})
+
+
+def _application(g: Graph, app: str) -> str:
+    return g.add({"@id": g.iri("app", app), "@type": "uco-observable:Application", "uco-core:name": app})
+
+
+def _phone_records(g: Graph, data: CaseData) -> list[tuple[str, str]]:
+    """Message, Call and Contact objects of the phone records, each with the file it was read from."""
+    out: list[tuple[str, str]] = []
+    for m in data.messages:
+        facet: dict[str, Any] = {"@id": g.iri("message-facet", str(m["id"])), "@type": "uco-observable:MessageFacet",
+                                 "uco-observable:application": {"@id": _application(g, m["app"])},
+                                 "uco-observable:messageType": m["app"]}
+        if m.get("text") is not None:
+            facet["uco-observable:messageText"] = m["text"]
+        if m.get("time"):
+            facet["uco-observable:sentTime"] = _dt(m["time"])
+        if m.get("sender"):
+            facet["uco-observable:from"] = {"@id": _account(g, m["sender"])}
+        if m.get("recipients"):
+            facet["uco-observable:to"] = [{"@id": _account(g, r)} for r in m["recipients"]]
+        if m.get("thread"):
+            facet["uco-observable:sessionID"] = m["thread"]
+        out.append((m["exhibit"], g.add({"@id": g.iri("message", str(m["id"])), "@type": "uco-observable:Message",
+                                         "uco-core:description": _where(m), "uco-core:hasFacet": [facet]})))
+    for c in data.calls:
+        facet = {"@id": g.iri("call-facet", str(c["id"])), "@type": "uco-observable:CallFacet",
+                 "uco-observable:application": {"@id": _application(g, c["app"])},
+                 "uco-observable:callType": c.get("direction") or "unknown"}
+        if c.get("time"):
+            facet["uco-observable:startTime"] = _dt(c["time"])
+        if c.get("duration") is not None:
+            facet["uco-observable:duration"] = {"@type": "xsd:integer", "@value": int(c["duration"])}
+        if c.get("number"):
+            party = {"@id": _account(g, c["number"])}
+            facet["uco-observable:to" if c.get("direction") == "outgoing" else "uco-observable:from"] = (
+                [party] if c.get("direction") == "outgoing" else party)
+        out.append((c["exhibit"], g.add({"@id": g.iri("call", str(c["id"])), "@type": "uco-observable:Call",
+                                         "uco-core:description": _where(c), "uco-core:hasFacet": [facet]})))
+    for c in data.contacts:
+        facet = {"@id": g.iri("contact-facet", str(c["id"])), "@type": "uco-observable:ContactFacet",
+                 "uco-observable:sourceApplication": {"@id": _application(g, c["app"])}}
+        if c.get("name"):
+            facet["uco-observable:displayName"] = c["name"]
+        phones = [g.add({"@id": g.iri("contact-phone", f"{c['id']}:{p}"), "@type": "uco-observable:ContactPhone",
+                         "uco-observable:contactPhoneNumber": {"@id": _account(g, p)}}) for p in c.get("phones") or []]
+        if phones:
+            facet["uco-observable:contactPhone"] = [{"@id": p} for p in phones]
+        out.append((c["exhibit"], g.add({"@id": g.iri("contact", str(c["id"])), "@type": "uco-observable:Contact",
+                                         "uco-core:description": _where(c), "uco-core:hasFacet": [facet]})))
+    return out
+
+
+def _where(record: dict[str, Any]) -> str:
+    src = record.get("source") or {}
+    text = f"read from {src.get('path')} table {src.get('table')} row {src.get('row')}"
+    return text + (f" (recovered: {src['where']})" if src.get("where") else "")
 
 
 def write_case(data: CaseData, out: Path) -> Path:

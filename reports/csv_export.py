@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -15,6 +16,15 @@ FILE_COLUMNS = ("exhibit", "partition", "path", "name", "inode", "size", "delete
 CAPTURE_COLUMNS = ("exhibit", "url", "captured_at", "status", "sha256", "warc", "warc_record_id",
                    "screenshot_sha256", "title", "kind", "post_id", "tags", "indicators", "text")
 INDICATOR_COLUMNS = ("kind", "value", "source", "exhibit", "where", "sha256")
+PHONE_CSV = {  # file name: (columns, CaseData attribute); nested values (lists, source) as JSON text
+    "messages.csv": (("exhibit", "app", "thread", "thread_name", "time", "direction", "sender", "recipients", "text",
+                      "attachments", "location", "recovered", "source"), "messages"),
+    "calls.csv": (("exhibit", "app", "time", "direction", "number", "name", "duration", "video", "recovered",
+                   "source"), "calls"),
+    "contacts.csv": (("exhibit", "app", "name", "phones", "emails", "handles", "recovered", "source"), "contacts"),
+    "phone_records.csv": (("exhibit", "app", "kind", "time", "title", "value", "location", "recovered", "source",
+                           "data"), "phone_items"),
+}
 
 
 def _write(path: Path, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
@@ -39,4 +49,16 @@ def write_csv(data: CaseData, out: Path) -> list[Path]:
                              ("indicators.csv", INDICATOR_COLUMNS, data.indicators())):
         _write(out / name, cols, rows)
         written.append(out / name)
+    for file_name, (phone_cols, attr) in PHONE_CSV.items():
+        records = getattr(data, attr)
+        if records:
+            _write(out / file_name, phone_cols, [{k: _flat(v) for k, v in r.items()} for r in records])
+            written.append(out / file_name)
     return written
+
+
+def _flat(value: Any) -> Any:
+    """Lists and mappings as JSON text in one cell."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value

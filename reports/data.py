@@ -14,6 +14,8 @@ from typing import Any, Iterable
 from triage.core.case import LEDGER_NAME, Case
 
 JSON_COLUMNS = ("exif", "yara", "yara_matches", "indicators", "details")
+MAX_THREAD_MESSAGES = 200    # per conversation in the HTML/PDF report (all are in messages.csv)
+MAX_REPORT_MESSAGES = 3000   # over all conversations
 
 
 def table_columns(case: Case, table: str) -> list[str]:
@@ -113,6 +115,30 @@ class CaseData:
     exhibits: list[str] = field(default_factory=list)
     collections: list[dict[str, Any]] = field(default_factory=list)
     partitions: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    phone_items: list[dict[str, Any]] = field(default_factory=list)
+    artifact_runs: list[dict[str, Any]] = field(default_factory=list)
+
+    def threads(self, max_messages: int = MAX_THREAD_MESSAGES, max_total: int = MAX_REPORT_MESSAGES
+                ) -> list[dict[str, Any]]:
+        """Messages grouped into conversations (exhibit, app, thread), busiest first, each with at most
+        `max_messages` messages (the last ones) and `max_total` over all; counts say what is left out."""
+        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        for m in self.messages:
+            key = (m["exhibit"], m["app"], m.get("thread") or m.get("sender") or "")
+            groups.setdefault(key, []).append(m)
+        out, shown = [], 0
+        for (exhibit, app, thread), msgs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            room = max(0, min(max_messages, max_total - shown))
+            part = msgs[-room:] if room else []
+            shown += len(part)
+            names = [m.get("thread_name") for m in msgs if m.get("thread_name")]
+            out.append({"exhibit": exhibit, "app": app, "thread": thread, "name": names[0] if names else thread,
+                        "count": len(msgs), "messages": part, "recovered": sum(1 for m in msgs if m["recovered"]),
+                        "first": msgs[0].get("time"), "last": msgs[-1].get("time")})
+        return out
 
     def gaps(self) -> list[dict[str, str]]:
         """What could not be examined, beyond the stored warnings: partitions not parsed, pages that
@@ -261,7 +287,24 @@ def load(case: Case, exhibits: list[str] | None = None) -> CaseData:
         exhibits=list(wanted),
         collections=[_collection(r) for r in rows(case, "collections", exhibits, "id")],
         partitions=rows(case, "partitions", exhibits, "exhibit, partition"),
+        **_phone(case, wanted),
     )
+
+
+def _phone(case: Case, exhibits: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Phone records of the selected exhibits, through the one query layer the commands use."""
+    from triage.artifacts import query
+
+    out: dict[str, list[dict[str, Any]]] = {"messages": [], "calls": [], "contacts": [], "phone_items": [],
+                                            "artifact_runs": []}
+    for exhibit in exhibits:
+        f = query.Filters(exhibit=exhibit)
+        out["messages"] += query.messages(case, f)
+        out["calls"] += query.calls(case, f)
+        out["contacts"] += query.contacts(case, f)
+        out["phone_items"] += query.items(case, f)
+        out["artifact_runs"] += query.artifact_runs(case, exhibit)
+    return out
 
 
 def _collection(row: dict[str, Any]) -> dict[str, Any]:

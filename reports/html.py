@@ -21,6 +21,7 @@ from .labels import RTL, labels
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_EMBEDDED_SCREENSHOT = 8 * 1024 * 1024
+MAX_TABLE_ROWS = 2000  # calls and contacts in the HTML/PDF report (every row is in the CSV files)
 IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
 
 
@@ -99,7 +100,7 @@ def render_html(case: Case, data: CaseData, lang: str, tools: list[dict[str, str
         lang=lang, rtl=lang in RTL, L=L, meta=data.meta, data=data, generated=rfc3339(),
         findings=data.findings(), captures=captures, indicators=data.indicators(),
         timeline=data.timeline(), tools=tools, css_case_id=css_string(data.meta.get("case_id", "")),
-        css_page=css_string(L["page"]), css_of=css_string(L["of"]), for_pdf=for_pdf,
+        css_page=css_string(L["page"]), css_of=css_string(L["of"]), for_pdf=for_pdf, max_rows=MAX_TABLE_ROWS,
     )
 
 

@@ -152,3 +152,21 @@ def test_collector_pairs_companions_and_ignores_the_rest(tmp_path: Path) -> None
     assert live.companions["-journal"].local.name == "main-journal"  # never a name from the evidence
     collector.cleanup()
     assert not (tmp_path / "work").exists()
+
+
+def test_messages_in_timeline_and_search(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    ext = tmp_path / "ext"
+    _wal_only_db(ext / SMS_DIR)
+    cli("parse", ext, "--exhibit", "PHT", "--case", case_dir, "--no-yara")
+    out = cli("timeline", "--case", case_dir, "--exhibit", "PHT", "--format", "csv").stdout
+    lines = [line for line in out.splitlines() if "sms message" in line]
+    assert len(lines) == 2 and lines[0].startswith("2023-11-14T22:13:20Z,")
+    assert "incoming from +218912345678: first, in the main file" in lines[0]
+    body = cli("timeline", "--case", case_dir, "--exhibit", "PHT").stdout.splitlines()
+    event = [b for b in body if "[sms message sms:2]" in b]
+    assert len(event) == 1 and event[0].endswith("|0|0|0|1700000060")
+    hits = _jsonl(cli("search", "٠٩١-٢٣٤-٥٦٧٨", "--case", case_dir, "--format", "jsonl"))
+    assert sorted(h["source"] for h in hits) == ["message", "message"]
+    assert {h["location"] for h in hits} == {f"/{SMS_DIR}/mmssms.db sms:1", f"/{SMS_DIR}/mmssms.db sms:2"}
+    words = _jsonl(cli("search", "القارب", "--case", case_dir, "--format", "jsonl"))
+    assert [(w["source"], w["match"]) for w in words] == [("message", "text")]

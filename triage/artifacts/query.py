@@ -42,6 +42,11 @@ def _check_exhibit(case: Case, exhibit: str | None) -> None:
         raise NotFound(f"no exhibit {exhibit!r} in case {case.case_id}")
 
 
+def exists(case: Case, table: str) -> bool:
+    """Whether the case has `table` (a case opened before the phone tables were registered has not)."""
+    return bool(case.store.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)))
+
+
 def _where(case: Case, f: Filters, table: str) -> tuple[str, list[Any]]:
     _check_exhibit(case, f.exhibit)
     where, params = [], []
@@ -93,6 +98,8 @@ def _base(row: dict[str, Any]) -> dict[str, Any]:
 def messages(case: Case, f: Filters) -> list[dict[str, Any]]:
     """Messages, oldest first within each exhibit and thread."""
     where, params = _where(case, f, "messages")
+    if not exists(case, "messages"):
+        return []
     needle = matcher(f.contains) if f.contains else None
     thread = f.thread
     thread_number = norm.phone(thread, case.region) if thread else None
@@ -117,6 +124,8 @@ def messages(case: Case, f: Filters) -> list[dict[str, Any]]:
 
 def calls(case: Case, f: Filters) -> list[dict[str, Any]]:
     where, params = _where(case, f, "calls")
+    if not exists(case, "calls"):
+        return []
     wanted = norm.phone(f.number, case.region) if f.number else None
     out = []
     for r in case.store.query(f"SELECT * FROM calls{where} ORDER BY exhibit, time IS NULL, time, id", params):
@@ -132,6 +141,8 @@ def calls(case: Case, f: Filters) -> list[dict[str, Any]]:
 
 def contacts(case: Case, f: Filters) -> list[dict[str, Any]]:
     where, params = _where(case, f, "contacts")
+    if not exists(case, "contacts"):
+        return []
     needle = matcher(f.contains) if f.contains else None
     wanted = norm.phone(f.number, case.region) if f.number else None
     out = []
@@ -153,6 +164,8 @@ def contacts(case: Case, f: Filters) -> list[dict[str, Any]]:
 def items(case: Case, f: Filters) -> list[dict[str, Any]]:
     """Other phone records (visits, accounts, Wi-Fi, apps, device facts, locations…)."""
     where, params = _where(case, f, "phone_items")
+    if not exists(case, "phone_items"):
+        return []
     needle = matcher(f.contains) if f.contains else None
     out = []
     for r in case.store.query(f"SELECT * FROM phone_items{where} ORDER BY exhibit, kind, time IS NULL, time, id",
@@ -170,6 +183,8 @@ def items(case: Case, f: Filters) -> list[dict[str, Any]]:
 def artifact_runs(case: Case, exhibit: str | None = None) -> list[dict[str, Any]]:
     """Each parser that ran on each file: version, source hash, files read (SHA-256), counts, warnings."""
     _check_exhibit(case, exhibit)
+    if not exists(case, "artifact_runs"):
+        return []
     sql = "SELECT * FROM artifact_runs" + (" WHERE exhibit = ?" if exhibit else "") + " ORDER BY exhibit, parser, path"
     out = []
     for r in case.store.query(sql, (exhibit,) if exhibit else ()):
@@ -182,4 +197,51 @@ def artifact_runs(case: Case, exhibit: str | None = None) -> list[dict[str, Any]
 
 
 def has_records(case: Case) -> bool:
-    return any(case.store.query(f"SELECT 1 FROM {t} LIMIT 1") for t in schema.TABLES)
+    return any(exists(case, t) and case.store.query(f"SELECT 1 FROM {t} LIMIT 1") for t in schema.TABLES)
+
+
+def search(case: Case, phone: str | None, needle: str) -> list[dict[str, Any]]:
+    """Phone records naming `phone` (E.164) or containing `needle` (a `matcher` form), as `dalil search`
+    rows: source (message, call, contact, record), exhibit, id, kind (the app), location (file, table
+    and row), match, snippet."""
+    out: list[dict[str, Any]] = []
+
+    def hit(source: str, row: dict[str, Any], match: str, snippet: str = "") -> None:
+        src = row["source"]
+        out.append({"source": source, "exhibit": row["exhibit"], "id": row["id"], "kind": row["app"],
+                    "location": f"{src['path']} {src.get('table') or ''}:{src.get('row')}", "sha256": None,
+                    "match": match, "snippet": snippet})
+
+    f = Filters()
+    for m in messages(case, f):
+        parties = [m["sender"], *m["recipients"]]
+        if phone and phone in parties:
+            hit("message", m, f"phone {phone}", (m["text"] or "")[:120])
+            continue
+        text = matcher(m["text"])
+        if needle and (needle in text or any(needle == matcher(p) for p in parties if p)):
+            at = text.find(needle)
+            hit("message", m, "text" if at >= 0 else "party", (m["text"] or "")[max(0, at - 60):at + len(needle) + 60])
+            continue
+        if phone and phone in (norm.phone(x, case.region) for x in _numbers_in(m["text"], case.region)):
+            hit("message", m, f"phone {phone} in text", (m["text"] or "")[:120])
+    for c in calls(case, f):
+        if (phone and c["number"] == phone) or (needle and needle in matcher(f"{c['number'] or ''} {c['name'] or ''}")):
+            hit("call", c, f"phone {phone}" if phone and c["number"] == phone else "call")
+    for c in contacts(case, f):
+        if phone and phone in c["phones"]:
+            hit("contact", c, f"phone {phone}", c["name"] or "")
+        elif needle and needle in matcher(" ".join(str(v) for v in (c["name"] or "", *c["emails"], *c["handles"]))):
+            hit("contact", c, "contact", c["name"] or "")
+    for item in items(case, f):
+        if needle and needle in matcher(f"{item['title'] or ''} {item['value'] or ''}"):
+            hit("record", item, item["kind"], (item["value"] or "")[:120])
+    return out
+
+
+def _numbers_in(text: str | None, region: str) -> list[str]:
+    if not text or sum(c.isdigit() for c in normalise(text)) < 6:
+        return []
+    from ..analyzers.indicators import extract_indicators
+
+    return list(extract_indicators(text, region)["phones"])

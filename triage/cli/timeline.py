@@ -24,16 +24,22 @@ def timeline(
     = TimelineFormat.bodyfile,
     case_dir: common.CaseOpt = None,
 ) -> None:
-    """MACB times of every parsed file, as a TSK body file (for mactime) or CSV; times are UTC."""
+    """MACB times of every parsed file, and the dated phone records (messages, calls, visits…), as a TSK
+    body file (for mactime; a phone record is one line with its time as 'b') or CSV; times are UTC."""
+    from ..artifacts.events import events
+
     case = common.open_case(case_dir)
     rows = query.select(case, query.Filters(exhibit=exhibit))
+    phone = events(case, exhibit)
     if fmt == TimelineFormat.bodyfile:
         for line in engine.bodyfile(rows):
             sys.stdout.write(line + "\n")
+        for line in engine.event_lines(phone, multi=len({r["partition"] for r in rows}) > 1):
+            sys.stdout.write(line + "\n")
         return
-    common.emit(engine.macb_rows(rows), "csv",
+    common.emit(engine.macb_rows(rows, phone), "csv",
                 ["time", "macb", "exhibit", "partition", "path", "inode", "size", "deleted", "mode", "sha256",
-                 "source"])
+                 "source", "description"])
 
 
 def register(app: typer.Typer) -> None:

@@ -60,10 +60,29 @@ def bodyfile(rows: list[dict[str, Any]]) -> Iterator[str]:
         ])
 
 
-def macb_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _clean(text: str) -> str:
+    return "".join("?" if ord(c) < 0x20 or c == "|" else c for c in text)
+
+
+def event_lines(events: list[dict[str, Any]], multi: bool = False) -> Iterator[str]:
+    """Body-file lines of dated records (phone messages, calls…): the record's file and row, what it
+    is, its time as the 'b' field (the record came to be then); other times 0."""
+    for e in events:
+        where = f"/p{e['partition']}{e['path']}" if multi else e["path"]
+        what = f"{where} [{e['source']}{' recovered' if e['recovered'] else ''} {e['table'] or ''}:{e['row']}] " \
+               f"{e['description']}"
+        yield "|".join(["0", _clean(what), "0", "-/----------", "0", "0", "0", "0", "0", "0", str(epoch(e["time"]))])
+
+
+def macb_rows(rows: list[dict[str, Any]], events: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """One row per (time, file, source of the times) with its MACB letters, sorted by time; `source`
-    is `file` (the times a file system keeps, on NTFS $STANDARD_INFORMATION) or `$FILE_NAME`."""
+    is `file` (the times a file system keeps, on NTFS $STANDARD_INFORMATION) or `$FILE_NAME`, or for
+    a dated record (`events`: a phone message, call, visit…) what it is, with a `description`."""
     out = []
+    for e in events or []:
+        out.append({"time": e["time"], "macb": "", "exhibit": e["exhibit"], "partition": e["partition"],
+                    "path": e["path"], "inode": None, "size": None, "deleted": e["recovered"], "mode": None,
+                    "sha256": None, "source": e["source"], "description": e["description"]})
     for r in rows:
         fn = file_name_times(r)
         for source, times in (("file", r), ("$FILE_NAME", fn)):
