@@ -170,3 +170,15 @@ def test_messages_in_timeline_and_search(cli: Any, case_dir: Path, tmp_path: Pat
     assert {h["location"] for h in hits} == {f"/{SMS_DIR}/mmssms.db sms:1", f"/{SMS_DIR}/mmssms.db sms:2"}
     words = _jsonl(cli("search", "القارب", "--case", case_dir, "--format", "jsonl"))
     assert [(w["source"], w["match"]) for w in words] == [("message", "text")]
+
+
+def test_truncated_database_is_one_warning(cli: Any, case_dir: Path, tmp_path: Path,
+                                           testdata: Callable[[str], Path]) -> None:
+    ext = tmp_path / "ext"
+    (ext / SMS_DIR).mkdir(parents=True)
+    (ext / SMS_DIR / "mmssms.db").write_bytes(testdata("phone/android/plaso/mmssms.db").read_bytes()[:40000])
+    out = cli("parse", ext, "--exhibit", "PHT", "--case", case_dir, "--no-yara")
+    assert out.stderr.count("android.sms: SQLite cannot open it: database disk image is malformed") == 1
+    runs = _jsonl(cli("artifacts", "--case", case_dir, "--format", "jsonl"))
+    assert runs[0]["status"] == "unreadable"
+    assert _jsonl(cli("files", "--case", case_dir, "--format", "jsonl"))[-1]["size"] == 40000
