@@ -31,10 +31,10 @@ from ..core.evidence import Exhibit
 from ..core.hashing import MultiHasher, iter_chunks, open_readonly
 from ..core.ledger import subject
 from ..core.store import dumps
-from . import logical, schema  # noqa: F401  (schema registers the tables)
+from . import logical, schema, walkers  # noqa: F401  (schema registers the tables)
 from .container import EwfImg, ImageSource, open_image
 from .engine import INSERT, Pipeline, Stats, row_values
-from .walk import Entry, Volume, fs_name, numbered, volumes, walk_fs
+from .walk import Entry, Volume, fs_name, numbered
 
 SIGNATURES = [(32, b"NXSB", "APFS"), (3, b"-FVE-FS-", "BitLocker"), (0, b"LUKS\xba\xbe", "LUKS"),
               (0, b"XFSB", "XFS"), (1024, b"\x10\x20\xf5\xf2", "F2FS"), (65536 + 64, b"_BHRfS_M", "Btrfs")]
@@ -151,17 +151,14 @@ def run(case: Case, image: str, options: ParseOptions,
     settings.region = case.region
     path = Path(image).expanduser()
     source: ImageSource | None = None
-    kind = None
-    if path.exists():
-        kind = logical.kind_of(path)
-        if kind is None:
-            source = open_image(path)
+    opened: walkers.Opened | None = None
+    if path.exists():  # what can fail on the container fails here, before anything is registered
+        source, opened = _open(path)
     with case.locked():
         row, path = resolve(case, image, options.exhibit, options.reason, source)
-        if kind is None and source is None:
-            kind = logical.kind_of(path)
-            if kind is None:
-                source = open_image(path)
+        if opened is None:
+            source, opened = _open(path)
+        kind = opened.kind
         conn = case.store.conn
         cur = conn.execute("INSERT INTO runs (kind, exhibit, started, status, details) VALUES (?,?,?,?,?)",
                            ("parse", options.exhibit, rfc3339(), "running", dumps({"tz": options.tz})))
@@ -183,23 +180,21 @@ def run(case: Case, image: str, options: ParseOptions,
                                 on_entry=options.on_entry, on_stream=options.on_stream,
                                 avoid=crashed_at(case, options.exhibit))
             partitions: list[dict[str, Any]] = []
+            log = _Partitions(source, options.exhibit, partitions, warn) if source is not None else None
+            stats: Stats | None = None
             try:
-                if source is not None:
-                    _parse_image(source, options, pipeline, partitions, warn)
-                else:
-                    on_error = lambda loc, msg: warn(f"{options.exhibit}:{loc}", msg)  # noqa: E731
-                    entries: Iterator[Entry]
-                    if kind == "zip":
-                        entries = logical.walk_zip(path, options.tz, on_error)
-                    elif kind == "tar":
-                        entries = logical.walk_tar(path, on_error)
-                    else:
-                        entries = logical.walk_dir(path, on_error)
-                    _feed(entries, pipeline)
-                    partitions.append({"partition": 0, "length": None, "slot": None, "description": f"logical {kind}",
-                                       "fs_type": kind, "status": "parsed", "message": None})
+                with walkers.walk_exhibit(path, opened, source, options.tz, warn, options.exhibit, case.root,
+                                          log) as entries:
+                    try:
+                        _feed(entries, pipeline)
+                    finally:  # inside the walk's `with`: large files are still being read from what it made
+                        stats = pipeline.close()
             finally:
-                stats = pipeline.close()
+                if stats is None:  # the walk could not start
+                    stats = pipeline.close()
+            if source is None:
+                partitions.append({"partition": 0, "length": None, "slot": None, "description": f"logical {kind}",
+                                   "fs_type": kind, "status": "parsed", "message": None})
             verification: dict[str, Any] | None = None
             if options.verify_image:
                 verification = verify_image(source, path, row, options.exhibit, warn)
@@ -281,25 +276,37 @@ def _feed(entries: Iterator[Entry], pipeline: Pipeline) -> None:
         pipeline.submit(entry)
 
 
-def _parse_image(source: ImageSource, options: ParseOptions, pipeline: Pipeline,
-                 partitions: list[dict[str, Any]], warn: Callable[[str, str], None]) -> None:
-    vs_type, found = volumes(source.img, source.size)
-    for vol in found:
-        where = f"{options.exhibit}@{vol.offset}"
+def _open(path: Path) -> tuple[ImageSource | None, walkers.Opened]:
+    """The image opened, or the container checked."""
+    kind = walkers.kind_of(path)
+    source = open_image(path) if kind is None else None
+    return source, walkers.open_container(path, kind)
+
+
+class _Partitions:
+    """Each volume of a disk image as a `partitions` row; a volume without a readable file system,
+    or whose listing stops, is also a warning."""
+
+    def __init__(self, source: ImageSource, exhibit: str, partitions: list[dict[str, Any]],
+                 warn: Callable[[str, str], None]) -> None:
+        self.source, self.exhibit, self.partitions, self.warn = source, exhibit, partitions, warn
+
+    def _part(self, vol: Volume) -> dict[str, Any]:
         part = {"partition": vol.offset, "length": vol.length, "slot": vol.slot, "description": vol.description,
                 "fs_type": None, "status": "parsed", "message": None}
-        partitions.append(part)
-        try:
-            fs = pytsk3.FS_Info(source.img, offset=vol.offset)
-        except (IOError, OSError, RuntimeError) as exc:
-            _no_fs(source, vol, part, exc, warn, where)
-            continue
-        part["fs_type"] = fs_name(fs)
-        try:
-            _feed(walk_fs(fs, vol.offset, options.tz, lambda loc, msg: warn(f"{where}:{loc}", msg)), pipeline)
-        except Exception as exc:  # a damaged file system: keep what was listed, disclose the gap
-            part["status"], part["message"] = "partial", f"walk stopped: {exc}"
-            warn(where, f"partition {_label(vol)}: listing stopped early: {exc}")
+        self.partitions.append(part)
+        return part
+
+    def opened(self, vol: Volume, fs: Any) -> None:
+        self._part(vol)["fs_type"] = fs_name(fs)
+
+    def unreadable(self, vol: Volume, exc: Exception) -> None:
+        _no_fs(self.source, vol, self._part(vol), exc, self.warn, f"{self.exhibit}@{vol.offset}")
+
+    def stopped(self, vol: Volume, exc: Exception) -> None:
+        part = self.partitions[-1]
+        part["status"], part["message"] = "partial", f"walk stopped: {exc}"
+        self.warn(f"{self.exhibit}@{vol.offset}", f"partition {_label(vol)}: listing stopped early: {exc}")
 
 
 def _label(vol: Volume) -> str:
