@@ -61,10 +61,10 @@ class Exported:
             raise DalilError(f"{self.failed} file(s) could not be exported (see the index)")
 
 
-def _open(case: Case, exhibit: str) -> walkers.Opened:
-    """The exhibit's container checked before anything is written."""
+def _open(case: Case, exhibit: str, password: str | None) -> walkers.Opened:
+    """The exhibit's container checked (a backup unlocked) before anything is written."""
     path = get(case, exhibit).absolute_path(case)
-    return walkers.open_container(path, walkers.kind_of(path))
+    return walkers.open_container(path, walkers.kind_of(path), password)
 
 
 @contextmanager
@@ -199,13 +199,13 @@ def _wanted(rows: list[dict[str, Any]], exhibit: str, index: list[dict[str, Any]
 
 
 def export(case: Case, rows: list[dict[str, Any]], exhibit: str, out: Path, filters: dict[str, Any],
-           reason: str | None, progress: Callable[[int], None] | None = None) -> Exported:
+           reason: str | None, progress: Callable[[int], None] | None = None, password: str | None = None) -> Exported:
     """Copy `rows` (rows of `files` for `exhibit`) into a new folder in `out`; index; ledger entry.
 
     Failures of single files are index rows; call `raise_for_failures()` on the result for the exit code.
     """
-    # the container is checked before anything is written; nothing to copy, nothing to open
-    opened = _open(case, exhibit) if any(r["size"] and r["sha256"] for r in rows) else None
+    # a backup is unlocked (a wrong password fails) before anything is written; nothing to copy, nothing to open
+    opened = _open(case, exhibit, password) if any(r["size"] and r["sha256"] for r in rows) else None
     out = prepare_out(case, out)
     result = Exported(was_empty=not os.listdir(out))
     wanted = _wanted(rows, exhibit, result.index)

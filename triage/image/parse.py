@@ -51,6 +51,7 @@ class ParseOptions:
     tz: str = "UTC"
     reason: str | None = None
     verify_image: bool = False
+    password: str | None = field(default=None, repr=False)  # an encrypted backup's; never stored
     # (files, bytes, location, reading content) as each entry is reached and while its content is read
     on_entry: Callable[[int, int, str, bool], None] | None = None
     on_stream: Callable[[str | None], None] | None = None  # a large file's content starts/ends streaming
@@ -152,12 +153,12 @@ def run(case: Case, image: str, options: ParseOptions,
     path = Path(image).expanduser()
     source: ImageSource | None = None
     opened: walkers.Opened | None = None
-    if path.exists():  # what can fail on the container fails here, before anything is registered
-        source, opened = _open(path)
+    if path.exists():  # a wrong password or a damaged header stops here, before anything is registered
+        source, opened = _open(path, options.password)
     with case.locked():
         row, path = resolve(case, image, options.exhibit, options.reason, source)
         if opened is None:
-            source, opened = _open(path)
+            source, opened = _open(path, options.password)
         kind = opened.kind
         conn = case.store.conn
         cur = conn.execute("INSERT INTO runs (kind, exhibit, started, status, details) VALUES (?,?,?,?,?)",
@@ -205,6 +206,7 @@ def run(case: Case, image: str, options: ParseOptions,
             case.ensure_examiner_registered()
             details = {
                 "run_id": run_id, "format": source.format if source else kind,
+                **({"container": opened.describe()} if kind in ("itunes-backup", "android-backup") else {}),
                 "segments": [p.name for p in source.segments] if source else [],
                 "files": stats.files, "files_with_content": stats.with_content, "deleted": stats.deleted,
                 "bytes_read": str(stats.bytes), "yara_hit_files": stats.yara_hits, "gps_files": stats.gps,
@@ -276,11 +278,11 @@ def _feed(entries: Iterator[Entry], pipeline: Pipeline) -> None:
         pipeline.submit(entry)
 
 
-def _open(path: Path) -> tuple[ImageSource | None, walkers.Opened]:
-    """The image opened, or the container checked."""
+def _open(path: Path, password: str | None) -> tuple[ImageSource | None, walkers.Opened]:
+    """The image opened, or the container checked (and unlocked: a wrong password fails here)."""
     kind = walkers.kind_of(path)
     source = open_image(path) if kind is None else None
-    return source, walkers.open_container(path, kind)
+    return source, walkers.open_container(path, kind, password)
 
 
 class _Partitions:

@@ -1,13 +1,22 @@
 """One way from an exhibit to its entries, for `parse` and `export` alike.
 
-`kind_of` says what a path holds: a logical extraction (`directory`, `zip`, `tar`), or None for a
-disk image. `open_container` does what can fail before any entry is listed. `walk_exhibit` then
-yields the entries, and releases what it holds when the caller is done reading (so the caller
-drains its readers inside the `with`).
+`kind_of` says what a path holds: a logical extraction (`directory`, `zip`, `tar`), a phone backup
+(`android-backup`: an `adb backup` file), or None for a disk image. `open_container` does what can fail before any entry is listed (a backup's header, its
+password), so a wrong password stops the command before anything is registered or recorded.
+`walk_exhibit` then yields the entries, and removes what it made when the caller is done reading
+(so the caller drains its readers inside the `with`).
+
+What a container needs on disk (a decoded `.ab` payload) goes into a private folder of the case, `CASE/.work/<kind>-XXXX/` (0700),
+removed afterwards; never beside the evidence. Runs that use it hold the case lock, so a folder
+left there by a run that died (a crash, a kill) is removed by the next one.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import stat
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,28 +24,59 @@ from typing import Any, Callable, Iterator, Protocol
 
 import pytsk3
 
-from . import logical
+from ..core.errors import Corrupted, UsageError
+from ..core.hashing import open_readonly
+from . import adb, logical
 from .container import ImageSource
 from .walk import Entry, Volume, volumes, walk_fs
 
+WORK = ".work"
 Warn = Callable[[str, str], None]
 
 
 def kind_of(path: Path) -> str | None:
-    """'directory', 'zip', 'tar', or None (a disk image)."""
-    return logical.kind_of(path)
+    """'directory', 'zip', 'tar', 'android-backup', or None (a disk image)."""
+    kind = logical.kind_of(path)
+    if kind is None and path.is_file():
+        with open_readonly(path) as fh:
+            if adb.is_backup(fh.read(len(adb.MAGIC))):
+                return "android-backup"
+    return kind
 
 
 @dataclass
 class Opened:
-    """A container checked, ready to walk."""
+    """A container checked and unlocked, ready to walk."""
 
     kind: str | None
+    password_given: bool = False
+    header: adb.Header | None = None
+    keys: adb.Keys | None = None
+    decoded: adb.Decoded | None = None
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.header and self.header.encrypted)
+
+    def describe(self) -> dict[str, Any]:
+        """For the `parsed` ledger entry: the container and whether a password was used (never the password)."""
+        out: dict[str, Any] = {"kind": self.kind}
+        if self.header is not None:
+            out.update(encrypted=self.header.encrypted, **self.header.describe())
+        if self.decoded is not None:
+            out["decoded_tar"] = {"size": self.decoded.size, "sha256": self.decoded.sha256}
+        out["password_given"] = self.password_given
+        return out
 
 
-def open_container(path: Path, kind: str | None) -> Opened:
-    """What can fail before the walk (nothing yet for extractions and images)."""
-    return Opened(kind)
+def open_container(path: Path, kind: str | None, password: str | None) -> Opened:
+    """Read a backup's header and unlock it: a usage error without a password it needs,
+    WrongPassword with a wrong one, Corrupted for a damaged header."""
+    opened = Opened(kind, password_given=bool(password))
+    if kind == "android-backup":
+        opened.header = adb.read_header(path)
+        opened.keys = adb.unlock(path, opened.header, password)
+    return opened
 
 
 class VolumeLog(Protocol):
@@ -73,7 +113,7 @@ def located(warn: Warn, where: str) -> Warn:
 @contextmanager
 def walk_exhibit(path: Path, opened: Opened, source: ImageSource | None, tz: str, warn: Warn, exhibit: str,
                  case_root: Path, log: VolumeLog | None = None) -> Iterator[Iterator[Entry]]:
-    """The exhibit's entries, to be read inside the `with`."""
+    """The exhibit's entries; what was made to read them is removed when the `with` ends."""
     on_error = located(warn, exhibit)
     kind = opened.kind
     if kind is None:
@@ -86,6 +126,17 @@ def walk_exhibit(path: Path, opened: Opened, source: ImageSource | None, tz: str
         yield logical.walk_tar(path, on_error)
     elif kind == "directory":
         yield logical.walk_dir(path, on_error)
+    elif kind == "android-backup":
+        assert opened.header is not None
+        with work_folder(case_root, kind) as work:
+            tar = work / f"{path.name}.tar"
+            decoded = opened.decoded = adb.decode(path, opened.header, opened.keys, tar)
+            if decoded.problem and not decoded.size:
+                raise Corrupted(f"Android backup {path.name}: {decoded.problem}: nothing could be decoded")
+            if decoded.problem:
+                on_error(path.name, f"Android backup payload: {decoded.problem}; the {decoded.size:,} "
+                                    "bytes of tar decoded before it are listed")
+            yield logical.walk_tar(tar, on_error) if decoded.size else iter(())
     else:
         raise ValueError(f"unknown exhibit kind {kind!r}")
 
@@ -102,3 +153,29 @@ def _image(source: ImageSource, tz: str, warn: Warn, exhibit: str, log: VolumeLo
             yield from walk_fs(fs, vol.offset, tz, located(warn, f"{exhibit}@{vol.offset}"))
         except Exception as exc:  # a damaged file system: keep what was listed, disclose the gap
             log.stopped(vol, exc)
+
+
+@contextmanager
+def work_folder(case_root: Path, label: str) -> Iterator[Path]:
+    """A new private folder in `CASE/.work/` (0700), removed with its content afterwards."""
+    base = case_root / WORK
+    try:
+        base.mkdir(mode=0o700)
+    except FileExistsError:
+        if not stat.S_ISDIR(base.lstat().st_mode):
+            raise UsageError(f"{base} is not a folder: remove it (Dalil keeps temporary files there)") from None
+        os.chmod(base, 0o700)
+        for stale in base.iterdir():  # left by a run that died: the case lock says none is running
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink()
+    work = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=base))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        try:
+            base.rmdir()
+        except OSError:
+            pass
