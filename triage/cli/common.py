@@ -42,7 +42,7 @@ CaseOpt = Annotated[
 PasswordOpt = Annotated[
     str | None,
     typer.Option("--password", envvar="DALIL_BACKUP_PASSWORD", show_default=False,
-                 help="Password of encrypted evidence: an encrypted Android .ab backup "
+                 help="Password of encrypted evidence: an encrypted iTunes/Finder backup or Android .ab backup "
                       "(later also encrypted volumes). Prefer the environment variable: a command line can be seen "
                       "by other users. Never written to the case; the ledger only says that one was given."),
 ]

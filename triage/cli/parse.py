@@ -15,7 +15,8 @@ SHOWN_WARNINGS = 20  # on the console; the case keeps them all
 
 def parse(
     image: Annotated[str, typer.Argument(help="Image file (raw, split raw, E01), extraction folder/zip/tar, "
-                                              "Android .ab backup, or a registered exhibit id. Never written.")],
+                                              "iTunes/Finder backup folder, Android .ab backup, or a registered "
+                                              "exhibit id. Never written.")],
     exhibit: Annotated[str, typer.Option("--exhibit", help="Exhibit id (registered in place if new).")],
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="YARA file or folder; repeat; replaces the "
                                                                      "default packs.")] = None,

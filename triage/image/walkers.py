@@ -1,12 +1,14 @@
 """One way from an exhibit to its entries, for `parse` and `export` alike.
 
 `kind_of` says what a path holds: a logical extraction (`directory`, `zip`, `tar`), a phone backup
-(`android-backup`: an `adb backup` file), or None for a disk image. `open_container` does what can fail before any entry is listed (a backup's header, its
+(`itunes-backup`: a folder with `Manifest.db`; `android-backup`: an `adb backup` file), or None for a
+disk image. `open_container` does what can fail before any entry is listed (a backup's header, its
 password), so a wrong password stops the command before anything is registered or recorded.
 `walk_exhibit` then yields the entries, and removes what it made when the caller is done reading
 (so the caller drains its readers inside the `with`).
 
-What a container needs on disk (a decoded `.ab` payload) goes into a private folder of the case, `CASE/.work/<kind>-XXXX/` (0700),
+What a container needs on disk (a decoded `.ab` payload, a copy of `Manifest.db`, decrypted for
+an encrypted backup) goes into a private folder of the case, `CASE/.work/<kind>-XXXX/` (0700),
 removed afterwards; never beside the evidence. Runs that use it hold the case lock, so a folder
 left there by a run that died (a crash, a kill) is removed by the next one.
 """
@@ -26,7 +28,7 @@ import pytsk3
 
 from ..core.errors import Corrupted, UsageError
 from ..core.hashing import open_readonly
-from . import adb, logical
+from . import adb, itunes, logical
 from .container import ImageSource
 from .walk import Entry, Volume, volumes, walk_fs
 
@@ -35,8 +37,10 @@ Warn = Callable[[str, str], None]
 
 
 def kind_of(path: Path) -> str | None:
-    """'directory', 'zip', 'tar', 'android-backup', or None (a disk image)."""
+    """'directory', 'zip', 'tar', 'itunes-backup', 'android-backup', or None (a disk image)."""
     kind = logical.kind_of(path)
+    if kind == "directory" and itunes.is_backup(path):
+        return "itunes-backup"
     if kind is None and path.is_file():
         with open_readonly(path) as fh:
             if adb.is_backup(fh.read(len(adb.MAGIC))):
@@ -50,17 +54,20 @@ class Opened:
 
     kind: str | None
     password_given: bool = False
+    backup: itunes.Backup | None = None
     header: adb.Header | None = None
     keys: adb.Keys | None = None
     decoded: adb.Decoded | None = None
 
     @property
     def encrypted(self) -> bool:
-        return bool(self.header and self.header.encrypted)
+        return bool((self.backup and self.backup.encrypted) or (self.header and self.header.encrypted))
 
     def describe(self) -> dict[str, Any]:
         """For the `parsed` ledger entry: the container and whether a password was used (never the password)."""
         out: dict[str, Any] = {"kind": self.kind}
+        if self.backup is not None:
+            out.update(self.backup.describe())
         if self.header is not None:
             out.update(encrypted=self.header.encrypted, **self.header.describe())
         if self.decoded is not None:
@@ -73,7 +80,9 @@ def open_container(path: Path, kind: str | None, password: str | None) -> Opened
     """Read a backup's header and unlock it: a usage error without a password it needs,
     WrongPassword with a wrong one, Corrupted for a damaged header."""
     opened = Opened(kind, password_given=bool(password))
-    if kind == "android-backup":
+    if kind == "itunes-backup":
+        opened.backup = itunes.open_backup(path, password)
+    elif kind == "android-backup":
         opened.header = adb.read_header(path)
         opened.keys = adb.unlock(path, opened.header, password)
     return opened
@@ -126,6 +135,10 @@ def walk_exhibit(path: Path, opened: Opened, source: ImageSource | None, tz: str
         yield logical.walk_tar(path, on_error)
     elif kind == "directory":
         yield logical.walk_dir(path, on_error)
+    elif kind == "itunes-backup":
+        assert opened.backup is not None
+        with work_folder(case_root, kind) as work:
+            yield itunes.walk_backup(opened.backup, work, on_error)
     elif kind == "android-backup":
         assert opened.header is not None
         with work_folder(case_root, kind) as work:
