@@ -255,11 +255,11 @@ def test_a_crash_of_the_file_system_library_ends_the_child_not_the_command(
     import resource
     import signal
 
-    from triage.image import engine, parse as parse_module
+    from triage.image import engine, walkers
 
     image = testdata("disk_images/sleuthkit/image.dd")
     before = fingerprint(image)
-    real_walk = parse_module.walk_fs
+    real_walk = walkers.walk_fs
 
     def faulting_walk(*args: Any, **kwargs: Any) -> Any:
         for entry in real_walk(*args, **kwargs):
@@ -269,7 +269,7 @@ def test_a_crash_of_the_file_system_library_ends_the_child_not_the_command(
                 os.kill(os.getpid(), signal.SIGSEGV)
             yield entry
 
-    monkeypatch.setattr(parse_module, "walk_fs", faulting_walk)
+    monkeypatch.setattr(walkers, "walk_fs", faulting_walk)
     monkeypatch.setattr(engine, "BATCH_FILES", 1)
     monkeypatch.setattr(engine, "FLUSH_ROWS", 1)
     result = cli("parse", image, "--exhibit", "TSK-CRASH", "--case", case_dir, code=1)
@@ -289,7 +289,7 @@ def test_a_crash_of_the_file_system_library_ends_the_child_not_the_command(
     assert ledger[-1]["action"] == "parse-crashed" and ledger[-1]["details"]["rows_kept"] == stored
     cli("verify", "--case", case_dir)  # the chain is intact after the crash
 
-    monkeypatch.setattr(parse_module, "walk_fs", real_walk)
+    monkeypatch.setattr(walkers, "walk_fs", real_walk)
     again = cli("parse", image, "--exhibit", "TSK-CRASH", "--case", case_dir)
     assert "passwords.txt" not in again.stderr
     with sqlite3.connect(case_dir / "case.db") as db:

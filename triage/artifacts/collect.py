@@ -147,6 +147,13 @@ class Collector:
                     size += len(piece)
         return Copied(entry.partition, entry.path, target, size, digest.hexdigest(), bool(entry.deleted))
 
+    def clear_stale(self) -> None:
+        """Remove copies an earlier run left beside this one's folder (it died before its clean-up)."""
+        if self.work.parent.is_dir():
+            for stale in self.work.parent.glob("artifacts-*"):
+                if stale.is_dir() and not stale.is_symlink() and stale != self.work:
+                    shutil.rmtree(stale, ignore_errors=True)
+
     def groups(self) -> list[Group]:
         """Wanted files that were found (companions without their database are dropped)."""
         return [g for g in self._groups.values() if g.main is not None]

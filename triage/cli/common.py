@@ -39,6 +39,13 @@ CaseOpt = Annotated[
     typer.Option("--case", help="Case directory (else $DALIL_CASE, else the current directory upwards).",
                  show_default=False),
 ]
+PasswordOpt = Annotated[
+    str | None,
+    typer.Option("--password", envvar="DALIL_BACKUP_PASSWORD", show_default=False,
+                 help="Password of encrypted evidence: an encrypted iTunes/Finder backup or Android .ab backup "
+                      "(later also encrypted volumes). Prefer the environment variable: a command line can be seen "
+                      "by other users. Never written to the case; the ledger only says that one was given."),
+]
 ReasonOpt = Annotated[
     str | None, typer.Option("--reason", help="Reason or authority (warrant, request no.) recorded in the ledger.")
 ]

@@ -17,6 +17,7 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="Output folder (outside the case and the evidence; nothing"
                                                     " is overwritten: each export gets a new folder in it).")],
     deleted: DeletedOpt = False, mime: MimeOpt = None, yara: YaraOpt = None, has_gps: GpsOpt = False,
+    password: common.PasswordOpt = None,
     reason: common.ReasonOpt = None,
     case_dir: common.CaseOpt = None,
 ) -> None:
@@ -30,7 +31,8 @@ def export(
         common.warn(f"no file of {exhibit} with content matches the filters ({_describe(filters)}):"
                     " nothing to export" if any(filters.values()) else f"{exhibit} has no file with content")
     with common.progress_items(len(rows), f"exporting {exhibit}") as advance:
-        result = engine.export(case, rows, exhibit, out, filters, reason, progress=lambda n: advance(n))
+        result = engine.export(case, rows, exhibit, out, filters, reason, progress=lambda n: advance(n),
+                               password=password)
     if not result.was_empty:
         common.info(f"note: {out} was not empty; this export is in {result.base}/ (nothing was overwritten)")
     common.say(f"exported {result.count} file(s), {result.bytes:,} bytes to {out / result.base}"

@@ -15,7 +15,8 @@ SHOWN_WARNINGS = 20  # on the console; the case keeps them all
 
 def parse(
     image: Annotated[str, typer.Argument(help="Image file (raw, split raw, E01), extraction folder/zip/tar, "
-                                              "or a registered exhibit id. Never written.")],
+                                              "iTunes/Finder backup folder, Android .ab backup, or a registered "
+                                              "exhibit id. Never written.")],
     exhibit: Annotated[str, typer.Option("--exhibit", help="Exhibit id (registered in place if new).")],
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="YARA file or folder; repeat; replaces the "
                                                                      "default packs.")] = None,
@@ -27,15 +28,16 @@ def parse(
     verify_image: Annotated[bool, typer.Option(
         "--verify-image", help="Also re-hash the image against its registration and, for E01, the media "
                                "against the MD5 stored in it (reads the whole image once more).")] = False,
+    password: common.PasswordOpt = None,
     reason: common.ReasonOpt = None,
     case_dir: common.CaseOpt = None,
 ) -> None:
-    """Walk volumes and file systems; hashes, type, EXIF/GPS, YARA, entropy, hash sets per file."""
+    """Walk volumes and file systems (or a phone backup's files); hashes, type, EXIF/GPS, YARA, entropy, hash sets per file."""
     from ..image import isolate, parse as engine  # heavy (pytsk3, yara, magic): loaded only when used
 
     options = engine.ParseOptions(exhibit=exhibit, rules=list(rules or []), no_yara=no_yara,
                                   known_good=list(known_good or []), known_bad=list(known_bad or []),
-                                  jobs=jobs, tz=tz, reason=reason, verify_image=verify_image)
+                                  jobs=jobs, tz=tz, reason=reason, verify_image=verify_image, password=password)
     case = common.open_case(case_dir)
     with common.progress_items(None, f"parsing {exhibit}") as advance:
         result = isolate.run(case, image, options, progress=advance)  # a libtsk crash ends the child, not this

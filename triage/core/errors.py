@@ -42,5 +42,9 @@ class CaseBusy(DalilError):
     """Another Dalil process holds the case lock."""
 
 
+class WrongPassword(DalilError):
+    """A password given for encrypted evidence (an iOS or Android backup) does not open it."""
+
+
 class Refused(DalilError):
     """An action was refused on purpose (e.g. a hash that does not match --expect)."""

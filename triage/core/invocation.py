@@ -1,7 +1,8 @@
 """The command line of the running Dalil invocation, recorded in every ledger entry.
 
 Credentials written into a URL (`--proxy socks5h://user:secret@host:9050`, `https://user:pw@site/`)
-are replaced by `<redacted>` before the command line is kept: the ledger travels in court bundles.
+and the value of a secret option (`--password TEXT`, `--password=TEXT`) are replaced by `<redacted>`
+before the command line is kept: the ledger travels in court bundles.
 """
 
 from __future__ import annotations
@@ -19,11 +20,32 @@ def redact(arg: str) -> str:
     return _USERINFO.sub(lambda m: f"{m.group('scheme')}<redacted>@", arg)
 
 
+SECRET_OPTIONS = ("--password",)  # options whose value is never kept
+
+
+def redact_argv(argv: list[str]) -> list[str]:
+    """`argv` with URL user-info redacted and the values of SECRET_OPTIONS replaced."""
+    out: list[str] = []
+    hide_next = False
+    for arg in map(str, argv):
+        if hide_next:
+            out.append("<redacted>")
+            hide_next = False
+        elif arg in SECRET_OPTIONS:
+            out.append(arg)
+            hide_next = True
+        elif arg.split("=", 1)[0] in SECRET_OPTIONS and "=" in arg:
+            out.append(arg.split("=", 1)[0] + "=<redacted>")
+        else:
+            out.append(redact(arg))
+    return out
+
+
 def set_command_line(argv: list[str]) -> None:
     """Called by the CLI with the arguments it parsed (the program name is added)."""
     global _ARGV
-    _ARGV = ["dalil", *(redact(str(a)) for a in argv)]
+    _ARGV = ["dalil", *redact_argv(argv)]
 
 
 def command_line() -> list[str]:
-    return list(_ARGV) if _ARGV is not None else [redact(a) for a in sys.argv]
+    return list(_ARGV) if _ARGV is not None else redact_argv(sys.argv)

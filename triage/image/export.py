@@ -15,21 +15,20 @@ import hashlib
 import io
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
-
-import pytsk3
 
 from ..core.case import Case
 from ..core.errors import DalilError, IntegrityError, UsageError
 from ..core.evidence import evidence_files, get, list_all
 from ..core.ledger import subject
 from ..core.textsafe import csv_cell, csv_writer
-from . import logical
+from . import walkers
 from .container import open_image
 from .export_names import MAX_NAME_BYTES, Layout, safe_component
-from .walk import Entry, numbered, volumes, walk_fs
+from .walk import Entry, numbered
 
 __all__ = ["MAX_NAME_BYTES", "Exported", "export", "safe_component"]
 
@@ -62,33 +61,24 @@ class Exported:
             raise DalilError(f"{self.failed} file(s) could not be exported (see the index)")
 
 
-def _entries(case: Case, exhibit: str, tz: str, warn: Callable[[str, str], None]) -> Iterator[Entry]:
-    row = get(case, exhibit)
-    path = row.absolute_path(case)
-    kind = logical.kind_of(path)
-    at = _located(warn, exhibit)
-    if kind == "zip":
-        yield from logical.walk_zip(path, tz, at)
-    elif kind == "tar":
-        yield from logical.walk_tar(path, at)
-    elif kind == "directory":
-        yield from logical.walk_dir(path, at)
-    else:
-        source = open_image(path)
-        for vol in volumes(source.img, source.size)[1]:
-            try:
-                fs = pytsk3.FS_Info(source.img, offset=vol.offset)
-            except (IOError, OSError, RuntimeError):
-                continue
-            try:
-                yield from walk_fs(fs, vol.offset, tz, _located(warn, f"{exhibit}@{vol.offset}"))
-            except Exception as exc:  # a damaged file system: what is left of it is reported as not found
-                warn(f"{exhibit}@{vol.offset}", f"export: listing stopped early: {exc}")
+def _open(case: Case, exhibit: str, password: str | None) -> walkers.Opened:
+    """The exhibit's container checked (a backup unlocked) before anything is written."""
+    path = get(case, exhibit).absolute_path(case)
+    return walkers.open_container(path, walkers.kind_of(path), password)
 
 
-def _located(warn: Callable[[str, str], None], where: str) -> Callable[[str, str], None]:
-    """`warn` with locations written as parse writes them (`EXH@offset:/path`)."""
-    return lambda loc, msg: warn(f"{where}:{loc}", msg)
+@contextmanager
+def _entries(case: Case, exhibit: str, tz: str, warn: Callable[[str, str], None],
+             opened: walkers.Opened) -> Iterator[Iterator[Entry]]:
+    """The exhibit walked again, as parse walks it (`walkers`)."""
+    path = get(case, exhibit).absolute_path(case)
+    source = open_image(path) if opened.kind is None else None
+    try:
+        with walkers.walk_exhibit(path, opened, source, tz, warn, exhibit, case.root) as entries:
+            yield entries
+    finally:
+        if source is not None:
+            source.img.close()
 
 
 def _inside(path: Path, container: Path) -> bool:
@@ -209,11 +199,13 @@ def _wanted(rows: list[dict[str, Any]], exhibit: str, index: list[dict[str, Any]
 
 
 def export(case: Case, rows: list[dict[str, Any]], exhibit: str, out: Path, filters: dict[str, Any],
-           reason: str | None, progress: Callable[[int], None] | None = None) -> Exported:
+           reason: str | None, progress: Callable[[int], None] | None = None, password: str | None = None) -> Exported:
     """Copy `rows` (rows of `files` for `exhibit`) into a new folder in `out`; index; ledger entry.
 
     Failures of single files are index rows; call `raise_for_failures()` on the result for the exit code.
     """
+    # a backup is unlocked (a wrong password fails) before anything is written; nothing to copy, nothing to open
+    opened = _open(case, exhibit, password) if any(r["size"] and r["sha256"] for r in rows) else None
     out = prepare_out(case, out)
     result = Exported(was_empty=not os.listdir(out))
     wanted = _wanted(rows, exhibit, result.index)
@@ -229,7 +221,8 @@ def export(case: Case, rows: list[dict[str, Any]], exhibit: str, out: Path, filt
         result.base = str(layout.base)
         stopped: BaseException | None = None
         try:
-            _copy_all(case, exhibit, wanted, layout, result.index, lambda loc, msg: warnings.append((loc, msg)), done)
+            _copy_all(case, exhibit, wanted, layout, result.index, lambda loc, msg: warnings.append((loc, msg)), done,
+                      opened)
         except BaseException as exc:  # recorded below, then raised again
             stopped = exc
         why = NOT_FOUND if stopped is None else f"not exported: the run stopped ({_describe(stopped)})"
@@ -248,19 +241,23 @@ def export(case: Case, rows: list[dict[str, Any]], exhibit: str, out: Path, filt
 
 
 def _copy_all(case: Case, exhibit: str, wanted: dict[Key, dict[str, Any]], layout: Layout,
-              index: list[dict[str, Any]], warn: Callable[[str, str], None], done: Callable[[int], None]) -> None:
+              index: list[dict[str, Any]], warn: Callable[[str, str], None], done: Callable[[int], None],
+              opened: walkers.Opened | None) -> None:
     """Re-walk the exhibit and copy each wanted entry (removed from `wanted` once it has its row)."""
-    for entry in numbered(_entries(case, exhibit, _run_tz(case, exhibit), warn)):
-        key = (entry.partition, entry.path, entry.inode, entry.attr)
-        row = wanted.get(key)
-        if row is None:
-            continue
-        if entry.file is None:
-            index.append(_row(row, exhibit, "skipped", NOT_FOUND + " (no content)"))
-        else:
-            index.append(_export_one(entry, row, exhibit, layout, layout.out))
-        del wanted[key]
-        done(1)
+    if not wanted or opened is None:
+        return
+    with _entries(case, exhibit, _run_tz(case, exhibit), warn, opened) as entries:
+        for entry in numbered(entries):
+            key = (entry.partition, entry.path, entry.inode, entry.attr)
+            row = wanted.get(key)
+            if row is None:
+                continue
+            if entry.file is None:
+                index.append(_row(row, exhibit, "skipped", NOT_FOUND + " (no content)"))
+            else:
+                index.append(_export_one(entry, row, exhibit, layout, layout.out))
+            del wanted[key]
+            done(1)
 
 
 def _tally(result: Exported) -> None:

@@ -99,7 +99,7 @@ def member_path(name: str) -> str:
     return "/" + _text(name.rstrip("/"))
 
 
-def _iso(ts: float | None) -> str | None:
+def iso_time(ts: float | None) -> str | None:
     if ts is None:
         return None
     try:
@@ -153,7 +153,7 @@ class _Sequential:
         self.stream = None
 
 
-class _Member:
+class Member:
     """Stands in for a pytsk3.File: `read_random(offset, length)`."""
 
     def __init__(self, opener: Callable[[], Any], size: int) -> None:
@@ -163,7 +163,7 @@ class _Member:
         return self.reader(offset, length)
 
 
-def _entry(path: str, size: int, kind: str, times: dict[str, str | None], member: Any,
+def make_entry(path: str, size: int, kind: str, times: dict[str, str | None], member: Any,
            mode: int = 0o644, link: str | None = None) -> Entry:
     name = path.rstrip("/").rsplit("/", 1)[-1]
     perm = "".join(ch if mode & bit else "-" for ch, bit in zip("rwxrwxrwx", (256, 128, 64, 32, 16, 8, 4, 2, 1)))
@@ -210,8 +210,8 @@ def walk_zip(path: Path, tz: str, on_error: Callable[[str, str], None]) -> Itera
         link = _zip_link(opener, name, on_error) if kind == "l" else None
         # inside a zip a member's data is bytes whatever its declared type (unzip writes it out): a
         # FIFO, device or unknown mode must not hide it from hashing, scanning and export
-        member = _Member(opener, info.file_size) if kind == "r" or info.file_size > 0 else None
-        yield _entry(name, info.file_size, kind, {"mtime": when}, member, mode, link)
+        member = Member(opener, info.file_size) if kind == "r" or info.file_size > 0 else None
+        yield make_entry(name, info.file_size, kind, {"mtime": when}, member, mode, link)
 
 
 def _zip_name(info: zipfile.ZipInfo, relabelled: bool) -> str:
@@ -391,26 +391,26 @@ def walk_tar(path: Path, on_error: Callable[[str, str], None]) -> Iterator[Entry
 def _tar_entry(walk: _TarWalk, member: tarfile.TarInfo, regular: dict[str, tarfile.TarInfo],
                on_error: Callable[[str, str], None]) -> Entry:
     name = member_path(member.name)
-    times = {"mtime": _iso(member.mtime)}
+    times = {"mtime": iso_time(member.mtime)}
     if member.isdir():
-        return _entry(name, 0, "d", times, None, member.mode)
+        return make_entry(name, 0, "d", times, None, member.mode)
     if member.issym() or member.ischr() or member.isblk() or member.isfifo():  # no data of their own
         link = _text(member.linkname) if member.issym() else None
-        return _entry(name, 0, _TAR_KINDS[member.type], times, None, member.mode, link)
+        return make_entry(name, 0, _TAR_KINDS[member.type], times, None, member.mode, link)
     target, link, kind = member, None, "r"
     if member.islnk():
         found = regular.get(_key(member.linkname))
         link = member_path(member.linkname)
         if found is None:
             on_error(name, f"hard link to {link}, which is not an earlier member: content not read")
-            return _entry(name, 0, "r", times, None, member.mode, link)
+            return make_entry(name, 0, "r", times, None, member.mode, link)
         target = found
     else:
         if not member.isreg():  # GNU tar (and tarfile) extract an unknown type as a regular file
             kind = "-"
             on_error(name, f"unknown tar member type {member.type!r}: its data is read as a regular file's")
         regular[_key(member.name)] = member
-    return _entry(name, target.size, kind, times, _TarMember(walk, target), member.mode, link)
+    return make_entry(name, target.size, kind, times, _TarMember(walk, target), member.mode, link)
 
 
 def _key(name: str) -> str:
@@ -445,15 +445,15 @@ def walk_dir(root: Path, on_error: Callable[[str, str], None]) -> Iterator[Entry
             except OSError as exc:
                 on_error(rel, f"cannot stat: {exc.strerror}")
                 continue
-            times = {"mtime": _iso(st.st_mtime), "atime": _iso(st.st_atime), "ctime": _iso(st.st_ctime)}
+            times = {"mtime": iso_time(st.st_mtime), "atime": iso_time(st.st_atime), "ctime": iso_time(st.st_ctime)}
             kind = _KINDS.get(stat.S_IFMT(st.st_mode), "-")
             if kind == "r":
-                member = _Member(functools.partial(open_regular, full), st.st_size)
-                yield _entry(rel, st.st_size, kind, times, member, st.st_mode)
+                member = Member(functools.partial(open_regular, full), st.st_size)
+                yield make_entry(rel, st.st_size, kind, times, member, st.st_mode)
             elif kind == "l":
-                yield _entry(rel, st.st_size, kind, times, None, st.st_mode, _readlink(full, rel, on_error))
+                yield make_entry(rel, st.st_size, kind, times, None, st.st_mode, _readlink(full, rel, on_error))
             else:
-                yield _entry(rel, 0, kind, times, None, st.st_mode)
+                yield make_entry(rel, 0, kind, times, None, st.st_mode)
 
 
 def _readlink(full: Path, rel: str, on_error: Callable[[str, str], None]) -> str | None:

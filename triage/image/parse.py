@@ -33,12 +33,11 @@ from ..core.evidence import Exhibit
 from ..core.hashing import MultiHasher, iter_chunks, open_readonly
 from ..core.ledger import subject
 from ..core.store import dumps
-from . import logical, schema  # noqa: F401  (schema registers the tables)
+from . import logical, schema, walkers  # noqa: F401  (schema registers the tables)
 from .container import EwfImg, ImageSource, open_image
 from .engine import INSERT, Pipeline, Stats, row_values
-from .walk import Entry, Volume, fs_name, numbered, volumes, walk_fs
+from .walk import Entry, Volume, fs_name, numbered
 
-WORK_DIR = ".work"  # private scratch space inside the case (copies of databases for the phone parsers)
 SIGNATURES = [(32, b"NXSB", "APFS"), (3, b"-FVE-FS-", "BitLocker"), (0, b"LUKS\xba\xbe", "LUKS"),
               (0, b"XFSB", "XFS"), (1024, b"\x10\x20\xf5\xf2", "F2FS"), (65536 + 64, b"_BHRfS_M", "Btrfs")]
 
@@ -54,6 +53,7 @@ class ParseOptions:
     tz: str = "UTC"
     reason: str | None = None
     verify_image: bool = False
+    password: str | None = field(default=None, repr=False)  # an encrypted backup's; never stored
     # (files, bytes, location, reading content) as each entry is reached and while its content is read
     on_entry: Callable[[int, int, str, bool], None] | None = None
     on_stream: Callable[[str | None], None] | None = None  # a large file's content starts/ends streaming
@@ -155,17 +155,14 @@ def run(case: Case, image: str, options: ParseOptions,
     settings.region = case.region
     path = Path(image).expanduser()
     source: ImageSource | None = None
-    kind = None
-    if path.exists():
-        kind = logical.kind_of(path)
-        if kind is None:
-            source = open_image(path)
+    opened: walkers.Opened | None = None
+    if path.exists():  # a wrong password or a damaged header stops here, before anything is registered
+        source, opened = _open(path, options.password)
     with case.locked():
         row, path = resolve(case, image, options.exhibit, options.reason, source)
-        if kind is None and source is None:
-            kind = logical.kind_of(path)
-            if kind is None:
-                source = open_image(path)
+        if opened is None:
+            source, opened = _open(path, options.password)
+        kind = opened.kind
         conn = case.store.conn
         cur = conn.execute("INSERT INTO runs (kind, exhibit, started, status, details) VALUES (?,?,?,?,?)",
                            ("parse", options.exhibit, rfc3339(), "running", dumps({"tz": options.tz})))
@@ -183,28 +180,27 @@ def run(case: Case, image: str, options: ParseOptions,
 
             # one worker process per core: the reader (this process) needs little CPU once the walk is under way
             jobs = options.jobs or len(os.sched_getaffinity(0)) or 2
-            collector = Collector(case.root / WORK_DIR / f"artifacts-{run_id}", artifacts.load())
+            collector = Collector(case.root / walkers.WORK / f"artifacts-{run_id}", artifacts.load())
+            collector.clear_stale()  # copies left by a parse that died (the case lock says none is running)
             pipeline = Pipeline(analyzers.build(settings), options.exhibit, run_id, jobs, sink, warn, progress,
                                 on_entry=options.on_entry, on_stream=options.on_stream,
                                 avoid=crashed_at(case, options.exhibit), collector=collector)
             partitions: list[dict[str, Any]] = []
+            log = _Partitions(source, options.exhibit, partitions, warn) if source is not None else None
+            stats: Stats | None = None
             try:
-                if source is not None:
-                    _parse_image(source, options, pipeline, partitions, warn)
-                else:
-                    on_error = lambda loc, msg: warn(f"{options.exhibit}:{loc}", msg)  # noqa: E731
-                    entries: Iterator[Entry]
-                    if kind == "zip":
-                        entries = logical.walk_zip(path, options.tz, on_error)
-                    elif kind == "tar":
-                        entries = logical.walk_tar(path, on_error)
-                    else:
-                        entries = logical.walk_dir(path, on_error)
-                    _feed(entries, pipeline)
-                    partitions.append({"partition": 0, "length": None, "slot": None, "description": f"logical {kind}",
-                                       "fs_type": kind, "status": "parsed", "message": None})
+                with walkers.walk_exhibit(path, opened, source, options.tz, warn, options.exhibit, case.root,
+                                          log) as entries:
+                    try:
+                        _feed(entries, pipeline)
+                    finally:  # inside the walk's `with`: large files are still being read from what it made
+                        stats = pipeline.close()
             finally:
-                stats = pipeline.close()
+                if stats is None:  # the walk could not start
+                    stats = pipeline.close()
+            if source is None:
+                partitions.append({"partition": 0, "length": None, "slot": None, "description": f"logical {kind}",
+                                   "fs_type": kind, "status": "parsed", "message": None})
             try:
                 staged = phone.run(options.exhibit, run_id, case.region, collector, warn)
             finally:
@@ -219,6 +215,7 @@ def run(case: Case, image: str, options: ParseOptions,
             case.ensure_examiner_registered()
             details = {
                 "run_id": run_id, "format": source.format if source else kind,
+                **({"container": opened.describe()} if kind in ("itunes-backup", "android-backup") else {}),
                 "segments": [p.name for p in source.segments] if source else [],
                 "files": stats.files, "files_with_content": stats.with_content, "deleted": stats.deleted,
                 "bytes_read": str(stats.bytes), "yara_hit_files": stats.yara_hits, "gps_files": stats.gps,
@@ -293,25 +290,37 @@ def _feed(entries: Iterator[Entry], pipeline: Pipeline) -> None:
         pipeline.submit(entry)
 
 
-def _parse_image(source: ImageSource, options: ParseOptions, pipeline: Pipeline,
-                 partitions: list[dict[str, Any]], warn: Callable[[str, str], None]) -> None:
-    vs_type, found = volumes(source.img, source.size)
-    for vol in found:
-        where = f"{options.exhibit}@{vol.offset}"
+def _open(path: Path, password: str | None) -> tuple[ImageSource | None, walkers.Opened]:
+    """The image opened, or the container checked (and unlocked: a wrong password fails here)."""
+    kind = walkers.kind_of(path)
+    source = open_image(path) if kind is None else None
+    return source, walkers.open_container(path, kind, password)
+
+
+class _Partitions:
+    """Each volume of a disk image as a `partitions` row; a volume without a readable file system,
+    or whose listing stops, is also a warning."""
+
+    def __init__(self, source: ImageSource, exhibit: str, partitions: list[dict[str, Any]],
+                 warn: Callable[[str, str], None]) -> None:
+        self.source, self.exhibit, self.partitions, self.warn = source, exhibit, partitions, warn
+
+    def _part(self, vol: Volume) -> dict[str, Any]:
         part = {"partition": vol.offset, "length": vol.length, "slot": vol.slot, "description": vol.description,
                 "fs_type": None, "status": "parsed", "message": None}
-        partitions.append(part)
-        try:
-            fs = pytsk3.FS_Info(source.img, offset=vol.offset)
-        except (IOError, OSError, RuntimeError) as exc:
-            _no_fs(source, vol, part, exc, warn, where)
-            continue
-        part["fs_type"] = fs_name(fs)
-        try:
-            _feed(walk_fs(fs, vol.offset, options.tz, lambda loc, msg: warn(f"{where}:{loc}", msg)), pipeline)
-        except Exception as exc:  # a damaged file system: keep what was listed, disclose the gap
-            part["status"], part["message"] = "partial", f"walk stopped: {exc}"
-            warn(where, f"partition {_label(vol)}: listing stopped early: {exc}")
+        self.partitions.append(part)
+        return part
+
+    def opened(self, vol: Volume, fs: Any) -> None:
+        self._part(vol)["fs_type"] = fs_name(fs)
+
+    def unreadable(self, vol: Volume, exc: Exception) -> None:
+        _no_fs(self.source, vol, self._part(vol), exc, self.warn, f"{self.exhibit}@{vol.offset}")
+
+    def stopped(self, vol: Volume, exc: Exception) -> None:
+        part = self.partitions[-1]
+        part["status"], part["message"] = "partial", f"walk stopped: {exc}"
+        self.warn(f"{self.exhibit}@{vol.offset}", f"partition {_label(vol)}: listing stopped early: {exc}")
 
 
 def _label(vol: Volume) -> str:
