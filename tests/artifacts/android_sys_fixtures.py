@@ -463,6 +463,25 @@ def packages_abx() -> bytes:
     return abx_from_xml(PACKAGES_XML_A14, lambda tag, name, value: PACKAGES_TYPES.get(name, "string"))
 
 
+# users/<id>/package-restrictions.xml (Settings.writePackageRestrictionsLPr): Android 14 keeps each
+# user's first install time there (ATTR_FIRST_INSTALL_TIME "first-install-time", long hex), with
+# ceDataInode (long), inst (bool), install-reason (int).
+PACKAGE_RESTRICTIONS_A14 = """<package-restrictions>
+<pkg name="com.whatsapp" ceDataInode="9175234" first-install-time="17233629c00" install-reason="4" />
+<pkg name="com.example.تطبيق" ceDataInode="9180021" first-install-time="18e23f14c00" />
+<preferred-activities />
+<persistent-preferred-activities />
+<crossProfile-intent-filters />
+<default-apps />
+</package-restrictions>
+"""
+RESTRICTIONS_TYPES = {"ceDataInode": "long", "first-install-time": "longhex", "install-reason": "int", "inst": "bool"}
+
+
+def package_restrictions_abx(text: str = PACKAGE_RESTRICTIONS_A14) -> bytes:
+    return abx_from_xml(text, lambda tag, name, value: RESTRICTIONS_TYPES.get(name, "string"))
+
+
 # --- running the CLI ------------------------------------------------------------------------------
 def jsonl(result: Any) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from android_sys_fixtures import PACKAGES_LIST, PACKAGES_XML, packages_abx, parse, records, runs, write
+from android_sys_fixtures import (PACKAGE_RESTRICTIONS_A14, PACKAGES_LIST, PACKAGES_XML, package_restrictions_abx,
+                                  packages_abx, parse, records, runs, write)
 
 XML = "data/system/packages.xml"
 LIST = "data/system/packages.list"
@@ -62,6 +63,23 @@ def test_abx_packages_xml_of_android_14(cli: Any, case_dir: Path, tmp_path: Path
         "target_sdk": 34, "system": False, "updated_system": False,
         "permissions": ["android.permission.RECORD_AUDIO"]}
     assert [(r["status"], r["warnings"]) for r in runs(cli, case_dir)] == [("parsed", [])]
+
+
+def test_android_14_first_install_times_per_user(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    ext = tmp_path / "ext"
+    write(ext / XML, packages_abx())
+    write(ext / "data/system/users/0/package-restrictions.xml", package_restrictions_abx())
+    write(ext / "data/system/users/10/package-restrictions.xml",      # a second user (work profile)
+          package_restrictions_abx(PACKAGE_RESTRICTIONS_A14.replace("17233629c00", "18bcfe56800")
+                                   .replace('<pkg name="com.example', '<pkg name="not.installed.here')))
+    parse(cli, case_dir, ext, "A5")
+    apps = sorted(records(cli, case_dir, "app"), key=lambda r: r["source"]["row"])
+    assert [(a["value"], a["time"], a["data"]["time_is"], a["data"]["first_install_by_user"]) for a in apps] == [
+        ("com.whatsapp", "2020-05-20T18:40:00Z", "first_install",
+         {"0": "2020-05-20T18:40:00Z", "10": "2023-11-14T22:13:20Z"}),
+        ("com.example.تطبيق", "2024-03-09T16:00:00Z", "first_install", {"0": "2024-03-09T16:00:00Z"}),
+    ]
+    assert [r["path"] for r in runs(cli, case_dir)] == ["/" + XML]     # read beside packages.xml, not on its own
 
 
 def test_broken_packages_files_are_warnings_and_the_list_stands_in(cli: Any, case_dir: Path, tmp_path: Path) -> None:

@@ -3,9 +3,10 @@ and `packages.list`.
 
 One `app` per `<package>`: the package name in `value`, the installer (`com.android.vending`, an app
 store, a browser, … or none for preinstalled and side-loaded apps) in `title`. Times are hex
-milliseconds: `it` first install (written per package up to Android 13; later it moves to the
-per-user `package-restrictions.xml`, not read here), `ut` last update, `ft` the APK's modification
-time; the record's time is the first install, else the last update (`data.time_is` says which).
+milliseconds: `it` first install (written per package up to Android 13; from Android 14 it is kept
+per user, as `first-install-time` in `users/<id>/package-restrictions.xml`, read from there and given
+by user in `data.first_install_by_user`), `ut` last update, `ft` the APK's modification time; the
+record's time is the first install, else the last update (`data.time_is` says which).
 `data` keeps the version code, code path, UID, installer, initiator and originator, the system and
 updated-system flags and the install-time permissions granted. `packages.list` (name, UID,
 debuggable, data folder, SELinux info, GIDs, version code) is read for the apps a readable
@@ -26,6 +27,7 @@ from . import abx
 
 FLAG_SYSTEM, FLAG_DEBUGGABLE, FLAG_UPDATED_SYSTEM_APP = 1, 2, 1 << 7
 XML_PATTERN = "*/system/packages.xml"
+RESTRICTIONS_PATTERN = "*/system/users/*/package-restrictions.xml"
 
 
 def _hex_ms(value: str | None) -> str | None:
@@ -57,6 +59,7 @@ class AndroidPackages(Artifact):
     APP = "android"
     DESCRIPTION = "Installed apps from packages.xml (text or ABX) and packages.list"
     PATTERNS = (XML_PATTERN, "*/system/packages.list")
+    ALSO = (RESTRICTIONS_PATTERN,)
     FORMAT = "bytes"
 
     def parse(self, ctx: Context) -> Iterator[Record]:
@@ -71,19 +74,46 @@ class AndroidPackages(Artifact):
         if note:
             ctx.warn(note, "packages")
         updated = {e.get("name") for e in root.findall("updated-package")}
+        per_user = self._first_installs(ctx)
         for index, element in enumerate(root.findall("package"), 1):
-            if element.get("name"):
-                yield self._package(ctx, element, index, element.get("name") in updated)
+            name = element.get("name")
+            if name:
+                users = {user: times[name] for user, times in per_user.items() if times.get(name)}
+                yield self._package(ctx, element, index, name in updated, users)
 
-    def _package(self, ctx: Context, e: ET.Element, index: int, has_factory_version: bool) -> Item:
+    @staticmethod
+    def _first_installs(ctx: Context) -> dict[str, dict[str, str]]:
+        """{user id: {package: first install time}} from the package-restrictions.xml files of the
+        same system folder (Android 14+ keeps the first install time there, per user)."""
+        folder = posixpath.dirname(ctx.file.path) + "/users/"
+        out: dict[str, dict[str, str]] = {}
+        for other in ctx.find(RESTRICTIONS_PATTERN):
+            if not other.path.startswith(folder) or other.deleted != ctx.file.deleted:
+                continue
+            user = other.path[len(folder):].split("/", 1)[0]
+            try:
+                root, _ = abx.load(other.read_bytes())
+            except abx.BadXml as exc:
+                ctx.warn(f"{other.path} not read: {exc}", "package-restrictions")
+                continue
+            times = {e.get("name") or "": _hex_ms(e.get("first-install-time")) for e in root.findall("pkg")}
+            out[user] = {name: when for name, when in times.items() if when}
+        return out
+
+    def _package(self, ctx: Context, e: ET.Element, index: int, has_factory_version: bool,
+                 by_user: dict[str, str]) -> Item:
         flags = _int(e.get("publicFlags")) if e.get("publicFlags") is not None else _int(e.get("flags"))
         first, update = _hex_ms(e.get("it")), _hex_ms(e.get("ut"))
+        if first is None and by_user:
+            first = by_user.get("0") or min(by_user.values())
         modified = _hex_ms(e.get("ft")) or (unix_ms(_int(e.get("ts"))) if e.get("ts") else None)
         data: dict[str, Any] = {
             "version_code": _int(e.get("version")), "code_path": e.get("codePath"),
             "uid": _int(e.get("userId") or e.get("sharedUserId")), "first_install": first, "last_update": update,
             "apk_modified": modified, "time_is": "first_install" if first else "last_update" if update else None,
         }
+        if by_user:
+            data["first_install_by_user"] = by_user
         if e.get("sharedUserId"):
             data["shared_uid"] = True
         for attr, key in (("installer", "installer"), ("installInitiator", "install_initiator"),
