@@ -57,11 +57,27 @@ def cocoa(value: float | int | str | None) -> str | None:
 
 
 def webkit(value: float | int | str | None) -> str | None:
-    """Microseconds since 1601-01-01 UTC (Chrome, Samsung Internet)."""
+    """Microseconds since 1601-01-01 UTC (Chrome, Samsung Internet). An integer keeps its
+    microseconds exactly (`…51.811123Z`, as Chrome stored it); a float goes through `_from_unix`."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value <= 0:
+            return None
+        return _from_unix_us(value - WEBKIT_EPOCH * 1_000_000)
     number = _number(value)
     if number is None or number <= 0:
         return None
     return _from_unix(number / 1e6 - WEBKIT_EPOCH)
+
+
+def _from_unix_us(micros: int) -> str | None:
+    """Integer microseconds since 1970, without the rounding of a float: µs shown when not whole ms."""
+    if not _MIN * 1_000_000 < micros < _MAX * 1_000_000:
+        return None
+    moment = _UNIX + _dt.timedelta(microseconds=micros)
+    spec = "seconds" if not moment.microsecond else "milliseconds" if moment.microsecond % 1000 == 0 else "microseconds"
+    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def _number(value: float | int | str | None) -> float | None:
