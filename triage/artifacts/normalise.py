@@ -8,6 +8,7 @@ A value that cannot be a date on a phone (0, negative, beyond 2100) gives None, 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 
 import phonenumbers
@@ -91,10 +92,16 @@ def _number(value: float | int | str | None) -> float | None:
 
 def phone(raw: str | int | None, region: str = "LY") -> str | None:
     """A number as E.164 when it reads as a possible number (Arabic-Indic digits, spaces, `00` and
-    national forms understood); otherwise the stored text, trimmed (short codes, sender names)."""
+    national forms understood); otherwise the stored text, trimmed (short codes, sender names).
+    Cached: a phone holds many records of few numbers, and phonenumbers is most of a parser's time."""
     if raw is None:
         return None
-    text = digits_ascii(str(raw)).strip()
+    return _phone(str(raw), region)
+
+
+@functools.lru_cache(maxsize=65536)
+def _phone(raw: str, region: str) -> str | None:
+    text = digits_ascii(raw).strip()
     if not text:
         return None
     compact = _CLEAN.sub("", text)
