@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import sqlite3
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from triage.artifacts import load
+from triage.artifacts.android._wa import Names
+from triage.artifacts.android._wa_new import NewSchema
+from triage.artifacts.collect import Collector
+from triage.artifacts.context import ArtifactFile, Context
 
 from android_fixtures import (MSGSTORE_LEGACY_SCHEMA, MSGSTORE_SCHEMA, JPEG, T0, WA_DIR, database, insert, jsonl,
                               whatsapp, whatsapp_legacy)
@@ -190,3 +197,56 @@ def test_unknown_schema_is_a_warning_naming_the_table(cli: Any, case_dir: Path, 
     assert "android.whatsapp: table message: neither a message nor a messages table" in out.stderr
     runs = jsonl(cli("artifacts", "--case", case_dir, "--format", "jsonl"))
     assert [(r["parser"], r["status"], r["counts"]) for r in runs] == [("android.whatsapp", "parsed", {})]
+
+
+@dataclass
+class _Recovered:
+    """A recovered row in the shape ctx.file.recovered() gives (triage.artifacts.recover.RecoveredRow)."""
+
+    table: str
+    rowid: int | None
+    values: dict[str, Any]
+    offset: int
+    file: str
+    where: str
+    partial: bool
+
+
+class _Entry:
+    def __init__(self, root: Path, path: Path) -> None:
+        self.partition, self.path, self.name = 0, "/" + path.relative_to(root).as_posix(), path.name
+        self.data, self.deleted = path.read_bytes(), False
+        self.size = len(self.data)
+
+    def read(self, offset: int, length: int) -> bytes:
+        return self.data[offset:offset + length]
+
+
+def test_a_recovered_row_is_read_with_the_live_rows_code(tmp_path: Path) -> None:
+    ext = tmp_path / "ext"
+    whatsapp(ext)
+    collector = Collector(tmp_path / "work", load())
+    for path in sorted((ext / WA_DIR).iterdir()):
+        entry = _Entry(ext, path)
+        collector.offer(entry, entry.data)
+    files = [ArtifactFile(g) for g in collector.groups()]
+    store = next(f for f in files if f.path == MSGSTORE)
+    notes: list[str] = []
+    ctx = Context("PH", "LY", "android.whatsapp", store, files, notes.append)
+    schema = NewSchema(ctx, Names(ctx), None)
+    gone = _Recovered("message", 12, {"_id": 12, "chat_row_id": 1, "from_me": 0, "key_id": "K12",
+                                      "timestamp": T0 + 600_000, "message_type": 0, "text_data": "احذف هذه"},
+                      20480, "main", "freeblock in page 5", False)
+    msg = schema.message(schema._joined(dict(gone.values)), gone)
+    assert (msg.thread, msg.direction, msg.sender, msg.thread_name, msg.text, msg.time, msg.recovered) == (
+        ABU, "incoming", ABU, "أبو محمد", "احذف هذه", "2024-03-01T20:25:00Z", True)
+    assert (msg.source.table, msg.source.row, msg.source.where) == ("message", 20480, "freeblock in page 5")
+    # an older version of a live row (here the image message) still finds its media row
+    older = _Recovered("message", 4, {"_id": 4, "chat_row_id": 1, "from_me": 0, "timestamp": T0 + 120_000,
+                                      "message_type": 1}, 4100, "wal", "WAL frame 3", True)
+    msg = schema.message(schema._joined(dict(older.values)), older)
+    assert [a.path for a in msg.attachments] == ["Media/WhatsApp Images/IMG-20240301-WA0001.jpg"]
+    assert msg.source.where == "WAL frame 3 (partial) [wal]" and notes == []
+    for file in files:
+        file.close()
+    collector.cleanup()

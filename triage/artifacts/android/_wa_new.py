@@ -16,9 +16,12 @@ from typing import Any, Iterator, Mapping
 from ..context import Context, RecoveredRow
 from ..normalise import unix_ms
 from ..records import Attachment, Call, Message
+from ._sql import dicts
 from ._wa import MESSAGE_TYPE, Jids, Names, as_int, sha256_hex
 
 APP = "whatsapp"
+MESSAGE_COLUMNS = ("_id", "chat_row_id", "from_me", "key_id", "sender_jid_row_id", "status", "timestamp",
+                   "received_timestamp", "message_type", "text_data", "starred")
 JOINS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("message_media", "mm", ("file_path", "mime_type", "file_size", "file_hash", "media_name", "media_caption",
                              "media_duration", "enc_file_hash", "width", "height")),
@@ -43,6 +46,8 @@ class NewSchema:
         if ctx.has("chat", "_id", "jid_row_id"):
             subject = ", subject" if ctx.has("chat", "subject") else ", NULL"
             self.chats = {r[0]: (r[1], r[2]) for r in ctx.rows(f"SELECT _id, jid_row_id{subject} FROM chat")}
+        self._chat_cache: dict[Any, tuple[str | None, str | None, str | None, bool, str | None, str | None]] = {}
+        self._member_cache: dict[Any, tuple[str | None, str | None, str | None]] = {}
         self.lid_names: dict[int, str] = {}
         if ctx.has("lid_display_name", "lid_row_id", "display_name"):
             self.lid_names = {r[0]: r[1] for r in ctx.rows("SELECT lid_row_id, display_name FROM lid_display_name")
@@ -56,21 +61,22 @@ class NewSchema:
 
     # -- messages -------------------------------------------------------------------------------
 
-    def _select(self) -> str:
-        cols, joins = ["m.*"], []
+    def _select(self, source: str = "message m") -> str:
+        """The message columns read and those of the tables joined on its `_id` (media, location…);
+        `source` may stand in for `message` (a recovered row's id alone)."""
+        have = set(self.ctx.file.columns("message")) if source == "message m" else {"_id"}
+        cols, joins = [f"m.{c}" for c in MESSAGE_COLUMNS if c in have], []
         for table, alias, wanted in JOINS:
             if not self.ctx.has(table, "message_row_id"):
                 continue
             have = set(self.ctx.file.columns(table))
             cols += [f"{alias}.{c} AS {alias}_{c}" for c in wanted if c in have]
             joins.append(f"LEFT JOIN {table} {alias} ON {alias}.message_row_id = m._id")
-        return f"SELECT {', '.join(cols)} FROM message m {' '.join(joins)}"
+        return f"SELECT {', '.join(cols)} FROM {source} {' '.join(joins)}"
 
     def messages(self) -> Iterator[Message]:
-        sql = self._select()
-        for r in self.ctx.rows(sql + " ORDER BY m._id"):
-            row = dict(r)
-            if row.get("chat_row_id") == -1:
+        for row in dicts(self.ctx, self._select() + " ORDER BY m._id"):
+            if row["chat_row_id"] == -1:
                 continue
             yield self.message(row, None)
         for rec in self.ctx.file.recovered(["message"]):
@@ -84,7 +90,7 @@ class NewSchema:
         """A recovered message row with whatever live media, location… rows still carry its id."""
         if values.get("_id") is None:
             return values
-        sql = self._select().replace("FROM message m", "FROM (SELECT ? AS _id) m", 1)
+        sql = self._select("(SELECT ? AS _id) m")
         joined = next(iter(self.ctx.rows(sql, (values["_id"],))), None)
         if joined is not None:
             for key, value in dict(joined).items():
@@ -92,12 +98,30 @@ class NewSchema:
                     values.setdefault(key, value)
         return values
 
+    def _chat(self, chat_row_id: Any) -> tuple[str | None, str | None, str | None, bool, str | None, str | None]:
+        """(peer handle, its LID when mapped, the chat's own handle, group?, thread name, peer's name), cached."""
+        found = self._chat_cache.get(chat_row_id)
+        if found is None:
+            chat_jid, subject = self.chats.get(chat_row_id, (None, None))
+            thread, thread_lid = self.jids.party(chat_jid)
+            thread_raw = self.jids.handle(self.jids.raw.get(chat_jid))
+            peer_name = self.name_of(chat_jid)
+            found = (thread, thread_lid, thread_raw, bool(thread_raw and thread_raw.startswith("group:")),
+                     subject or peer_name, peer_name)
+            self._chat_cache[chat_row_id] = found
+        return found
+
+    def _member(self, row_id: Any) -> tuple[str | None, str | None, str | None]:
+        """(handle, LID when mapped, name) of a group member, cached."""
+        found = self._member_cache.get(row_id)
+        if found is None:
+            handle, lid = self.jids.party(row_id)
+            found = self._member_cache[row_id] = (handle, lid, self.name_of(row_id))
+        return found
+
     def message(self, row: Mapping[str, Any], rec: RecoveredRow | None) -> Message:
         ctx = self.ctx
-        chat_jid, subject = self.chats.get(row.get("chat_row_id"), (None, None))
-        thread, thread_lid = self.jids.party(chat_jid)
-        thread_raw = self.jids.handle(self.jids.raw.get(chat_jid))
-        group = bool(thread_raw and thread_raw.startswith("group:"))
+        thread, thread_lid, thread_raw, group, thread_name, peer_name = self._chat(row.get("chat_row_id"))
         from_me = bool(row.get("from_me"))
         extra: dict[str, Any] = {}
         kind = as_int(row.get("message_type"))
@@ -108,8 +132,7 @@ class NewSchema:
         if group:
             recipients = [thread_raw] if thread_raw else []
             if not from_me:
-                sender, lid = self.jids.party(row.get("sender_jid_row_id"))
-                sender_name = self.name_of(row.get("sender_jid_row_id"))
+                sender, lid, sender_name = self._member(row.get("sender_jid_row_id"))
                 if lid:
                     extra["lid"] = lid
         else:
@@ -118,7 +141,7 @@ class NewSchema:
             if from_me:
                 recipients = [thread] if thread else []
             else:
-                sender, sender_name = thread, self.name_of(chat_jid)
+                sender, sender_name = thread, peer_name
         text = row.get("text_data")
         attachments: list[Attachment] = []
         if row.get("mm_file_path") or row.get("mm_mime_type") or row.get("mm_file_hash"):
@@ -134,7 +157,7 @@ class NewSchema:
         return Message(app=APP, source=source, time=unix_ms(row.get("timestamp")),
                        direction="outgoing" if from_me else "incoming", sender=sender, recipients=recipients,
                        text=text if text not in ("",) else None, thread=thread_raw,
-                       thread_name=subject or self.name_of(chat_jid), sender_name=sender_name,
+                       thread_name=thread_name, sender_name=sender_name,
                        attachments=attachments, location=location, recovered=rec is not None,
                        extra={k: v for k, v in extra.items() if v is not None})
 
@@ -171,8 +194,8 @@ class NewSchema:
     def calls(self) -> Iterator[Call]:
         if not self.ctx.has("call_log", "jid_row_id", "timestamp"):
             return
-        for r in self.ctx.rows("SELECT * FROM call_log ORDER BY _id"):
-            yield self.call(dict(r), None)
+        for row in dicts(self.ctx, "SELECT * FROM call_log ORDER BY _id"):
+            yield self.call(row, None)
         for rec in self.ctx.file.recovered(["call_log"]):
             yield self.call(dict(rec.values), rec)
 

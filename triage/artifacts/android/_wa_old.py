@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping
 from ..context import Context, RecoveredRow
 from ..normalise import is_number, unix_ms
 from ..records import Attachment, Call, Message
+from ._sql import dicts
 from ._wa import LOCATION_TYPES, MEDIA_TYPES, MESSAGE_TYPE, Names, as_int, media_path_in, sha256_hex
 
 APP = "whatsapp"
@@ -46,8 +47,8 @@ class OldSchema:
         return self._handles[raw]
 
     def records(self) -> Iterator[Message | Call]:
-        for r in self.ctx.rows("SELECT * FROM messages ORDER BY _id"):
-            yield from self._row(dict(r), None)
+        for row in dicts(self.ctx, "SELECT * FROM messages ORDER BY _id"):
+            yield from self._row(row, None)
         for rec in self.ctx.file.recovered(["messages"]):
             values = dict(rec.values)
             values.setdefault("_id", rec.rowid)

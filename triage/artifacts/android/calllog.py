@@ -18,6 +18,7 @@ from ..context import Context, RecoveredRow
 from ..normalise import is_number, phone, unix_ms
 from ..records import Call, Record
 from ._guard import Reading, guarded
+from ._sql import dicts
 
 DIRECTION = {1: "incoming", 2: "outgoing", 3: "missed", 4: "missed", 5: "rejected", 6: "blocked", 7: "incoming"}
 TYPE_NAME = {1: "incoming", 2: "outgoing", 3: "missed", 4: "voicemail", 5: "rejected", 6: "blocked",
@@ -60,8 +61,8 @@ class AndroidCallLog(Artifact):
         if not ctx.has("calls", "number", "date", "type"):
             ctx.warn("the calls table lacks number, date or type (unknown schema version)", "calls")
             return
-        for row in ctx.rows("SELECT * FROM calls ORDER BY _id"):
-            yield self._call(ctx, dict(row), None)
+        for row in dicts(ctx, "SELECT * FROM calls ORDER BY _id"):
+            yield self._call(ctx, row, None)
         for rec in ctx.file.recovered(["calls"]):
             yield self._call(ctx, rec.values, rec)
 

@@ -20,6 +20,7 @@ from ..context import Context, RecoveredRow
 from ..normalise import unix_ms
 from ..records import Contact, Record
 from ._guard import Reading, guarded
+from ._sql import dicts
 from .calllog import number_of
 
 ITEM = "vnd.android.cursor.item/"
@@ -54,12 +55,11 @@ class AndroidContacts(Artifact):
             updated = {r[0]: r[1] for r in ctx.rows("SELECT _id, contact_last_updated_timestamp FROM contacts")}
         data: dict[int, list[dict[str, Any]]] = {}
         reading.table = "data"
-        for r in ctx.rows("SELECT * FROM data ORDER BY raw_contact_id, _id"):
-            data.setdefault(r["raw_contact_id"], []).append(dict(r))
+        for row in dicts(ctx, "SELECT * FROM data ORDER BY raw_contact_id, _id"):
+            data.setdefault(row["raw_contact_id"], []).append(row)
         live: dict[int, dict[str, Any]] = {}
         reading.table = "raw_contacts"
-        for r in ctx.rows("SELECT * FROM raw_contacts ORDER BY _id"):
-            row = dict(r)
+        for row in dicts(ctx, "SELECT * FROM raw_contacts ORDER BY _id"):
             live[row["_id"]] = row
             yield self._contact(ctx, row, data.get(row["_id"], []), mimes, accounts, updated, None)
         yield from self._recovered(ctx, live, mimes, accounts, updated)

@@ -23,6 +23,7 @@ from ..normalise import unix
 from ..records import Call, Contact, Message, Record
 from . import _tl
 from ._guard import Reading, guarded
+from ._sql import dicts
 
 SECRET = 1 << 62
 
@@ -60,8 +61,8 @@ class AndroidTelegram(Artifact):
             return
         fallback: Counter[str] = Counter()
         reading.table = table
-        for r in ctx.rows(f"SELECT rowid, * FROM {table} ORDER BY date, uid, mid"):
-            yield self._record(ctx, table, dict(r), names, fallback, None)
+        for row in dicts(ctx, f"SELECT rowid, * FROM {table} ORDER BY date, uid, mid"):
+            yield self._record(ctx, table, row, names, fallback, None)
         for rec in ctx.file.recovered([table]):
             yield self._record(ctx, table, rec.values, names, fallback, rec)
         if fallback:
