@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import re
+import time
 
 import phonenumbers
 
@@ -43,6 +44,11 @@ def unix(value: float | int | str | None) -> str | None:
 
 
 def unix_ms(value: float | int | str | None) -> str | None:
+    if type(value) is int:  # the common case, in integer arithmetic (same text as the general path)
+        if not _MIN * 1000 < value < _MAX * 1000:
+            return None
+        seconds, millis = divmod(value, 1000)
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + (".%03dZ" % millis if millis else "Z")
     number = _number(value)
     return None if number is None else _from_unix(number / 1000)
 
@@ -99,8 +105,9 @@ def phone(raw: str | int | None, region: str = "LY") -> str | None:
     return _phone(str(raw), region)
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=1 << 16)
 def _phone(raw: str, region: str) -> str | None:
+    """`phone` on text (cached: a phone holds a few hundred numbers, read again on every row)."""
     text = digits_ascii(raw).strip()
     if not text:
         return None
