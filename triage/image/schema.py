@@ -50,3 +50,10 @@ ALTER TABLE files ADD COLUMN fn_times TEXT;
 """
 
 register_schema("triage.files", [FILES_V1, FILES_V2, FILES_V3])
+
+# The browser's (`dalil serve`) page order: exhibit, partition, path, id. A component of its own, so the
+# files schema's versions stay with parse; a covering index lets a page at any depth be found in the index.
+register_schema("triage.files.browse", ["""
+CREATE INDEX files_browse ON files(exhibit, partition, path, id);
+CREATE INDEX files_gps ON files(gps_lat) WHERE gps_lat IS NOT NULL;
+"""])
