@@ -18,6 +18,10 @@
       box.hidden = false;
     }
   });
+  // filter forms submit themselves when a choice changes (a plain GET: the URL is the state)
+  document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+    form.addEventListener("change", function () { form.requestSubmit(); });
+  });
   document.body.addEventListener("htmx:afterRequest", function (evt) {
     var form = evt.detail.elt;
     if (form && form.id === "tag-form" && evt.detail.successful) {
