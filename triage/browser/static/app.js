@@ -18,6 +18,16 @@
       box.hidden = false;
     }
   });
+  // a picture Pillow could not decode has no thumbnail: say so instead of a broken image
+  document.querySelectorAll("img[data-thumb]").forEach(function (img) {
+    img.addEventListener("error", function () {
+      var note = document.createElement("span");
+      note.className = "muted";
+      note.textContent = "(no thumbnail)";
+      img.replaceWith(note);
+    });
+    if (img.complete && img.naturalWidth === 0) { img.dispatchEvent(new Event("error")); }
+  });
   // filter forms submit themselves when a choice changes (a plain GET: the URL is the state)
   document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
     form.addEventListener("change", function () { form.requestSubmit(); });
