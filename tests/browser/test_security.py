@@ -151,3 +151,27 @@ def test_port_in_use_is_one_clear_line(small: dict[str, Any], srv: Server) -> No
     assert r.returncode == 2 and f"cannot listen on 127.0.0.1:{srv.port}" in r.stderr
     assert "Traceback" not in r.stderr
     assert Path(small["case"]).is_dir()
+
+
+def test_local_tiles_served_from_mbtiles(small: dict[str, Any], tmp_path: Path) -> None:
+    import sqlite3
+
+    from collectors.adsite import png
+
+    tiles = tmp_path / "world.mbtiles"
+    conn = sqlite3.connect(tiles)
+    conn.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)")
+    conn.execute("INSERT INTO tiles VALUES (1, 1, 0, ?)", (png(3, 256),))   # TMS row 0 is XYZ row 1 at zoom 1
+    conn.commit()
+    conn.close()
+    bad = dalil(small["env"], "serve", "--case", small["case"], "--tiles", tmp_path / "none.mbtiles", check=False)
+    assert bad.returncode == 2 and "--tiles" in bad.stderr
+    srv = start_server(small["case"], small["env"], "--tiles", str(tiles))
+    try:
+        client = _client(srv)
+        tile = client.get("/tiles/1/1/1")
+        assert tile.status_code == 200 and tile.headers["content-type"] == "image/png" and tile.content == png(3, 256)
+        assert client.get("/tiles/1/0/0").status_code == 204
+        assert 'data-tiles="/tiles/{z}/{x}/{y}"' in client.get("/map").text
+    finally:
+        srv.stop()
