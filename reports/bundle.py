@@ -9,6 +9,7 @@ Layout of the zip (`<name>/` is the bag):
   data/captures/<exhibit>/…      captured pages, WARC/WACZ, screenshots + data/captures/index.csv
   data/evidence/                 evidence.json, acquisitions.json
   data/custody/custody.jsonl     the full custody ledger; data/custody/keys/<fingerprint>.pem
+  data/viewer/index.html          the portable case: a static offline viewer (reports/viewer.py)
   data/tool-manifest.json
 """
 
@@ -38,6 +39,7 @@ from .readme import readme_text
 from .redact import redact_lines
 from .report import build_report, check_exhibits
 from .tools import tool_manifest
+from .viewer import add_viewer
 
 INCLUDES = ("report", "files", "captures", "all")
 DEFAULT_INCLUDE = ("report", "files", "captures")
@@ -249,6 +251,7 @@ def build_bundle(case: Case, out: Path, exhibits: list[str] | None, include: set
                 _collections(case, data, stage, payload, reason)
             else:
                 payload.left_out.append("captures (not in --include)")
+            add_viewer(case, data, stage, payload)  # the portable case (data/viewer/), from what is staged
             _json(stage / "data/evidence/evidence.json", data.evidence)
             _json(stage / "data/evidence/acquisitions.json", data.acquisitions)
             _json(stage / "data/tool-manifest.json", tool_manifest(data.runs))

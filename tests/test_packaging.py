@@ -20,7 +20,8 @@ def test_wheel_has_packages_and_data_and_runs(tmp_path: Path) -> None:
     assert build.returncode == 0, build.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("dalil-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for package in ("triage", "triage/core", "triage/cli", "triage/image", "triage/analyzers", "collectors",
+    for package in ("triage", "triage/core", "triage/cli", "triage/image", "triage/analyzers", "triage/browser",
+                    "triage/browser/pages", "collectors",
                     "collectors/spiders", "reports", "rules"):
         assert f"{package}/__init__.py" in names, package
     assert "triage/demo_data/phone_extraction.zip" in names
@@ -28,9 +29,11 @@ def test_wheel_has_packages_and_data_and_runs(tmp_path: Path) -> None:
     for data in (ROOT / "rules").rglob("*"):
         if data.is_file() and data.suffix in (".yar", ".txt", ".yaml", ".json"):
             assert str(data.relative_to(ROOT)) in names, data
-    for data in (ROOT / "reports" / "templates").rglob("*"):
-        if data.is_file():
-            assert str(data.relative_to(ROOT)) in names, data
+    for folder in (ROOT / "reports" / "templates", ROOT / "triage" / "browser" / "templates",
+                   ROOT / "triage" / "browser" / "static"):
+        for data in folder.rglob("*"):
+            if data.is_file():
+                assert str(data.relative_to(ROOT)) in names, data
     target = tmp_path / "site"
     inst = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
                            str(wheel)], capture_output=True, text=True)

@@ -34,3 +34,10 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     # the bundle was time-stamped by the demo's local TSA and verified against its CA
     assert "PASS  time-stamp" in proc.stdout and "verified against" in proc.stdout
     assert "PASS  key pinned" in proc.stdout
+    # the portable viewer is in the bundle, and the demo ends with the command that browses the case
+    import zipfile
+
+    with zipfile.ZipFile(out / "court-bundle.zip") as zf:
+        assert any(n.endswith("data/viewer/index.html") for n in zf.namelist())
+    tail = proc.stdout.rstrip().splitlines()[-3:]
+    assert f"dalil serve --case {case}" in "\n".join(tail) and "http://127.0.0.1:8765/?token=" in tail[-1]

@@ -245,3 +245,37 @@ def _numbers_in(text: str | None, region: str) -> list[str]:
     from ..analyzers.indicators import extract_indicators
 
     return list(extract_indicators(text, region)["phones"])
+
+
+def threads(case: Case, exhibit: str | None = None) -> list[dict[str, Any]]:
+    """Conversations (exhibit, app, thread): message count, recovered count, first and last time, a
+    name; busiest first. A message without a thread is grouped by its sender."""
+    _check_exhibit(case, exhibit)
+    if not exists(case, "messages"):
+        return []
+    where, params = (" WHERE exhibit = ?", [exhibit]) if exhibit else ("", [])
+    rows = case.store.query(
+        "SELECT exhibit, app, COALESCE(thread, sender, '') AS thread, COUNT(*) AS count, SUM(recovered) AS recovered, "
+        f"MIN(time) AS first, MAX(time) AS last, MAX(thread_name) AS name FROM messages{where} "
+        "GROUP BY exhibit, app, COALESCE(thread, sender, '') ORDER BY count DESC, exhibit, app, thread", params)
+    return [dict(r, name=r["name"] or r["thread"]) for r in rows]
+
+
+def thread_messages(case: Case, exhibit: str, app: str, thread: str) -> list[dict[str, Any]]:
+    """The messages of one conversation as `threads` names it, oldest first, in the `messages` shape."""
+    return [m for m in messages(case, Filters(exhibit=exhibit, app=app))
+            if (m["thread"] if m["thread"] is not None else (m["sender"] or "")) == thread]
+
+
+def located(case: Case, limit: int = 5000) -> list[dict[str, Any]]:
+    """Phone records with a position (messages and other records), at most `limit` of each."""
+    out: list[dict[str, Any]] = []
+    for table, what in (("messages", "text"), ("phone_items", "title")):
+        if not exists(case, table):
+            continue
+        kind = "'message'" if table == "messages" else "kind"
+        for r in case.store.query(f"SELECT id, exhibit, app, {kind} AS kind, time, {what} AS label, lat, lon "
+                                  f"FROM {table} WHERE lat IS NOT NULL AND lon IS NOT NULL ORDER BY id LIMIT ?",
+                                  (limit,)):
+            out.append(dict(r, source=table))
+    return out

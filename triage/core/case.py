@@ -76,11 +76,13 @@ def find_case(explicit: str | os.PathLike[str] | None = None, start: Path | None
 class Case:
     """An open case directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, read_only: bool = False) -> None:
+        """`read_only`: case.db opened with SQLite's mode=ro (readers: `dalil serve`); such a case
+        cannot record, lock or store objects."""
         self.root = Path(root).resolve()
         db = self.root / DB_NAME
         check_sqlite_header(db)
-        self.store = Store(db)
+        self.store = Store(db, read_only=read_only)
         self.objects = ObjectStore(self.root / "objects")
         self.ledger = Ledger(self.root / LEDGER_NAME, self.store)
         self._lock_fd: int | None = None

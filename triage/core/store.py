@@ -89,11 +89,22 @@ _held: list[bool] = []
 class Store:
     """A connection to `case.db` with helpers for transactions, JSON columns and migrations."""
 
-    def __init__(self, path: Path, *, create: bool = False) -> None:
+    def __init__(self, path: Path, *, create: bool = False, read_only: bool = False) -> None:
+        """`read_only`: SQLite opens the file with mode=ro (any write fails), for readers such as
+        `dalil serve`; such a connection may be used from any thread (one at a time)."""
         self.path = Path(path)
         self._after: list[tuple[Callable[[], None], Callable[[], None]]] = []
         if not create and not self.path.is_file():
             raise Corrupted(f"case database missing: {self.path}")
+        if read_only:
+            try:
+                self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
+                                            isolation_level=None, check_same_thread=False)
+                self.conn.row_factory = sqlite3.Row
+                self.conn.execute("PRAGMA query_only=ON")
+            except sqlite3.DatabaseError as exc:
+                raise Corrupted(f"case database is not readable SQLite: {self.path} ({exc})") from exc
+            return
         try:
             self.conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
             self.conn.row_factory = sqlite3.Row

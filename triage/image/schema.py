@@ -50,3 +50,16 @@ ALTER TABLE files ADD COLUMN fn_times TEXT;
 """
 
 register_schema("triage.files", [FILES_V1, FILES_V2, FILES_V3])
+
+# The browser's (`dalil serve`) page order: exhibit, partition, path, id. A component of its own, so the
+# files schema's versions stay with parse; a covering index lets a page at any depth be found in the index.
+# Partial indexes (same order) for the filters that pick few rows: their WHERE is the filter's SQL
+# text in triage.image.query.PAGE_FLAGS, which is how SQLite knows it may use them.
+register_schema("triage.files.browse", ["""
+CREATE INDEX files_browse ON files(exhibit, partition, path, id);
+CREATE INDEX files_browse_deleted ON files(exhibit, partition, path, id) WHERE (deleted = 1 OR orphan = 1);
+CREATE INDEX files_browse_yara ON files(exhibit, partition, path, id, yara_matches)
+    WHERE yara_matches IS NOT NULL AND yara_matches NOT IN ('', '[]');
+CREATE INDEX files_browse_pictures ON files(exhibit, partition, path, id) WHERE mime LIKE 'image/%';
+CREATE INDEX files_browse_gps ON files(exhibit, partition, path, id) WHERE gps_lat IS NOT NULL AND gps_lon IS NOT NULL;
+"""])

@@ -1,0 +1,1 @@
+"""One module per page of `dalil serve`; each has `routes(ctx)`."""
