@@ -20,10 +20,23 @@ def _until(pg: Any, js: str, timeout: float = 20.0) -> None:
     """Wait until the expression `js` is true in the page (polled with page.evaluate: Playwright's own
     wait_for_function evaluates strings with eval, which the pages' CSP forbids)."""
     deadline = time.monotonic() + timeout
-    while not pg.evaluate(js):
+    while not _true(pg, js):
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {js}")
         pg.wait_for_timeout(100)
+
+
+def _true(pg: Any, js: str) -> bool:
+    """`js` evaluated in the page; False while a navigation (a filter form submitted by a click)
+    replaces the document under the evaluation, so the next poll reads the new page."""
+    from playwright.sync_api import Error
+
+    try:
+        return bool(pg.evaluate(js))
+    except Error as exc:
+        if "Execution context was destroyed" in str(exc) or "navigat" in str(exc).lower():
+            return False
+        raise
 
 
 def _shot(pg: Any, artifacts: Path, name: str) -> None:
