@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/phone_gen.py OUT [--sms 100000] [--whatsapp 100000] [--calls 20000] [--seed 1]
 
 or `generate(root, sms=…, whatsapp=…, calls=…)` from Python. It writes, with the apps' real schemas
-(the same statements the tests use, `tests/artifacts/android_fixtures.py`):
+(the statements in `triage/artifacts/android/_schemas.py`, which the tests use too):
 
     data/data/com.android.providers.telephony/databases/mmssms.db   sms, threads, canonical_addresses
     data/data/com.whatsapp/databases/msgstore.db, wa.db             message, chat, jid, message_media,
@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "artifacts"))
-from android_fixtures import CALLLOG_SCHEMA, MMSSMS_SCHEMA, MSGSTORE_SCHEMA, WA_SCHEMA  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from triage.artifacts.android._schemas import CALLLOG_SCHEMA, MMSSMS_SCHEMA, MSGSTORE_SCHEMA, WA_SCHEMA  # noqa: E402
 
 SMS_DB = "data/data/com.android.providers.telephony/databases/mmssms.db"
 WA_DIR = "data/data/com.whatsapp/databases"

@@ -77,7 +77,9 @@ def _run_stages(ctx: DemoContext) -> None:
     ctx.dalil("case", "init", str(ctx.case), "--case-id", "DEMO-2026-001",
               "--title", "Demo: smuggling network advertising crossings", "--examiner", EXAMINER,
               "--organisation", "Demo Cybercrime Unit")
-    extraction = demo_file("phone_extraction.zip")
+    from .artifacts.demo import build_extraction
+
+    extraction = build_extraction(ctx.out)  # the bundled text files and the phone's databases
     ctx.dalil("evidence", "add", str(extraction), "--exhibit", "EXH-001", "--case", str(ctx.case),
               "--description", "Logical extraction of a seized phone (demo)", "--reason", "Demo warrant 001")
     ctx.dalil("evidence", "list", "--case", str(ctx.case))

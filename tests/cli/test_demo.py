@@ -39,5 +39,10 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
 
     with zipfile.ZipFile(out / "court-bundle.zip") as zf:
         assert any(n.endswith("data/viewer/index.html") for n in zf.namelist())
+    # the seized phone's chats are in the report, as chats (Arabic right to left), with its calls
+    html = (out / "report" / "report.html").read_text(encoding="utf-8")
+    assert 'id="communications"' in html and html.count('class="thread"') >= 4
+    assert '<div class="body" dir="rtl">الانطلاق من الشاطئ الغربي الساعة ٣ فجراً</div>' in html
+    assert "android.calllog" in html and "+393331234567" in html
     tail = proc.stdout.rstrip().splitlines()[-3:]
     assert f"dalil serve --case {case}" in "\n".join(tail) and "http://127.0.0.1:8765/?token=" in tail[-1]

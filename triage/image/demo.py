@@ -106,6 +106,11 @@ def run(ctx: Any) -> None:
     ctx.dalil("files", "--exhibit", "EXH-002", "--deleted", "--format", "csv", "--case", case)
     ctx.dalil("parse", "EXH-001", "--exhibit", "EXH-001", "--case", case, "--reason", "Demo warrant 001")
     ctx.dalil("files", "--exhibit", "EXH-001", "--case", case)
+    # the phone's own records: chats (one deleted, recovered; one only in the WAL), calls, contacts
+    ctx.dalil("messages", "--exhibit", "EXH-001", "--case", case)
+    ctx.dalil("calls", "--exhibit", "EXH-001", "--case", case)
+    ctx.dalil("contacts", "--exhibit", "EXH-001", "--case", case)
+    ctx.dalil("artifacts", "--exhibit", "EXH-001", "--case", case)
     export_dir = ctx.out / "export-EXH-002"
     ctx.dalil("export", "--exhibit", "EXH-002", "--out", str(export_dir), "--case", case,
               "--reason", "Copies for the prosecutor")
