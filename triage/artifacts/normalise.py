@@ -54,13 +54,17 @@ def unix_ms(value: float | int | str | None) -> str | None:
 
 
 def cocoa(value: float | int | str | None) -> str | None:
-    """Seconds (or, in newer iOS tables, nanoseconds) since 2001-01-01 UTC."""
+    """Seconds (or, in newer iOS tables, nanoseconds) since 2001-01-01 UTC, to the microsecond the
+    store keeps: Core Data and Safari keep microseconds in a double, which holds them exactly for
+    these dates once rounded; an integer of nanoseconds (iOS 11+ messages) is converted exactly."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 1e11:
+        return _from_unix_us(value // 1000 + COCOA_EPOCH * 1_000_000)
     number = _number(value)
     if number is None or number == 0:
         return None
-    if abs(number) > 1e11:  # nanoseconds: iOS 11+ message dates
+    if abs(number) > 1e11:  # nanoseconds held as a float or text
         number /= 1e9
-    return _from_unix(number + COCOA_EPOCH)
+    return _from_unix_us(round(number * 1_000_000) + COCOA_EPOCH * 1_000_000)
 
 
 def webkit(value: float | int | str | None) -> str | None:
