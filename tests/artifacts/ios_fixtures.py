@@ -175,7 +175,8 @@ LID = "205690463334636"
 
 def whatsapp_db(root: Path) -> Path:
     """ChatStorage.sqlite (in an iTunes-backup domain folder) with a group whose member writes under
-    a LID, with a push name, and sends a location; and a one-to-one chat with a Libyan number."""
+    a LID, with a push name, and sends a location; and a one-to-one chat with a Libyan number
+    (the chat names him "Driver")."""
     folder = root / "AppDomainGroup-group.net.whatsapp.WhatsApp.shared"
     folder.mkdir(parents=True)
     db = sqlite3.connect(folder / "ChatStorage.sqlite")
@@ -189,6 +190,7 @@ def whatsapp_db(root: Path) -> Path:
         (1, 0, 0, 1, 1, 707000000.0, "120363000000000001@g.us", None, "الانطلاق الليلة"),
         (2, 0, 5, 1, 1, 707000060.0, "120363000000000001@g.us", None, None),
         (3, 1, 0, 2, None, 707000120.0, None, "218912345678@s.whatsapp.net", "كم السعر؟"),
+        (4, 0, 0, 2, None, 707000180.0, "218912345678@s.whatsapp.net", None, "٢٠٠٠ دينار"),
     ]
     db.executemany("INSERT INTO ZWAMESSAGE (Z_PK, ZISFROMME, ZMESSAGETYPE, ZCHATSESSION, ZGROUPMEMBER, ZMESSAGEDATE, "
                    "ZFROMJID, ZTOJID, ZTEXT) VALUES (?,?,?,?,?,?,?,?,?)", rows)
@@ -198,6 +200,23 @@ def whatsapp_db(root: Path) -> Path:
     db.commit()
     db.close()
     return folder / "ChatStorage.sqlite"
+
+
+# WhatsApp iOS ContactsV2.sqlite, ZWAADDRESSBOOKCONTACT as in iLEAPP's josh_ios15_ffs test slice (MIT).
+WHATSAPP_CONTACTS_SCHEMA = """
+CREATE TABLE ZWAADDRESSBOOKCONTACT ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZDISAPPEARINGMODEDURATION INTEGER, ZPHONESTATUS INTEGER, ZSECTIONSORT INTEGER, ZSORT INTEGER, ZSPOTLIGHTSTATUS INTEGER, ZABOUTTIMESTAMP TIMESTAMP, ZDISAPPEARINGMODETIMESTAMP TIMESTAMP, ZABOUTTEXT VARCHAR, ZFULLNAME VARCHAR, ZGIVENNAME VARCHAR, ZHIGHLIGHTEDNAME VARCHAR, ZIDENTIFIER VARCHAR, ZLOCALIZEDPHONENUMBER VARCHAR, ZPHONENUMBER VARCHAR, ZPHONENUMBERLABEL VARCHAR, ZSEARCHTOKENLIST VARCHAR, ZSECTIONTITLE VARCHAR, ZWHATSAPPID VARCHAR, ZDEVICELIST BLOB );
+"""
+
+
+def whatsapp_contacts_db(folder: Path) -> Path:
+    """ContactsV2.sqlite in `folder`: the one-to-one partner as the phone's address book names him."""
+    db = sqlite3.connect(folder / "ContactsV2.sqlite")
+    db.executescript(WHATSAPP_CONTACTS_SCHEMA)
+    db.execute("INSERT INTO ZWAADDRESSBOOKCONTACT (Z_PK, ZFULLNAME, ZPHONENUMBER, ZPHONENUMBERLABEL, ZWHATSAPPID) "
+               "VALUES (1, 'السائق أبو علي', '091-234-5678', '_$!<Mobile>!$_', '218912345678@s.whatsapp.net')")
+    db.commit()
+    db.close()
+    return folder / "ContactsV2.sqlite"
 
 
 # --- shared files ---------------------------------------------------------------------------------

@@ -42,4 +42,4 @@ def test_deleted_rows_recovered(cli: Any, case_dir: Path, tmp_path: Path) -> Non
     for record in messages + calls:
         assert record["recovered"] is True and record["source"]["where"]
     live = _jsonl(cli("messages", "--case", case_dir, "--format", "jsonl"))
-    assert sum(not m["recovered"] for m in live) == 5  # 3 sms.db + 2 WhatsApp rows left alive
+    assert sum(not m["recovered"] for m in live) == 6  # 3 sms.db + 3 WhatsApp rows left alive

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Callable
 
-from ios_fixtures import LID, whatsapp_db
+from ios_fixtures import LID, whatsapp_contacts_db, whatsapp_db
 
 ILEAPP = "phone/ios/ileapp/"
 
@@ -117,4 +117,18 @@ def test_not_whatsapp_and_truncated(cli: Any, case_dir: Path, tmp_path: Path) ->
                                            "and ZMESSAGEDATE (not WhatsApp's, or an unknown schema version)"]
     assert (runs["cut"]["status"], runs["cut"]["warnings"]) == (
         "unreadable", ["SQLite cannot open it: database disk image is malformed"])
-    assert runs["good"]["counts"] == {"messages": 3}
+    assert runs["good"]["counts"] == {"messages": 4}
+
+
+
+def test_names_from_the_address_book_beside_the_chats(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """With ContactsV2.sqlite in the same app group, a sender is named as the phone's address book has
+    them (the chat keeps the name WhatsApp showed, the profile the name the person chose)."""
+    alone, together = tmp_path / "alone", tmp_path / "together"
+    whatsapp_db(alone)
+    whatsapp_contacts_db(whatsapp_db(together).parent)
+    for ext, exhibit in ((alone, "W1"), (together, "W2")):
+        cli("parse", ext, "--exhibit", exhibit, "--case", case_dir, "--no-yara")
+    names = {r["exhibit"]: r["sender_name"] for r in _jsonl(cli("messages", "--case", case_dir, "--format", "jsonl"))
+             if r["source"]["row"] == 4}
+    assert names == {"W1": "Driver", "W2": "السائق أبو علي"}

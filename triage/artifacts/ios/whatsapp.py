@@ -35,6 +35,7 @@ class IOSWhatsApp(Artifact):
     APP = "whatsapp"
     DESCRIPTION = "WhatsApp messages, media and shared locations (ChatStorage.sqlite)"
     PATTERNS = patterns("ChatStorage.sqlite")
+    ALSO = patterns("ContactsV2.sqlite")  # names from the app's address book beside it
 
     def parse(self, ctx: Context) -> Iterator[Record]:
         if not ctx.has("ZWAMESSAGE", "Z_PK", "ZCHATSESSION", "ZISFROMME", "ZMESSAGEDATE"):

@@ -28,6 +28,7 @@ class IOSWhatsAppCalls(Artifact):
     APP = "whatsapp"
     DESCRIPTION = "WhatsApp voice and video calls (CallHistory.sqlite in the app group)"
     PATTERNS = patterns("CallHistory.sqlite")
+    ALSO = patterns("ContactsV2.sqlite")  # names from the app's address book beside it
 
     def parse(self, ctx: Context) -> Iterator[Record]:
         if not ctx.has("ZWACDCALLEVENT", "Z_PK", "ZDATE", "ZDURATION"):
