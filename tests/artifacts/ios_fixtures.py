@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import struct
-import tempfile
 from pathlib import Path
 
 COCOA = 978307200
@@ -228,8 +227,3 @@ def place(source: Path, target: Path) -> Path:
     if wal.exists():
         shutil.copyfile(wal, target.with_name(target.name + "-wal"))
     return target
-
-
-def scratch() -> Path:
-    """A folder outside any extraction (so a database built there leaves no -shm in the evidence)."""
-    return Path(tempfile.mkdtemp())
