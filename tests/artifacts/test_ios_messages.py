@@ -45,8 +45,9 @@ def test_plaso_imessage_database(cli: Any, case_dir: Path, tmp_path: Path,
 
 
 def test_attributed_body_decoded_from_the_real_blobs(tmp_path: Path, testdata: Callable[[str], Path]) -> None:
-    """Every archived body of imessage_chat.db decodes whole; 8 of 10 equal `text` exactly, and the other
-    two hold the wording before the test file's own edit of `text` (both are kept by the parser)."""
+    """Every archived body of imessage_chat.db decodes whole; 8 of 10 equal `text` exactly. The other two
+    differ from `text` (the archive says "Microsoft Office" where `text` says "Open Office"): the parser
+    keeps `text` and gives the archived wording in extra.attributed_text."""
     db = place(testdata("phone/ios/plaso/imessage_chat.db"), tmp_path / "copy.db")
     rows = sqlite3.connect(db).execute("SELECT ROWID, text, attributedBody FROM message ORDER BY ROWID").fetchall()
     decoded = {rowid: attributed_string(blob) for rowid, _text, blob in rows}
