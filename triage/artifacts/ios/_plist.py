@@ -5,14 +5,18 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from ..normalise import unix
+from ..normalise import cocoa, unix
+
+
+COCOA = _dt.datetime(2001, 1, 1, tzinfo=_dt.timezone.utc)
 
 
 def when(value: Any) -> str | None:
-    """A plist date (plistlib gives naive datetimes in UTC) or Unix seconds, as RFC 3339 UTC."""
+    """A plist date or Unix seconds, as RFC 3339 UTC. A binary plist keeps a date as Cocoa seconds
+    (plistlib gives it as a naive datetime in UTC): it goes back through `cocoa`, microseconds kept."""
     if isinstance(value, _dt.datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
-        return unix(moment.timestamp())
+        return cocoa((moment - COCOA).total_seconds())
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return unix(value)
     return None
