@@ -77,6 +77,7 @@ def test_sim_and_wifi_plists(cli: Any, case_dir: Path, tmp_path: Path, testdata:
         ("+19195794674", "2023-05-17T12:26:22Z", "E8B6082D-F391-46CB-9780-0AF46534D89F", "sim")]
     wifi = _jsonl(cli("records", "--case", case_dir, "--format", "jsonl", "--kind", "wifi"))
     assert len(wifi) == 1 and wifi[0]["value"] == "Matt_Foley" and len(wifi[0]["data"]["bss"]) == 9
+    assert (wifi[0]["app"], wifi[0]["title"]) == ("ios", "WPA2 Personal")
     first = wifi[0]["data"]["bss"][0]  # plaso's event 0
     assert first == {"bssid": "76:a7:41:e7:7c:9d", "channel": 1, "last_associated": "2023-05-14T01:15:45.013600Z"}
     assert wifi[0]["data"]["added"] == "2023-04-15T13:53:47.476017Z"

@@ -21,7 +21,7 @@ from ._common import Row, compact, live_and_recovered, source, text
 class IOSAccounts(Artifact):
     NAME = "ios.accounts"
     VERSION = "1.0"
-    APP = "accounts"
+    APP = "ios"
     DESCRIPTION = "Accounts the phone was signed in to (Accounts3.sqlite)"
     PATTERNS = ("*/Library/Accounts/Accounts3.sqlite",)
 
@@ -43,6 +43,6 @@ def _account(ctx: Context, row: Row, rec: Any, kind: Row) -> Item:
             "active": None if row.get("ZACTIVE") is None else bool(row["ZACTIVE"]),
             "authenticated": None if row.get("ZAUTHENTICATED") is None else bool(row["ZAUTHENTICATED"]),
             "parent": row.get("ZPARENTACCOUNT")}
-    return Item(kind="account", app="accounts", source=source(ctx, "ZACCOUNT", row["Z_PK"], rec),
+    return Item(kind="account", app="ios", source=source(ctx, "ZACCOUNT", row["Z_PK"], rec),
                 time=cocoa(row.get("ZDATE")), title=name or text(row.get("ZACCOUNTDESCRIPTION")),
                 value=text(row.get("ZUSERNAME")), recovered=rec is not None, data=compact(data))

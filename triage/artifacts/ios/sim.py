@@ -24,7 +24,7 @@ from ._plist import get, table, when
 class IOSSim(Artifact):
     NAME = "ios.sim"
     VERSION = "1.0"
-    APP = "commcenter"
+    APP = "ios"
     FORMAT = "plist"
     DESCRIPTION = "SIM cards (ICCID, IMSI, number) and device ids (IMEI, MEID) from CommCenter"
     PATTERNS = ("*/com.apple.commcenter.data.plist", "*/com.apple.commcenter.plist",
@@ -44,7 +44,7 @@ class IOSSim(Artifact):
                     yield item
         reported = text(tree.get("ReportedPhoneNumber"))
         if reported or text(tree.get("ReportedSubscriberIdentity")):
-            yield Item(kind="sim", app="commcenter", source=ctx.source("ReportedPhoneNumber", None),
+            yield Item(kind="sim", app="ios", source=ctx.source("ReportedPhoneNumber", None),
                        title="reported SIM", value=ctx.phone(reported) if reported else None,
                        data=compact({"number_as_stored": reported,
                                      "imsi": text(tree.get("ReportedSubscriberIdentity"))}))
@@ -53,10 +53,10 @@ class IOSSim(Artifact):
             imei = next((v for v in parts if v and v.isdigit()), None)
             if imei:
                 slot = next((v for v in parts if v and v != imei), None)
-                yield Item(kind="device", app="commcenter", source=ctx.source("imeis", index), title="IMEI",
+                yield Item(kind="device", app="ios", source=ctx.source("imeis", index), title="IMEI",
                            value=imei, data=compact({"slot": slot}))
         if text(tree.get("meid")):
-            yield Item(kind="device", app="commcenter", source=ctx.source("meid", None), title="MEID",
+            yield Item(kind="device", app="ios", source=ctx.source("meid", None), title="MEID",
                        value=text(tree.get("meid")))
 
 
@@ -71,6 +71,6 @@ def _sim(ctx: Context, iccid: str, sim: dict[str, Any], top: dict[str, Any]) -> 
             "type": text(info.get("type")), "carrier_bundle_version": text(info.get("cb_ver")),
             "network": text(get(sim, "SimDeactivationInfo", "LastRegisteredNetworkPlmn")),
             "last_known": True if top else None}
-    return Item(kind="sim", app="commcenter", source=ctx.source(f"PersonalWallet/{iccid}", None),
+    return Item(kind="sim", app="ios", source=ctx.source(f"PersonalWallet/{iccid}", None),
                 time=when(info.get("ts")), title=f"SIM {iccid}", value=ctx.phone(raw) if raw else None,
                 data=compact(data))

@@ -6,7 +6,8 @@ iOS 16+: one dict per network, keyed `wifi.network.ssid.<SSID>`: `SSID` (bytes),
 `Hidden`, `AddReason` ("Cloud Sync": it came from another device), `CaptiveProfile` (portal URLs),
 and `BSSList`: the access points it used (`BSSID`, `Channel`, `LastAssociatedAt`); `__OSSpecific__`
 holds the last BSSID. Older: `SSID_STR`, `BSSID`, `lastJoined`, `lastAutoJoined`, `SecurityMode`,
-`networkKnownBSSListKey`. Each network is an Item of kind `wifi`, timed at its last join.
+`networkKnownBSSListKey`. Each network is an Item of kind `wifi` (app `ios`, as Android's are `android`):
+value the SSID, title its security, timed at its last join.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ PREFIX = "wifi.network.ssid."
 class IOSWifi(Artifact):
     NAME = "ios.wifi"
     VERSION = "1.0"
-    APP = "wifi"
+    APP = "ios"
     FORMAT = "plist"
     DESCRIPTION = "Known Wi-Fi networks and their access points (com.apple.wifi.known-networks.plist)"
     PATTERNS = ("*/com.apple.wifi.known-networks.plist", "*/com.apple.wifi.plist")
@@ -69,8 +70,8 @@ def _network(ctx: Context, key: str, network: dict[str, Any]) -> Item:
             "security": text(network.get("SupportedSecurityTypes")), "hidden": network.get("Hidden"),
             "add_reason": text(network.get("AddReason")), "captive": captive.get("CaptiveNetwork"),
             "portal": text(captive.get("UserPortalURL"))}
-    return Item(kind="wifi", app="wifi", source=ctx.source(key, None), time=when(last) or data["added"],
-                title=ssid, value=ssid, data=compact(data))
+    return Item(kind="wifi", app="ios", source=ctx.source(key, None), time=when(last) or data["added"],
+                title=data["security"], value=ssid, data=compact(data))
 
 
 def _legacy(ctx: Context, index: int, network: dict[str, Any]) -> Item:
@@ -83,5 +84,5 @@ def _legacy(ctx: Context, index: int, network: dict[str, Any]) -> Item:
             "bss": bss, "last_joined": when(max(joined)) if joined else None,
             "joined_by_user": when(network.get("lastJoined")), "joined_by_system": when(network.get("lastAutoJoined")),
             "security": text(network.get("SecurityMode")), "hidden": network.get("HIDDEN_NETWORK")}
-    return Item(kind="wifi", app="wifi", source=ctx.source("List of known networks", index), time=data["last_joined"],
-                title=ssid, value=ssid, data=compact(data))
+    return Item(kind="wifi", app="ios", source=ctx.source("List of known networks", index), time=data["last_joined"],
+                title=data["security"], value=ssid, data=compact(data))
