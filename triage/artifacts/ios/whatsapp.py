@@ -103,8 +103,8 @@ class IOSWhatsApp(Artifact):
         return Message(app="whatsapp", source=source(ctx, "ZWAMESSAGE", pk, rec),
                        time=cocoa(row.get("ZMESSAGEDATE")), direction="outgoing" if outgoing else "incoming",
                        sender=sender, recipients=recipients, text=body(row.get("ZTEXT")), thread=thread,
-                       thread_name=text(session.get("ZPARTNERNAME")) or thread, sender_name=sender_name, attachments=attachments, location=location,
-                       recovered=rec is not None, extra=compact(extra))
+                       thread_name=text(session.get("ZPARTNERNAME")) or thread, sender_name=sender_name,
+                       attachments=attachments, location=location, recovered=rec is not None, extra=compact(extra))
 
     def _attachments(self, media: Row | None, kind: Any
                      ) -> tuple[list[Attachment], tuple[float, float] | None, dict[str, Any]]:

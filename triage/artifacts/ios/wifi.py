@@ -80,9 +80,10 @@ def _legacy(ctx: Context, index: int, network: dict[str, Any]) -> Item:
                     "last_associated": when(b.get("lastRoamed"))})
            for b in network.get("networkKnownBSSListKey") or [] if isinstance(b, dict)]
     joined = [t for t in (network.get("lastJoined"), network.get("lastAutoJoined")) if t is not None]
-    data: dict[str, Any] = {"ssid": ssid, "bssid": mac(network.get("BSSID")), "bssids": [b["bssid"] for b in bss if b.get("bssid")],
-            "bss": bss, "last_joined": when(max(joined)) if joined else None,
-            "joined_by_user": when(network.get("lastJoined")), "joined_by_system": when(network.get("lastAutoJoined")),
-            "security": text(network.get("SecurityMode")), "hidden": network.get("HIDDEN_NETWORK")}
+    data: dict[str, Any] = {
+        "ssid": ssid, "bssid": mac(network.get("BSSID")), "bssids": [b["bssid"] for b in bss if b.get("bssid")],
+        "bss": bss, "last_joined": when(max(joined)) if joined else None,
+        "joined_by_user": when(network.get("lastJoined")), "joined_by_system": when(network.get("lastAutoJoined")),
+        "security": text(network.get("SecurityMode")), "hidden": network.get("HIDDEN_NETWORK")}
     return Item(kind="wifi", app="ios", source=ctx.source("List of known networks", index), time=data["last_joined"],
                 title=data["security"], value=ssid, data=compact(data))
