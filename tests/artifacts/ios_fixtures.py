@@ -218,6 +218,26 @@ def whatsapp_contacts_db(folder: Path) -> Path:
     return folder / "ContactsV2.sqlite"
 
 
+# --- com.apple.wifi.plist before iOS 16 ---------------------------------------------------------
+# Keys as Richard Infante's "Reverse Engineering the iOS Backup" (richinfante.com, 2017) describes the
+# plist: "List of known networks", each with SSID_STR, BSSID, lastJoined, lastAutoJoined,
+# SecurityMode, HIDDEN_NETWORK and networkKnownBSSListKey (CHANNEL, BSSID, lastRoamed).
+def legacy_wifi_plist(root: Path) -> Path:
+    import datetime as dt
+    import plistlib
+
+    folder = root / "SystemPreferencesDomain/SystemConfiguration"
+    folder.mkdir(parents=True)
+    network = {"SSID_STR": "Zuwara-Port", "BSSID": "a:b:c:d:e:f", "SecurityMode": "WPA2 Personal",
+               "HIDDEN_NETWORK": False, "lastJoined": dt.datetime(2023, 5, 28, 20, 0, 0, 250000),
+               "lastAutoJoined": dt.datetime(2023, 5, 29, 1, 30, 0),
+               "networkKnownBSSListKey": [{"BSSID": "a:b:c:d:e:f", "CHANNEL": 6,
+                                           "lastRoamed": dt.datetime(2023, 5, 29, 1, 30, 0)}]}
+    (folder / "com.apple.wifi.plist").write_bytes(plistlib.dumps({"List of known networks": [network]},
+                                                                 fmt=plistlib.FMT_BINARY))
+    return folder / "com.apple.wifi.plist"
+
+
 # --- shared files ---------------------------------------------------------------------------------
 def place(source: Path, target: Path) -> Path:
     """Copy a shared database (with its -wal, if any) to `target`; the shared file is never opened."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from ios_fixtures import photos_db, place
+from ios_fixtures import legacy_wifi_plist, photos_db, place
 
 ILEAPP = "phone/ios/ileapp/"
 
@@ -110,3 +110,15 @@ def test_sim_slices(cli: Any, case_dir: Path, testdata: Callable[[str], Path]) -
     assert sorted(d["title"] for d in devices) == ["IMEI", "IMEI", "MEID"]
     assert all(d["value"].isdigit() for d in devices)
     assert sorted(d["data"].get("slot") or "" for d in devices) == ["", "1:kOne", "2:kTwo"]
+
+
+def test_wifi_before_ios16(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    legacy_wifi_plist(tmp_path / "backup")
+    cli("parse", tmp_path / "backup", "--exhibit", "OLD", "--case", case_dir, "--no-yara")
+    wifi = _jsonl(cli("records", "--case", case_dir, "--format", "jsonl", "--kind", "wifi"))
+    assert [(w["value"], w["title"], w["time"], w["data"]["bssid"]) for w in wifi] == [
+        ("Zuwara-Port", "WPA2 Personal", "2023-05-29T01:30:00Z", "0a:0b:0c:0d:0e:0f")]
+    assert wifi[0]["data"]["joined_by_user"] == "2023-05-28T20:00:00.250Z"
+    assert wifi[0]["data"]["bss"] == [{"bssid": "0a:0b:0c:0d:0e:0f", "channel": 6,
+                                       "last_associated": "2023-05-29T01:30:00Z"}]
+    assert wifi[0]["source"]["table"] == "List of known networks"
