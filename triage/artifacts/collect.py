@@ -160,6 +160,10 @@ class Collector:
 
     def cleanup(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
+        try:
+            self.work.parent.rmdir()  # CASE/.work too, once nothing else is in it
+        except OSError:
+            pass
 
 
 def matches(cls: type[Artifact], path: str) -> bool:
