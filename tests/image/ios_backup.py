@@ -175,10 +175,24 @@ def _date() -> object:
 def sample_items(big: int = 0) -> list[Item]:
     """A small phone: SMS and WhatsApp databases, a photo, folders, a link, an empty file, odd sizes;
     with `big`, one file of that many bytes (past the engine's 16 MiB in-memory limit it is streamed)."""
-    sms = _sqlite_bytes("CREATE TABLE message (ROWID INTEGER PRIMARY KEY, text TEXT);"
-                        "INSERT INTO message (text) VALUES ('see you at Zuwara'), ('مرحبا');")
-    chats = _sqlite_bytes("CREATE TABLE ZWAMESSAGE (Z_PK INTEGER PRIMARY KEY, ZTEXT TEXT);"
-                          "INSERT INTO ZWAMESSAGE (ZTEXT) VALUES ('the boat leaves at 2');")
+    # small, but with the tables iOS Messages and WhatsApp keep (the phone parsers read them cleanly)
+    sms = _sqlite_bytes("CREATE TABLE handle (ROWID INTEGER PRIMARY KEY, id TEXT, service TEXT);"
+                        "CREATE TABLE chat (ROWID INTEGER PRIMARY KEY, guid TEXT, chat_identifier TEXT);"
+                        "CREATE TABLE chat_message_join (chat_id INTEGER, message_id INTEGER);"
+                        "CREATE TABLE message (ROWID INTEGER PRIMARY KEY, guid TEXT, text TEXT, handle_id INTEGER,"
+                        " service TEXT, date INTEGER, is_from_me INTEGER);"
+                        "INSERT INTO handle VALUES (1, '+218912345678', 'SMS');"
+                        "INSERT INTO chat VALUES (1, 'SMS;-;+218912345678', '+218912345678');"
+                        "INSERT INTO message VALUES (1, 'G1', 'see you at Zuwara', 1, 'SMS', 720000000, 0),"
+                        " (2, 'G2', 'مرحبا', 1, 'SMS', 720000060, 1);"
+                        "INSERT INTO chat_message_join VALUES (1, 1), (1, 2);")
+    chats = _sqlite_bytes("CREATE TABLE ZWACHATSESSION (Z_PK INTEGER PRIMARY KEY, ZCONTACTJID VARCHAR,"
+                          " ZPARTNERNAME VARCHAR);"
+                          "CREATE TABLE ZWAMESSAGE (Z_PK INTEGER PRIMARY KEY, ZCHATSESSION INTEGER, ZISFROMME INTEGER,"
+                          " ZMESSAGEDATE TIMESTAMP, ZFROMJID VARCHAR, ZTEXT VARCHAR);"
+                          "INSERT INTO ZWACHATSESSION VALUES (1, '218912345678@s.whatsapp.net', 'Driver');"
+                          "INSERT INTO ZWAMESSAGE VALUES (1, 1, 0, 720000120, '218912345678@s.whatsapp.net',"
+                          " 'the boat leaves at 2');")
     items = [
         Item("HomeDomain", ""),
         Item("HomeDomain", "Library"),
