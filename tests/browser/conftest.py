@@ -94,8 +94,10 @@ def server(built: dict[str, Any]) -> Iterator[Server]:
     srv.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """Playwright's sync API keeps its event loop running while it is open: closed with the module,
+    so a later test on the same worker (the report's own check in Chromium) can start its own."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"needs {CHROMIUM}")
     from playwright.sync_api import sync_playwright
