@@ -99,7 +99,7 @@ def test_copies_of_one_content_share_its_type_but_not_their_names(tmp_path: Path
     for entry in logical.walk_dir(folder, lambda loc, msg: None):
         pipeline.submit(entry)
     pipeline.close()
-    assert isinstance(settings.rules, yara.Rules)
+    assert isinstance(settings.rules.full, yara.Rules)
     by_path = {r["path"]: r for r in rows}
     first, txt, jpg = by_path["/a/00.txt"], by_path["/b/copy.txt"], by_path["/b/copy.jpg"]
     digest = hashlib.sha256(content.encode()).hexdigest()
