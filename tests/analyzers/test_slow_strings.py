@@ -96,9 +96,12 @@ RULES = _rules()
 
 
 def test_what_cannot_be_rewritten_is_scanned_as_written(tmp_path: Path) -> None:
-    wide = compile_pack(tmp_path, 'rule W { strings: $w = /[0-9]{8}/ wide condition: $w }')
-    assert wide.quick is None and wide.database is None  # a wide regex: Hyperscan would need its UTF-16 form
+    wide = compile_pack(tmp_path, 'rule W { strings: $w = /[0-9]{8}/ wide $n = /[a-f]{20}/ condition: $w or $n }')
+    assert wide.slow == 3  # $n and dalil's own two; a wide regex would need its UTF-16 form: left as written
+    for data in ("12345678".encode("utf-16-le"), b"abcdefabcdefabcdefab", b"0123 abc"):
+        assert matches(wide, data) == matches(wide.full, data)
     assert [m.rule for m in wide.match(data="12345678".encode("utf-16-le"))] == ["W"]
+    assert not wide.may_match_slow("12345678".encode("utf-16-le"))  # the quick rules still hold $w
     (tmp_path / "inc.yar").write_text('rule I { strings: $i = /[0-9]{8}/ condition: $i }')
     included = compile_pack(tmp_path, f'include "{tmp_path / "inc.yar"}"\nrule J {{ condition: true }}')
     assert included.database is None

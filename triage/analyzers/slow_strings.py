@@ -7,8 +7,9 @@ would not make, never miss one) tells at about 1 ns a byte whether a buffer coul
 The rules are therefore compiled twice: as written (`full`), and with each slow regex replaced by
 one that has atoms and can never match (`quick`). A buffer where no slow regex can match is scanned
 with `quick`: those strings have no match there either way, so the matches are the same; any other
-buffer is scanned with `full`. Whatever cannot be rewritten with certainty (an `include`, a `wide`
-string, a regex Hyperscan rejects, an unknown modifier) leaves the rules as written for every file.
+buffer is scanned with `full`. A slow string that cannot be rewritten with certainty (a `wide` or
+hex string, a regex Hyperscan rejects, an unknown modifier) stays as written in both, so it is
+scanned in every file; a pack with an `include` is left as written altogether.
 """
 
 from __future__ import annotations
@@ -103,16 +104,15 @@ def split(full: Any, sources: dict[str, Path], externals: dict[str, str]) -> Spl
     for file, places in found.items():
         ns = by_path.get(file)
         if ns is None:
-            return SplitRules(full)
-        located = [_locate(texts[ns], line, ident) for line, ident in places]
-        if any(s is None for s in located):
-            return SplitRules(full)
-        spans = sorted((s for s in located if s is not None), key=lambda s: s.start, reverse=True)
+            continue
+        spans = [s for s in (_locate(texts[ns], line, ident) for line, ident in places) if s is not None and _takes(s)]
         text = texts[ns]
-        for s in spans:
+        for s in sorted(spans, key=lambda s: s.start, reverse=True):
             text = text[:s.start] + NEVER + text[s.end:]
         rewritten[ns] = text
         slow.extend(spans)
+    if not slow:
+        return SplitRules(full)
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     try:
         database.compile(expressions=[s.pattern for s in slow], ids=list(range(len(slow))), elements=len(slow),
@@ -120,9 +120,16 @@ def split(full: Any, sources: dict[str, Path], externals: dict[str, str]) -> Spl
         quick = yara.compile(sources=rewritten, externals=externals)
     except (hyperscan.error, yara.Error):
         return SplitRules(full)
-    if any(WARNING.match(w) for w in quick.warnings):
-        return SplitRules(full)
     return SplitRules(full, quick, database, len(slow))
+
+
+def _takes(slow: Slow) -> bool:
+    """Whether Hyperscan compiles this pattern (one it rejects stays as written, scanned in every file)."""
+    try:
+        hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(expressions=[slow.pattern], flags=[slow.flags])
+    except hyperscan.error:
+        return False
+    return True
 
 
 def _locate(text: str, line: int, ident: str) -> Slow | None:
