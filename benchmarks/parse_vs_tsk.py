@@ -133,6 +133,7 @@ class Side:
     files: int = 0
     found: dict[str, tuple[str, str, frozenset[str]]] = field(default_factory=dict)  # path -> sha256, mime, rules
     links: set[str] = field(default_factory=set)  # symbolic links (tsk_recover writes them as files)
+    profile: dict[str, list[float]] = field(default_factory=dict)  # CPU seconds by analyser, over all runs
 
 
 def dalil_run(work: Path, image: Path, rules: list[Path], n: int, side: Side) -> None:
@@ -149,6 +150,12 @@ def dalil_run(work: Path, image: Path, rules: list[Path], n: int, side: Side) ->
                          {**env, "DALIL_PROFILE": str(profile)}, sample=True))
     cpu = [json.loads(p.read_text()) for p in profile.glob("cpu-*.json")]
     side.yara_cpu.append(sum(c.get("yara", 0.0) for c in cpu))
+    for c in cpu:  # the parent process reports its large files too (without "(process)")
+        for key, value in c.items():
+            side.profile.setdefault(key, []).append(value)
+        if "(process)" in c:
+            side.profile.setdefault("(worker analysers)", []).append(sum(v for k, v in c.items() if k[0] != "("))
+    side.profile.setdefault("(runs)", []).append(1.0)
     with sqlite3.connect(case / "case.db") as db:
         side.files = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
         # what tsk_recover -a writes: allocated non-empty regular files (and links, not compared)
@@ -242,6 +249,14 @@ def bench(work: Path, name: str, runs: int) -> dict[str, Any]:
     per_file = (dcpu - ycpu) / max(d.files, 1) * 1e3
     print(f"[{name}] dalil CPU: median {dcpu:.2f} s for {d.files:,} listed entries; YARA {ycpu:.2f} s; outside "
           f"YARA {per_file:.3f} ms a file (target <= 0.3)")
+    runs_done = len(d.profile.get("(runs)", [])) or 1
+    shares = {k: sum(v) / runs_done for k, v in d.profile.items() if k != "(runs)"}
+    analysers = sum(v for k, v in shares.items() if not k.startswith("("))
+    print(f"[{name}] dalil CPU by part (means): " + ", ".join(
+        f"{k} {v:.2f} s" for k, v in sorted(shares.items(), key=lambda kv: -kv[1]) if not k.startswith("("))
+        + f"; analysers {analysers:.2f} s, the rest of the workers "
+        f"{shares.get('(process)', 0.0) - shares.get('(worker analysers)', 0.0):.2f} s, the reader and start-up "
+        f"{statistics.mean(r.cpu for r in d.runs) - shares.get('(process)', 0.0):.2f} s")
     print(f"[{name}] YARA CPU: dalil {ycpu:.2f} s, yara CLI {tycpu:.2f} s, ratio {ycpu / max(tycpu, 1e-9):.2f}x "
           f"(target <= 1.2x)")
     print(f"[{name}] {compare(d, t)}", flush=True)

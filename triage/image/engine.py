@@ -90,6 +90,7 @@ _ANALYZERS: list[Analyzer] = []  # set before the workers fork; each worker proc
 # benchmarks: a folder where each process keeps its analysers' CPU seconds (cpu-PID.json), else None
 PROFILE = os.environ.get("DALIL_PROFILE") or None
 _CPU: dict[str, float] = {}
+_IN_WORKER = False  # set in the worker processes
 
 
 def analyse(analyzers: list[Analyzer], blob: Blob, row: dict[str, Any]) -> dict[str, Any]:
@@ -112,9 +113,9 @@ def analyse(analyzers: list[Analyzer], blob: Blob, row: dict[str, Any]) -> dict[
 def _analyse_batch(items: list[tuple[Blob, dict[str, Any]]]) -> list[dict[str, Any]]:
     """The rows of a batch (worker processes; large files in this process's thread)."""
     rows = [analyse(_ANALYZERS, blob, row) for blob, row in items]
-    if PROFILE:
+    if PROFILE:  # the analysers' CPU, and a worker process's whole CPU under "(process)"
         with open(os.path.join(PROFILE, f"cpu-{os.getpid()}.json"), "w", encoding="utf-8") as fh:
-            json.dump(_CPU, fh)
+            json.dump({**_CPU, "(process)": time.process_time()} if _IN_WORKER else _CPU, fh)
     return rows
 
 
@@ -131,6 +132,8 @@ def die_with_parent() -> None:
 def _worker_init() -> None:
     """In each forked worker: Ctrl-C is the parent's to handle, and output goes nowhere (the
     parent's buffered output must not be written twice)."""
+    global _IN_WORKER
+    _IN_WORKER = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
     faulthandler.disable()  # a crash here is reported by the parent, as a warning on the file
