@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 from pathlib import Path
 from typing import Any, Callable
 
@@ -46,14 +47,32 @@ def test_no_gps_and_broken_images(testdata: Callable[[str], Path]) -> None:
 
 
 def test_mime_matches_libmagic_ground_truth(testdata: Callable[[str], Path]) -> None:
-    expected = json.loads(testdata("magic_expected.json").read_text())["files"]
+    """Every file of the corpus (disk images of up to 4 MiB included) typed as `file --mime-type` types it."""
+    truth = testdata("magic_expected.json")
+    expected = json.loads(truth.read_text())["files"]
     checked = 0
     for rel, info in expected.items():
-        if not rel.startswith("exif/") or os.path.getsize(testdata(rel)) > analyzers.HEAD:
+        if not (truth.parent / rel).is_file():  # the phone additions were not all kept in the corpus
             continue
-        assert filetype.mime_of(testdata(rel).read_bytes()) == info["mime"], rel
+        assert run_all(truth.parent / rel)["mime"] == info["mime"], rel
         checked += 1
-    assert checked > 20
+    assert checked > 200
+
+
+def test_mime_of_a_document_longer_than_the_head(tmp_path: Path) -> None:
+    """libmagic calls a JSON document application/json only when it sees all of it: `file` gives it
+    7 MiB, so must dalil, for a file held in memory and for one streamed from the image."""
+    import magic
+
+    doc = tmp_path / "chats.json"
+    doc.write_text(json.dumps([{"id": n, "text": "message " * 6} for n in range(40_000)]))
+    data = doc.read_bytes()
+    assert analyzers.HEAD < len(data) < filetype.bytes_max()
+    assert magic.Magic(mime=True).from_file(str(doc)) == "application/json"  # what `file --mime-type` says
+    assert run_all(doc)["mime"] == "application/json"
+    streamed = Blob(str(doc), doc.name, len(data), data[:analyzers.HEAD],
+                    reader=lambda offset, length: data[offset:offset + length])
+    assert filetype.FileType(Settings()).analyse(streamed)["mime"] == "application/json"
 
 
 def test_extension_mismatch() -> None:
@@ -66,7 +85,7 @@ def test_extension_mismatch() -> None:
 
 def test_entropy_flags_random_container(tmp_path: Path) -> None:
     random_file = tmp_path / "container.bin"
-    random_file.write_bytes(os.urandom(256 * 1024))
+    random_file.write_bytes(random.Random(2024).randbytes(256 * 1024))  # seeded: the same bytes every run
     found = run_all(random_file)
     assert found["entropy"] > 7.99 and found["encrypted_flag"] == 1
     text = tmp_path / "t.txt"
@@ -77,10 +96,41 @@ def test_entropy_flags_random_container(tmp_path: Path) -> None:
     import zipfile
 
     with zipfile.ZipFile(zipped, "w") as zf:
-        zf.writestr("r.bin", os.urandom(300 * 1024))
+        zf.writestr("r.bin", random.Random(7).randbytes(300 * 1024))
     found = run_all(zipped)  # random-looking but of a known type: not flagged
     assert found["mime"] == "application/zip" and not found.get("encrypted_flag")
     assert entropy.shannon(b"\x00" * 1000) == 0
+
+
+def test_encryption_flag_ignores_a_weak_magic_match(tmp_path: Path) -> None:
+    """About 1% of random buffers get a weak libmagic type (MS-DOS executable, zlib, MPEG audio …):
+    a VeraCrypt container among them must still be flagged. The first seeded buffer libmagic
+    types as something other than octet-stream is taken (the same one every run)."""
+    for seed in range(5000):
+        data = random.Random(seed).randbytes(256 * 1024)
+        if filetype.mime_of(data) not in entropy.OPAQUE:
+            break
+    else:  # pragma: no cover - libmagic would have to type no random buffer at all
+        pytest.fail("libmagic typed 5,000 random buffers as data: nothing to check")
+    weakly_typed = tmp_path / "volume.hc"
+    weakly_typed.write_bytes(data)
+    found = run_all(weakly_typed)
+    assert found["mime"] not in entropy.OPAQUE
+    assert found["encrypted_flag"] == 1 and found["entropy"] > 7.99, found["mime"]
+
+
+def test_container_signatures() -> None:
+    noise = random.Random(3).randbytes(70 * 1024)
+    assert not entropy.container_signature(noise)
+    for head in (b"PK\x03\x04", b"\x1f\x8b\x08\x00", b"\xfd7zXZ\x00", b"BZh91AY&SY", b"%PDF-1.7",
+                 b"\x00\x00\x00\x18ftypmp42", b"\xff\xd8\xff\xe0"):
+        assert entropy.container_signature(head + noise), head
+    assert not entropy.container_signature(b"\x1f\x8b\x08\xe0" + noise)  # reserved gzip flags: not gzip
+    assert not entropy.container_signature(b"BZh0" + noise)
+    tar = bytearray(noise)
+    tar[257:262] = b"ustar"
+    assert entropy.container_signature(bytes(tar))
+    assert not entropy.looks_random(b"word " * 20000) and entropy.looks_random(noise[:entropy.SAMPLE])
 
 
 def test_entropy_same_value_with_or_without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -99,7 +99,7 @@ def test_copies_of_one_content_share_its_type_but_not_their_names(tmp_path: Path
     for entry in logical.walk_dir(folder, lambda loc, msg: None):
         pipeline.submit(entry)
     pipeline.close()
-    assert isinstance(settings.rules, yara.Rules)
+    assert isinstance(settings.rules.full, yara.Rules)
     by_path = {r["path"]: r for r in rows}
     first, txt, jpg = by_path["/a/00.txt"], by_path["/b/copy.txt"], by_path["/b/copy.jpg"]
     digest = hashlib.sha256(content.encode()).hexdigest()
@@ -126,3 +126,22 @@ def test_known_content_skips_libmagic_and_sha256() -> None:
     fresh = Blob("/x.txt", "x.txt", len(data), data, data=data)
     assert Hashes(Settings()).analyse(fresh)["sha256"] == hashlib.sha256(data).hexdigest()
     assert FileType(Settings()).analyse(fresh)["mime"] == "text/plain"
+
+
+def test_profile_folder_gets_each_process_analyser_cpu(tmp_path: Path, monkeypatch: Any) -> None:
+    """DALIL_PROFILE (benchmarks): each process that analysed files leaves its analysers' CPU seconds."""
+    from triage.image import engine
+
+    folder, profile = tmp_path / "files", tmp_path / "profile"
+    folder.mkdir()
+    profile.mkdir()
+    for n in range(50):
+        (folder / f"{n}.txt").write_text(f"note {n}\n" * 200)
+    monkeypatch.setattr(engine, "PROFILE", str(profile))
+    monkeypatch.setattr(engine, "_CPU", {})
+    rows, _ = run_pipeline(folder, [])
+    assert len(rows) == 50
+    reports = [json.loads(p.read_text()) for p in profile.glob("cpu-*.json")]
+    assert reports and all(p.name != f"cpu-{os.getpid()}.json" for p in profile.iterdir())  # the workers' own
+    assert {"hashes", "filetype", "yara"} <= set().union(*reports)
+    assert sum(r["filetype"] for r in reports) > 0

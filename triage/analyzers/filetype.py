@@ -1,4 +1,4 @@
-"""MIME type from the content (libmagic on the head only) and an extension-mismatch flag."""
+"""MIME type from the content (libmagic on what `file` reads of it) and an extension-mismatch flag."""
 
 from __future__ import annotations
 
@@ -24,12 +24,28 @@ EXTRA = {
 _local = threading.local()
 
 
-def mime_of(data: bytes) -> str:
-    """libmagic's MIME type of a buffer (one magic cookie per thread: libmagic is not thread-safe)."""
+def _cookie() -> magic.Magic:
+    """This thread's magic cookie (libmagic is not thread-safe) and what `file` reads of a file."""
     cookie = getattr(_local, "magic", None)
     if cookie is None:
         cookie = _local.magic = magic.Magic(mime=True)
-    return cookie.from_buffer(data) if data else "inode/x-empty"
+        _local.bytes_max = int(cookie.getparam(magic.MAGIC_PARAM_BYTES_MAX))
+    return cookie
+
+
+def bytes_max() -> int:
+    """How much of a file `file` gives libmagic (MAGIC_PARAM_BYTES_MAX, 7 MiB in file 5.44)."""
+    _cookie()
+    return int(_local.bytes_max)
+
+
+def mime_of(data: bytes) -> str:
+    """libmagic's MIME type of a file's content, as `file --mime-type` gives it: of its first
+    `bytes_max()` bytes (a JSON document is typed application/json only when libmagic sees all of it)."""
+    cookie = _cookie()
+    if not data:
+        return "inode/x-empty"
+    return cookie.from_buffer(data if len(data) <= _local.bytes_max else data[:_local.bytes_max])
 
 
 @functools.lru_cache(maxsize=4096)
@@ -59,7 +75,7 @@ def mismatch(ext: str, mime: str) -> bool | None:
 
 class FileType(Analyzer):
     NAME = "filetype"
-    VERSION = "1.1"
+    VERSION = "1.2"
     ORDER = 30
     CACHE_MAX = 50_000  # per worker; `dalil parse` also shares the types of known content across workers
 
@@ -73,7 +89,10 @@ class FileType(Analyzer):
         if mime is None and digest:
             mime = self._by_content.get(digest)
         if mime is None:
-            mime = mime_of(blob.head)
+            mime = mime_of(blob.data if blob.data is not None else blob.head)
+            if blob.data is None and blob.reader is not None and mime.startswith("text/"):
+                # a large text file: its head is not what `file` reads (a JSON or CSV needs all of it)
+                mime = mime_of(blob.reader(0, min(blob.size, bytes_max())))
             if digest and len(self._by_content) < self.CACHE_MAX:
                 self._by_content[digest] = mime
         flag = mismatch(blob.ext, mime)

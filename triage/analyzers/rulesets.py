@@ -16,6 +16,7 @@ from typing import Any, Iterable
 import yara
 
 from ..core.errors import ConfigError
+from . import slow_strings
 
 SUFFIXES = (".yar", ".yara")
 EXTERNALS = {"filename": "", "filepath": "", "extension": "", "filetype": "", "owner": ""}
@@ -60,8 +61,9 @@ def _namespaces(files: list[Path]) -> dict[str, str]:
     return spaces
 
 
-def compile_rules(files: list[Path], internal: dict[str, Path] | None = None) -> Any:
-    """One yara.Rules of all files (a namespace per file); errors name file and line.
+def compile_rules(files: list[Path], internal: dict[str, Path] | None = None) -> slow_strings.SplitRules:
+    """The rules of all files (a namespace per file), with `match()` as yara.Rules; errors name file and line.
+    Regexes libyara can take no atom from are pre-filtered (see `slow_strings`).
 
     `internal` adds dalil's own rule files under namespaces no user file can take (they hold a
     '-'); their matches are for dalil's analysers, not reported as rule hits.
@@ -73,11 +75,12 @@ def compile_rules(files: list[Path], internal: dict[str, Path] | None = None) ->
             raise ConfigError(f"YARA rule error: {_where(exc, path)}") from exc
         except yara.Error as exc:
             raise ConfigError(f"YARA rule error in {path}: {exc}") from exc
+    sources = {**{ns: Path(p) for ns, p in _namespaces(files).items()}, **(internal or {})}
     try:
-        return yara.compile(filepaths={**_namespaces(files), **{k: str(v) for k, v in (internal or {}).items()}},
-                            externals=EXTERNALS, includes=True)
+        full = yara.compile(filepaths={ns: str(p) for ns, p in sources.items()}, externals=EXTERNALS, includes=True)
     except yara.Error as exc:
         raise ConfigError(f"YARA rule error: {exc}") from exc
+    return slow_strings.split(full, sources, EXTERNALS)
 
 
 def _where(exc: Exception, path: Path) -> str:

@@ -18,6 +18,7 @@ import faulthandler
 import functools
 import gc
 import hashlib
+import json
 import multiprocessing
 import operator
 import os
@@ -86,14 +87,24 @@ SAFE_HERE = {"hashes", "hashsets"}  # what is still computed in-process for a fi
 _ANALYZERS: list[Analyzer] = []  # set before the workers fork; each worker process uses its copy
 
 
+# benchmarks: a folder where each process keeps its analysers' CPU seconds (cpu-PID.json), else None
+PROFILE = os.environ.get("DALIL_PROFILE") or None
+_CPU: dict[str, float] = {}
+_IN_WORKER = False  # set in the worker processes
+
+
 def analyse(analyzers: list[Analyzer], blob: Blob, row: dict[str, Any]) -> dict[str, Any]:
     """Run every analyser on one file; one failing never stops the others."""
     for analyzer in analyzers:
+        started = time.thread_time() if PROFILE else 0.0
         try:
             found = analyzer.analyse(blob)
         except Exception as exc:  # one analyser failing never stops the file or the run
             row["error"] = ((row["error"] + "; ") if row["error"] else "") + f"{analyzer.NAME}: {exc}"
             continue
+        finally:
+            if PROFILE:
+                _CPU[analyzer.NAME] = _CPU.get(analyzer.NAME, 0.0) + time.thread_time() - started
         blob.found.update(found)
         row.update((k, v) for k, v in found.items() if not k.startswith("_"))
     return row
@@ -101,7 +112,11 @@ def analyse(analyzers: list[Analyzer], blob: Blob, row: dict[str, Any]) -> dict[
 
 def _analyse_batch(items: list[tuple[Blob, dict[str, Any]]]) -> list[dict[str, Any]]:
     """The rows of a batch (worker processes; large files in this process's thread)."""
-    return [analyse(_ANALYZERS, blob, row) for blob, row in items]
+    rows = [analyse(_ANALYZERS, blob, row) for blob, row in items]
+    if PROFILE:  # the analysers' CPU, and a worker process's whole CPU under "(process)"
+        with open(os.path.join(PROFILE, f"cpu-{os.getpid()}.json"), "w", encoding="utf-8") as fh:
+            json.dump({**_CPU, "(process)": time.process_time()} if _IN_WORKER else _CPU, fh)
+    return rows
 
 
 def die_with_parent() -> None:
@@ -117,6 +132,8 @@ def die_with_parent() -> None:
 def _worker_init() -> None:
     """In each forked worker: Ctrl-C is the parent's to handle, and output goes nowhere (the
     parent's buffered output must not be written twice)."""
+    global _IN_WORKER
+    _IN_WORKER = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
     faulthandler.disable()  # a crash here is reported by the parent, as a warning on the file
