@@ -1,0 +1,505 @@
+"""Carving table-leaf cells out of free bytes, FQLite-style.
+
+Three readings of a position p, all checked against the table schemas:
+* intact: [payload size][rowid][record header][body], as SQLite wrote it;
+* damaged: a freeblock header overwrote p..p+3 (payload size, rowid and possibly the header-size
+  byte and the first serial type). The record header is rebuilt from the schema's column count and
+  the serial types each column can hold; the freeblock size (or a stale one left by a merge) and
+  what follows the cell choose between the candidates;
+* truncated: the tail of the cell is gone (a later cell was written over it): values past the end
+  are LOST and the row is partial.
+A decoded record must fit a table: same number of stored columns, no number in a TEXT column,
+no NULL in a NOT NULL column, NULL for the INTEGER PRIMARY KEY alias, text that decodes.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .pages import local_size, u16, u32
+from .record import LOST, body_size, decode_body, read_header, read_types, read_varint, serial_size, varint_len
+from .schema import Column, Table
+
+# (first overflow page, bytes wanted) -> (bytes read, lost ranges within them)
+OverflowReader = Callable[[int, int], tuple[bytes, list[tuple[int, int]]]]
+
+_INT_TYPES = (1, 2, 3, 4, 5, 6, 8, 9)
+_NUM_TYPES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+
+
+@dataclass
+class Carved:
+    table: Table
+    rowid: int | None
+    values: list[Any]   # one per stored column; LOST where the bytes are gone
+    start: int          # page offset of the cell
+    end: int            # page offset after the cell's bytes on this page
+    score: int
+    intact: bool        # read with its original cell header
+
+    @property
+    def partial(self) -> bool:
+        return any(v is LOST for v in self.values)
+
+
+def fit(col: Column, t: int) -> int:
+    """1: the serial type is what the column normally holds; 0: possible; -1: impossible."""
+    if col.ipk:
+        return 1 if t == 0 else -1
+    if t == 0:
+        return -1 if col.not_null else 1
+    aff = col.affinity
+    if aff == "TEXT":
+        return -1 if t < 12 else (1 if t & 1 else 0)
+    if aff in ("INTEGER", "REAL"):
+        return 1 if t <= 9 else 0
+    return 1
+
+
+def _addable(col: Column) -> bool:
+    """ALTER TABLE ADD COLUMN can have added this column (not the rowid alias, NULL or a default)."""
+    return not col.ipk and (not col.not_null or col.default is not None)
+
+
+def _col_pattern(col: Column) -> str:
+    if col.ipk:
+        return r"\x00"
+    null = "" if col.not_null else r"\x00"
+    multi = r"[\x81-\xff]{1,2}[\x00-\x7f]"
+    if col.affinity == "TEXT":
+        return rf"(?:[{null}\x0c-\x7f]|{multi})"
+    if col.affinity in ("INTEGER", "REAL"):
+        return rf"[{null}\x01-\x09]"
+    return rf"(?:[{null}\x01-\x09\x0c-\x7f]|{multi})"
+
+
+def header_regex(tables: list[Table]) -> re.Pattern[bytes] | None:
+    """Positions where an intact record header of one of `tables` may start."""
+    alts: list[str] = []
+    for t in tables:
+        n = len(t.stored)
+        if not 1 <= n <= 120:
+            continue
+        multi = sum(1 for c in t.stored if not c.ipk and c.affinity not in ("INTEGER", "REAL"))
+        lo, hi = n + 1, min(127, n + 1 + 2 * multi)
+        pat = rf"[\x{lo:02x}-\x{hi:02x}]" + "".join(_col_pattern(c) for c in t.stored)
+        if pat not in alts:
+            alts.append(pat)
+    if not alts:
+        return None
+    return re.compile(("(?=(?:" + ")|(?:".join(alts) + "))").encode("latin-1"), re.S)
+
+
+def stale_regex(tables: list[Table], usable: int) -> re.Pattern[bytes] | None:
+    """Positions of a freeblock header (next offset inside the page, size >= 4) followed by the
+    serial types of a record whose header-size byte (and maybe first type) it overwrote."""
+    alts: list[str] = []
+    for t in tables:
+        n = len(t.stored)
+        if not 2 <= n <= 120:
+            continue
+        for cols in (t.stored, t.stored[1:]):
+            pat = "".join(_col_pattern(c) for c in cols)
+            if pat not in alts:
+                alts.append(pat)
+    if not alts:
+        return None
+    top = min((usable - 1) >> 8, 255)
+    head = rf"[\x00-\x{top:02x}][\x00-\xff](?:[\x01-\xff][\x00-\xff]|\x00[\x04-\xff])"
+    return re.compile((head + "(?=(?:" + ")|(?:".join(alts) + "))").encode("latin-1"), re.S)
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+def _text_penalty(values: list[Any]) -> int:
+    """Penalty for text values with control characters (misaligned or foreign bytes)."""
+    bad = 0
+    for v in values:
+        if isinstance(v, str) and v:
+            ctrl = len(_CONTROL.findall(v))
+            if ctrl:
+                bad += 10 + (20 * ctrl) // len(v)
+    return bad
+
+
+# which of two serial types of one size a lost first type was, by column affinity
+_SAME_SIZE_PREFERENCE = {"INTEGER": 6, "REAL": 7}
+
+
+@functools.lru_cache(maxsize=4096)
+def _first_types(col: Column, size1: int) -> list[tuple[int, bool]]:
+    """Serial types the lost first type of a record can have had, for a column: (type, unsure).
+    Types of one size read the same bytes; where they would read different values (NULL, 0 or 1;
+    int64 or real) and the affinity does not decide, the value is taken as lost (unsure)."""
+    cands: list[int] = []
+    if col.affinity in ("INTEGER", "REAL", "NUMERIC", "BLOB"):
+        cands += [0, *_NUM_TYPES]
+    if col.affinity not in ("INTEGER", "REAL"):
+        cands += list(range(13, 128, 2)) + list(range(12, 128, 2)) if size1 < 0 else []
+    if 0 <= size1 <= 57:   # the freeblock size tells the first value's size
+        cands += [t for t in range(10) if serial_size(t) == size1] + [13 + 2 * size1, 12 + 2 * size1]
+    ok = [t for t in dict.fromkeys(cands) if fit(col, t) >= 0]
+    out: list[tuple[int, bool]] = []
+    for size in dict.fromkeys(serial_size(t) for t in ok):
+        numeric = [t for t in ok if t < 12 and serial_size(t) == size]
+        if len(numeric) == 1:
+            out.append((numeric[0], False))
+        elif numeric:
+            pick = _SAME_SIZE_PREFERENCE.get(col.affinity)
+            out.append((pick, False) if pick in numeric else (numeric[0], True))
+        out += [(t, False) for t in ok if t >= 12 and serial_size(t) == size]   # text first, then blob
+    return out
+
+
+class Carver:
+    """Reads cells for a set of candidate tables; `budget[0]` counts parse attempts left."""
+
+    def __init__(self, tables: list[Table], usable: int, encoding: str, overflow: OverflowReader,
+                 budget: list[int], ranges: dict[str, list[tuple[float, float] | None]] | None = None) -> None:
+        self.tables = [t for t in tables if t.stored and not t.without_rowid]
+        self.usable = usable
+        self.encoding = encoding
+        self.overflow = overflow
+        self.budget = budget
+        self.by_n: dict[int, list[Table]] = {}
+        # tables that can hold records of fewer columns (written before ALTER TABLE ADD COLUMN)
+        self.shorter: dict[int, list[Table]] = {}
+        for t in self.tables:
+            n = len(t.stored)
+            self.by_n.setdefault(n, []).append(t)
+            k = n
+            while k > 2 and n - k < max(3, n // 3) and _addable(t.stored[k - 1]):
+                k -= 1
+                self.shorter.setdefault(k, []).append(t)
+        self.counts = sorted(set(self.by_n) | set(self.shorter))
+        self.regex = header_regex(self.tables)
+        self.stale = stale_regex(self.tables, usable)
+        # per table, per stored column: the span of live numeric values (a weak prior for ties)
+        self.ranges = ranges or {}
+        self._cache: dict[tuple[tuple[int, ...], str], tuple[Table, int] | None] = {}
+
+    # -- schema match ---------------------------------------------------------------------------
+
+    def match(self, types: list[int], prefer: Table | None) -> tuple[Table, int] | None:
+        key = (tuple(types), prefer.name if prefer is not None else "")
+        if key in self._cache:
+            return self._cache[key]
+        best: tuple[Table, int] | None = None
+        for cands in (self.by_n.get(len(types), []), self.shorter.get(len(types), [])):
+            if prefer is not None and prefer in cands:
+                cands = [prefer] + [t for t in cands if t is not prefer]
+            for table in cands:
+                score = 0
+                for col, t in zip(table.stored, types):
+                    f = fit(col, t)
+                    if f < 0:
+                        break
+                    score += f
+                else:
+                    if best is None or score > best[1]:
+                        best = (table, score)
+            if best is not None:
+                break
+        if len(self._cache) < 100_000:
+            self._cache[key] = best
+        return best
+
+    # -- one cell -------------------------------------------------------------------------------
+
+    def _finish(self, page: memoryview, start: int, q: int, types: list[int], hsize: int, rowid: int | None,
+                limit: int, prefer: Table | None, intact: bool, lost_head: int = 0) -> Carved | None:
+        """Decode the record whose header (size `hsize`) starts at q and whose types are known."""
+        m = self.match(types, prefer)
+        if m is None:
+            return None
+        table, score = m
+        payload = hsize + body_size(types)
+        local = local_size(payload, self.usable)
+        body = q + hsize
+        if local >= payload:
+            end = q + payload
+            vals = decode_body(types, page, body, min(end, limit), self.encoding)
+        else:
+            end = q + local + 4
+            if end <= limit:
+                data = bytes(page[q:q + local])
+                more, lost = self.overflow(u32(page, q + local), payload - local)
+                data += more
+                lost = [(a + local, b + local) for a, b in lost]
+                vals = decode_body(types, data, hsize, len(data), self.encoding, lost)
+            else:
+                vals = decode_body(types, page, body, min(q + local, limit), self.encoding)
+        if vals is None:
+            return None
+        values = vals[0]
+        if len(values) < len(table.stored):   # a record older than ALTER TABLE ADD COLUMN
+            values += [c.default for c in table.stored[len(values):]]
+            score -= 1
+        if all(v is None or v is LOST for v in values):
+            return None
+        if all(v is LOST or (v is None and not c.ipk) for v, c in zip(values, table.stored)):
+            return None
+        lost_count = sum(1 for v in values if v is LOST)
+        if lost_count == len(values) or body_size(types) == 0:
+            return None
+        if not intact and not any(page[body:min(end, limit)]) and local >= payload:
+            return None   # nothing but zero bytes: wiped space, not a record
+        score = 4 * score - 10 * (len(types) - score) - _text_penalty(values) - 2 * lost_count
+        score += self._prior(table, values)
+        return Carved(table, rowid, values, start, min(end, limit), score, intact)
+
+    def _prior(self, table: Table, values: list[Any]) -> int:
+        """Tie-breakers between readings of one damaged cell: numbers inside the span of the live
+        column, text starting with a letter or digit (a misaligned read starts mid-value)."""
+        bonus = 0
+        spans = self.ranges.get(table.name)
+        for i, v in enumerate(values):
+            if isinstance(v, str):
+                bonus += 1 if v[:1].isalnum() else 0
+            elif spans and isinstance(v, (int, float)) and i < len(spans):
+                span = spans[i]
+                if span is not None:
+                    lo, hi = span
+                    width = max(hi - lo, 1.0)
+                    bonus += 1 if lo - width <= v <= hi + width else 0
+        return bonus
+
+    @staticmethod
+    def min_score(c: Carved) -> int:
+        """Carved (not structurally found) cells below this score are taken for garbage."""
+        return 2 * len(c.values)
+
+    def intact(self, page: memoryview, p: int, limit: int, prefer: Table | None,
+               truncate_ok: bool = False) -> Carved | None:
+        """A cell read with its own header at p."""
+        self.budget[0] -= 1
+        payload, i = read_varint(page, p, limit)
+        if i < 0 or payload < 2:
+            return None
+        rowid, q = read_varint(page, i, limit)
+        if q < 0:
+            return None
+        hdr = read_header(page, q, limit)
+        if hdr is None:
+            return None
+        types, body = hdr
+        hsize = body - q
+        if hsize + body_size(types) != payload:
+            return None
+        local = local_size(payload, self.usable)
+        if not truncate_ok and q + min(local, payload) + (4 if local < payload else 0) > limit:
+            return None
+        return self._finish(page, p, q, types, hsize, rowid, limit, prefer, True)
+
+    def damaged(self, page: memoryview, p: int, limit: int, prefer: Table | None,
+                hint: int | None) -> Carved | None:
+        """The best reading of a cell at p whose first four bytes were overwritten."""
+        self.budget[0] -= 1
+        best: Carved | None = None
+        for cand in self._damaged_candidates(page, p, limit, prefer, hint):
+            if cand.score < self.min_score(cand):
+                continue
+            cand.score += self._fit_bonus(page, cand, p, limit, hint)
+            if best is None or cand.score > best.score:
+                best = cand
+        return best
+
+    def _damaged_candidates(self, page: memoryview, p: int, limit: int, prefer: Table | None,
+                            hint: int | None) -> list[Carved]:
+        out: list[Carved] = []
+        # header intact at q >= p+4 (payload-size and rowid varints take 4..12 bytes)
+        for q in range(p + 4, min(p + 13, limit)):
+            hdr = read_header(page, q, limit)
+            if hdr is None:
+                continue
+            types, body = hdr
+            hsize = body - q
+            payload = hsize + body_size(types)
+            a = varint_len(payload)
+            b = q - p - a
+            if not 1 <= b <= 9 or (q - 1 >= p + 4 and page[q - 1] >= 0x80 and b < 9):
+                continue
+            if p + a - 1 >= p + 4 and page[p + a - 1] >= 0x80:
+                continue
+            c = self._finish(page, p, q, types, hsize, None, limit, prefer, False)
+            if c is not None:
+                out.append(c)
+        # header-size byte lost (q = p+3): serial types start at p+4
+        for n in self.counts:
+            rt = read_types(page, p + 4, n, limit)
+            if rt is None:
+                continue
+            types, body = rt
+            hsize = body - (p + 3)
+            if hsize >= 128:
+                continue
+            payload = hsize + body_size(types)
+            if varint_len(payload) > 2:
+                continue
+            c = self._finish(page, p, p + 3, types, hsize, None, limit, prefer, False)
+            if c is not None:
+                out.append(c)
+        # header-size byte and first serial type lost (q = p+2, payload < 128)
+        for n in self.counts:
+            if n < 2:
+                continue
+            rt = read_types(page, p + 4, n - 1, limit)
+            if rt is None:
+                continue
+            rest, body = rt
+            hsize = body - (p + 2)
+            rest_size = body_size(rest)
+            tables = self.by_n.get(n, []) + self.shorter.get(n, [])
+            size1 = hint - 2 - hsize - rest_size if hint is not None else -1
+            tried: set[tuple[int, bool]] = set()
+            for table in tables:
+                for t1, unsure in _first_types(table.stored[0], size1):
+                    if (t1, unsure) in tried:
+                        continue
+                    tried.add((t1, unsure))
+                    types = [t1, *rest]
+                    if hsize + body_size(types) >= 128:
+                        continue
+                    c = self._finish(page, p, p + 2, types, hsize, None, limit, prefer, False)
+                    if c is not None:
+                        if unsure:
+                            c.values[0] = LOST
+                        out.append(c)
+        return out
+
+    def _fit_bonus(self, page: memoryview, c: Carved, p: int, limit: int, hint: int | None) -> int:
+        """How well the cell's end lines up with what we know of the free space around it."""
+        if c.partial:
+            return -4 if c.end < limit else 0
+        bonus = 0
+        if hint is not None and c.end == p + hint:
+            bonus += 12
+        if c.end == limit:
+            bonus += 6
+        elif c.end + 4 <= limit:
+            nxt, size = u16(page, c.end), u16(page, c.end + 2)
+            if size >= 4 and c.end + size <= limit and (nxt == 0 or c.end < nxt < self.usable):
+                bonus += 6   # a stale freeblock header: the next freed cell starts here
+            elif bytes(page[c.end:c.end + 4]) == b"\x00\x00\x00\x00":
+                bonus += 2
+            elif self.intact(page, c.end, limit, None) is not None:
+                bonus += 6
+        else:
+            bonus -= 2
+        return bonus
+
+    # -- regions --------------------------------------------------------------------------------
+
+    def carve(self, page: memoryview, s: int, e: int, hints: dict[int, int], prefer: Table | None) -> list[Carved]:
+        """Cells in the free bytes [s, e) of a page; `hints` are freeblock starts -> sizes."""
+        out: list[Carved] = []
+        pos = s
+        try_here = True
+        while pos + 4 <= e and self.budget[0] > 0:
+            c: Carved | None = None
+            if pos in hints:
+                c = self.damaged(page, pos, e, prefer, hints[pos])
+            elif try_here:
+                c = self.intact(page, pos, e, prefer, truncate_ok=True)
+                if c is not None and c.score < self.min_score(c):
+                    c = None
+                if (c is None or c.partial) and self._stale_header(page, pos, e):
+                    d = self.damaged(page, pos, e, prefer, u16(page, pos + 2))
+                    if d is not None and (c is None or d.score > c.score):
+                        c = d
+            if c is not None and c.end > pos:
+                out.append(c)
+                pos = c.end
+                try_here = True
+                continue
+            floor = out[-1].end if out else s
+            before = len(out)
+            nxt = self._next_candidate(page, pos + 1, e, floor, hints, out, prefer)
+            if nxt < 0:
+                break
+            pos, try_here = nxt, len(out) > before
+        return out
+
+    def _stale_header(self, page: memoryview, p: int, e: int) -> bool:
+        """Bytes at p can be a freeblock header: a next offset of 0 or past p, a size that fits."""
+        nxt, size = u16(page, p), u16(page, p + 2)
+        return 4 <= size <= self.usable - p and (nxt == 0 or p < nxt < self.usable)
+
+    def _next_candidate(self, page: memoryview, pos: int, e: int, floor: int, hints: dict[int, int],
+                        out: list[Carved], prefer: Table | None) -> int:
+        """Position of the next freeblock start, or (having appended it to `out`) the end of the next
+        cell found from a record header, or from a stale freeblock header followed by serial types,
+        that the schema regexes find; -1 when there is none."""
+        next_hint = min((h for h in hints if h >= pos), default=e)
+        found: dict[str, re.Match[bytes] | None] = {}
+        while pos < next_hint and self.budget[0] > 0:
+            for name, rx in (("head", self.regex), ("stale", self.stale)):
+                m = found.get(name)
+                if rx is not None and (name not in found or (m is not None and m.start() < pos)):
+                    found[name] = rx.search(page, pos, next_hint)
+            hits = [(m.start(), name) for name, m in found.items() if m is not None]
+            if not hits:
+                break
+            at, kind = min(hits)
+            c = self._candidate_at(page, at, kind, e, floor, prefer)
+            if c is not None:
+                out.append(c)
+                return c.end
+            pos = at + 1
+        return next_hint if next_hint < e else -1
+
+    def _candidate_at(self, page: memoryview, at: int, kind: str, e: int, floor: int,
+                      prefer: Table | None) -> Carved | None:
+        if kind == "stale":
+            if at < floor or not self._stale_header(page, at, e):
+                return None
+            c = self.damaged(page, at, e, prefer, u16(page, at + 2))
+            if c is None:
+                return None
+            for start in range(at + 1, at + 5):   # "stale header" bytes that are an intact cell's start
+                i = self.intact(page, start, e, prefer, truncate_ok=True)
+                if i is not None and i.end == c.end:
+                    return i
+            return c
+        for start in self._starts_before(page, at, floor):
+            c = self.intact(page, start, e, prefer, truncate_ok=True)
+            if c is not None and c.score >= self.min_score(c):
+                return c
+        if at - 4 >= floor:
+            return self._header_only(page, at, e, prefer)
+        return None
+
+    def _starts_before(self, page: memoryview, hq: int, floor: int) -> list[int]:
+        """Cell starts whose rowid and payload-size varints end right before the header at hq."""
+        if hq - 2 < floor or page[hq - 1] >= 0x80:
+            return []
+        j = hq - 2
+        while j >= 0 and page[j] >= 0x80 and hq - 1 - j < 8:
+            j -= 1
+        # j is the last byte of the payload-size varint
+        if j < 0 or page[j] >= 0x80:
+            return []
+        k = j - 1
+        while k >= 0 and page[k] >= 0x80 and j - k < 3:
+            k -= 1
+        start = k + 1
+        return [start] if start >= floor else []
+
+    def _header_only(self, page: memoryview, hq: int, e: int, prefer: Table | None) -> Carved | None:
+        """A record header with intact serial types whose cell start is lost (rowid unknown)."""
+        self.budget[0] -= 1
+        hdr = read_header(page, hq, e)
+        if hdr is None:
+            return None
+        types, body = hdr
+        hsize = body - hq
+        payload = hsize + body_size(types)
+        start = hq - max(4, varint_len(payload) + 1)
+        c = self._finish(page, start, hq, types, hsize, None, e, prefer, False)
+        if c is None or c.partial or c.score < self.min_score(c):
+            return None
+        return c

@@ -1,0 +1,369 @@
+"""recover(): deleted rows of a SQLite database, its WAL and its rollback journal.
+
+1. Map the current database (main file + committed WAL frames): live b-tree pages and their
+   tables, overflow pages, freelist trunks and leaves, pages nobody uses.
+2. Rebuild dropped tables from deleted sqlite_master rows.
+3. Carve every free area and every old page image with all table schemas.
+4. Drop what equals a live row (read by SQLite from a copy) or another recovered row.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from .carve import Carved, Carver
+from .journal import parse_journal
+from .live import LiveTable, norm, read_live
+from .pages import (TABLE_INTERIOR, TABLE_LEAF, BTreePage, RecoveryError, parse_btree, parse_header,
+                    table_leaf_cell, u32)
+from .record import LOST
+from .schema import SQLITE_MASTER, Table, parse_create_table
+from .sources import Image, current_images, journal_images, old_images, regions
+from .structure import PageMap, PageView, map_pages
+from .wal import parse_wal
+
+log = logging.getLogger(__name__)
+
+_FILE_ORDER = {"main": 0, "wal": 1, "journal": 2}
+
+
+@dataclass(frozen=True)
+class RecoveredRow:
+    table: str                 # table name from the schema
+    rowid: int | None          # when it could be read
+    values: dict[str, Any]     # column name -> value (None where lost); INTEGER PRIMARY KEY alias gets the rowid
+    offset: int                # byte offset of the cell in `file`
+    file: str                  # "main", "wal" or "journal"
+    where: str                 # human text: "freeblock in page 12", "WAL frame 9 (older version of page 5)"
+    partial: bool              # some columns could not be recovered
+
+
+def _read(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+def recover(db: Path, wal: Path | None = None, journal: Path | None = None,
+            tables: Iterable[str] | None = None) -> list[RecoveredRow]:
+    """Deleted and superseded rows of `db` (and of its `wal` / rollback `journal` when given).
+
+    The inputs are only read. Raises RecoveryError only when `db` is not a SQLite database."""
+    db = Path(db)
+    try:
+        with open(db, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise RecoveryError(f"cannot read {db}: {exc}") from exc
+    header = parse_header(data)
+    wanted = set(tables) if tables is not None else None
+    return _Recovery(db, data, header.page_size, wal, journal).run(wanted)
+
+
+class _Recovery:
+    def __init__(self, db: Path, data: bytes, page_size: int, wal: Path | None, journal: Path | None) -> None:
+        self.db = db
+        self.wal_path = Path(wal) if wal is not None else None
+        self.main = memoryview(data)
+        header = parse_header(data)
+        wal_bytes = _read(self.wal_path)
+        self.wal = parse_wal(memoryview(wal_bytes), page_size) if wal_bytes else None
+        self.view = PageView(self.main, header, self.wal, memoryview(wal_bytes) if wal_bytes else None)
+        page1 = self.view.page(1)
+        try:
+            self.header = parse_header(page1) if page1 is not None else header
+        except RecoveryError:
+            self.header = header
+        if self.header.page_size != page_size:
+            self.header = header
+        self.usable = self.header.usable
+        self.encoding = self.header.encoding
+        pages = max(self.view.scan_pages, 1)
+        self.budget = [2_000_000 + 400 * pages]
+        self.journal_data = _read(Path(journal)) if journal is not None else None
+        self.pmap = PageMap()
+
+    # -- overflow chains of deleted cells ------------------------------------------------------
+
+    def read_overflow(self, first: int, need: int) -> tuple[bytes, list[tuple[int, int]]]:
+        out = bytearray()
+        lost: list[tuple[int, int]] = []
+        pgno = first
+        seen: set[int] = set()
+        room = self.usable - 4
+        while len(out) < need and pgno and pgno not in seen and self.budget[0] > 0:
+            seen.add(pgno)
+            self.budget[0] -= 1
+            kind = self.pmap.kind.get(pgno)
+            page = self.view.page(pgno)
+            if page is None or kind in ("table", "index", "overflow", "ptrmap"):
+                break   # reused since: the rest of the payload is gone
+            start = len(out)
+            out += page[4:self.usable]
+            if kind == "trunk":   # its next-page pointer and leaf list overwrote the start
+                lost.append((start, start + min(self.pmap.trunk_used.get(pgno, 8) - 4, room)))
+                break
+            pgno = u32(page, 0)
+        if len(out) < need:
+            lost.append((len(out), need))
+            out += bytes(need - len(out))
+        return bytes(out[:need]), lost
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def run(self, wanted: set[str] | None) -> list[RecoveredRow]:
+        try:
+            schema, self.pmap = map_pages(self.view, self.header, self.encoding, self.budget)
+        except Exception:  # a schema we cannot walk: carve with what we have
+            log.warning("recover: cannot map %s", self.db, exc_info=True)
+            schema = [SQLITE_MASTER]
+        user = [t for t in schema if t is not SQLITE_MASTER]
+        images = self._images()
+        dropped = self._dropped_tables(images, user)
+        live, failed = read_live(self.db, self.wal_path, user)
+        if failed:
+            self.pmap.damaged = True
+        for name in failed:
+            self._live_fallback(name, user, live)
+        carver = Carver([SQLITE_MASTER, *user, *dropped], self.usable, self.encoding, self.read_overflow,
+                        self.budget, {name: lt.spans() for name, lt in live.items()})
+        hints = self._dropped_hints(dropped)
+        found: list[tuple[Image, Carved, str]] = []
+        for img in images:
+            prefer = self._owner(img.pgno, user) or hints.get(img.pgno)
+            try:
+                found += self._carve_image(carver, img, prefer, live)
+            except Exception:
+                log.warning("recover: carving %s of %s failed", img.where, self.db, exc_info=True)
+        rows = [r for r in (self._row(c, img, what, live) for img, c, what in found) if r is not None]
+        out = _dedup(rows)
+        if wanted is not None:
+            out = [r for r in out if r.table in wanted]
+        else:
+            out = [r for r in out if r.table != "sqlite_master"]
+        out.sort(key=lambda r: (_FILE_ORDER.get(r.file, 9), r.offset))
+        return out
+
+    def _images(self) -> list[Image]:
+        images = current_images(self.view, self.pmap)
+        images += old_images(self.view, self.wal, self.main, self.header.page_size)
+        if self.journal_data:
+            jd = memoryview(self.journal_data)
+            max_pgno = max(self.view.scan_pages, 1) * 2 + 64
+            recs = parse_journal(jd, self.header.page_size, max_pgno)
+            images += journal_images(jd, [(r.index, r.pgno, r.offset) for r in recs], self.header.page_size)
+        return images
+
+    def _owner(self, pgno: int, user: list[Table]) -> Table | None:
+        if self.pmap.kind.get(pgno) != "table":
+            return None
+        name = self.pmap.owner.get(pgno)
+        if name == "sqlite_master":
+            return SQLITE_MASTER
+        for t in user:
+            if t.name == name:
+                return t
+        return None
+
+    def _carve_image(self, carver: Carver, img: Image, prefer: Table | None,
+                     live: dict[str, LiveTable] | None = None) -> list[tuple[Image, Carved, str]]:
+        """Cells of an image. With `live` given, cells that are live rows SQLite cannot reach go to
+        `live` instead: those in the cell array of a page nothing uses when a b-tree is damaged, and
+        intact cells in unlisted space of a live page whose cell pointers are broken."""
+        bt, regs = regions(img, self.usable)
+        out: list[tuple[Image, Carved, str]] = []
+        lost_live = live is not None and img.role == "unused" and self.pmap.damaged
+        if img.whole and bt is not None and bt.kind == TABLE_LEAF:
+            for p in bt.pointers:
+                c = carver.intact(img.page, p, self.usable, prefer)
+                if c is None:
+                    continue
+                if lost_live and live is not None:
+                    _add_live(live, c)
+                else:
+                    out.append((img, c, "cell"))
+        broken = _broken_pointers(img, bt, self.usable) if img.role == "live" and bt is not None else 0
+        for r in regs:
+            for c in carver.carve(img.page, r.start, r.end, r.hints, prefer):
+                if broken and live is not None and r.what == "unlisted space" and c.intact and not c.partial:
+                    _add_live(live, c)
+                    broken -= 1
+                else:
+                    out.append((img, c, r.what))
+        return out
+
+    def _dropped_tables(self, images: list[Image], user: list[Table]) -> list[Table]:
+        """Tables whose CREATE statement survives only in a deleted sqlite_master row."""
+        carver = Carver([SQLITE_MASTER], self.usable, self.encoding, self.read_overflow, self.budget)
+        live_sql = {(t.name, t.sql) for t in user}
+        live_sig = {t.name: tuple((c.name, c.affinity) for c in t.stored) for t in user}
+        out: list[Table] = []
+        seen: set[tuple[str, str]] = set()
+        for img in images:
+            if not (img.pgno == 1 or img.whole or self.pmap.owner.get(img.pgno) == "sqlite_master"):
+                continue
+            try:
+                found = self._carve_image(carver, img, SQLITE_MASTER)
+            except Exception:
+                log.warning("recover: schema carving of %s failed", img.where, exc_info=True)
+                continue
+            for _img, c, _what in found:
+                typ, name, _tbl, root, sql = c.values
+                if typ != "table" or not isinstance(name, str) or not isinstance(sql, str):
+                    continue
+                if (name, sql) in live_sql or (name, sql) in seen:
+                    continue
+                seen.add((name, sql))
+                t = parse_create_table(sql, root if isinstance(root, int) else 0, dropped=True)
+                if t is None or t.without_rowid or name.startswith("sqlite_"):
+                    continue
+                sig = tuple((col.name, col.affinity) for col in t.stored)
+                if live_sig.get(name, ())[:len(sig)] == sig:
+                    continue   # an older schema row of a table that still exists (maybe before ADD COLUMN)
+                out.append(Table.make(name, t.columns, False, t.root, sql, True))
+        return out
+
+    def _dropped_hints(self, dropped: list[Table]) -> dict[int, Table]:
+        """Pages of a dropped table's b-tree that nobody uses now: its rows most likely."""
+        hints: dict[int, Table] = {}
+        for t in dropped:
+            if self.pmap.kind.get(t.root) in (None, "freeleaf", "trunk"):
+                hints[t.root] = t   # even when its header is gone (a freelist trunk now)
+            stack = [t.root]
+            while stack and len(hints) < 1_000_000:
+                pgno = stack.pop()
+                if (pgno in hints and pgno != t.root) or self.pmap.kind.get(pgno) not in (None, "freeleaf", "trunk"):
+                    continue
+                page = self.view.page(pgno)
+                if page is None:
+                    continue
+                bt = parse_btree(page, 0, self.usable)
+                if bt is None or bt.kind not in (TABLE_LEAF, TABLE_INTERIOR):
+                    continue
+                hints[pgno] = t
+                if bt.kind == TABLE_INTERIOR:
+                    stack.extend(u32(page, p) for p in bt.pointers if p + 4 <= self.usable)
+                    stack.append(bt.right)
+        return hints
+
+    def _live_fallback(self, name: str, user: list[Table], live: dict[str, LiveTable]) -> None:
+        """SQLite could not read a table: take its cells from our own walk of the b-tree."""
+        table = next((t for t in user if t.name == name), None)
+        if table is None:
+            return
+        carver = Carver([table], self.usable, self.encoding, self.read_overflow, self.budget)
+        lt = live.setdefault(name, LiveTable())
+        for pgno in self.pmap.leaves.get(name, []):
+            page = self.view.page(pgno)
+            if page is None:
+                continue
+            bt = parse_btree(page, 100 if pgno == 1 else 0, self.usable)
+            if bt is None:
+                continue
+            for p in bt.pointers:
+                c = carver.intact(page, p, self.usable, table)
+                if c is not None and c.table is table and not c.partial:
+                    lt.add(c.rowid, tuple(_values(c)))
+
+    def _row(self, c: Carved, img: Image, what: str,
+             live: dict[str, LiveTable]) -> tuple[RecoveredRow, tuple[bool, ...], tuple[Any, ...]] | None:
+        table = c.table
+        vals = _values(c)
+        known = tuple(not (v is LOST or (col.ipk and c.rowid is None)) for v, col in zip(c.values, table.stored))
+        normed = tuple(norm(v) for v in vals)
+        where = _where(img, what)
+        lt = live.get(table.name)
+        if lt is not None:
+            if lt.covers(c.rowid, normed, known):
+                return None
+            if c.rowid is not None and c.rowid in lt.by_rowid:
+                where += " (older version of a live row)"
+        if table.dropped:
+            where += f" (table {table.name} was dropped)"
+        values = {col.name: v for col, v in zip(table.stored, vals)}
+        row = RecoveredRow(table.name, c.rowid, values, img.base + c.start, img.file, where, not all(known))
+        return row, known, normed
+
+
+def _add_live(live: dict[str, LiveTable], c: Carved) -> None:
+    live.setdefault(c.table.name, LiveTable()).add(c.rowid, tuple(_values(c)))
+
+
+def _broken_pointers(img: Image, bt: BTreePage, usable: int) -> int:
+    """Cell pointers of a live table leaf page that lead to no readable cell."""
+    if bt.kind != TABLE_LEAF:
+        return 0
+    good = 0
+    for p in bt.pointers:
+        cell = table_leaf_cell(img.page, p, usable)
+        if cell is not None and cell[2] + min(cell[0], cell[3]) <= usable:
+            good += 1
+    return bt.ncells - good
+
+
+def _values(c: Carved) -> list[Any]:
+    out: list[Any] = []
+    for col, v in zip(c.table.stored, c.values):
+        if v is LOST:
+            v = None
+        elif col.ipk:
+            v = c.rowid
+        elif col.affinity == "REAL" and isinstance(v, int):
+            v = float(v)
+        out.append(v)
+    return out
+
+
+def _where(img: Image, what: str) -> str:
+    if what == "cell" or what == "free page":
+        return img.where
+    joiner = "in" if what == "freeblock" else "of"
+    return f"{what} {joiner} {img.where}"
+
+
+def _dedup(rows: list[tuple[RecoveredRow, tuple[bool, ...], tuple[Any, ...]]]) -> list[RecoveredRow]:
+    """Keep one row per (table, rowid, values); drop a row another recovered row covers (same known
+    values, rowid equal or unknown) and tells more about."""
+    seen: set[tuple[str, int | None, tuple[Any, ...], tuple[bool, ...]]] = set()
+    unique: list[tuple[RecoveredRow, tuple[bool, ...], tuple[Any, ...]]] = []
+    for r in rows:
+        key = (r[0].table, r[0].rowid, r[2], r[1])
+        if key in seen:
+            continue
+        seen.add(key)
+        unique.append(r)
+    index: dict[tuple[str, int, Any], list[int]] = {}
+    for n, (row, known, normed) in enumerate(unique):
+        for i, (k, v) in enumerate(zip(known, normed)):
+            if k and v is not None:
+                index.setdefault((row.table, i, v), []).append(n)
+    out: list[RecoveredRow] = []
+    for n, (row, known, normed) in enumerate(unique):
+        info = sum(known) + (row.rowid is not None)
+        first = next(((i, v) for i, (k, v) in enumerate(zip(known, normed)) if k and v is not None), None)
+        covered = False
+        if first is not None:
+            for m in index.get((row.table, first[0], first[1]), []):
+                if m == n:
+                    continue
+                other, oknown, onormed = unique[m]
+                if row.rowid is not None and other.rowid != row.rowid:
+                    continue
+                if not all(ok or not k for k, ok in zip(known, oknown)):
+                    continue
+                if not all(not k or a == b and type(a) is type(b) for k, a, b in zip(known, normed, onormed)):
+                    continue
+                oinfo = sum(oknown) + (other.rowid is not None)
+                if oinfo > info or (oinfo == info and m < n):
+                    covered = True
+                    break
+        if not covered:
+            out.append(row)
+    return out

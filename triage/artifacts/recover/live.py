@@ -1,0 +1,125 @@
+"""Live rows, read by SQLite itself from a private copy of the database (+ its WAL).
+
+The given files are never opened with sqlite3: opening a WAL database checkpoints and deletes the
+-wal on close. A copy in a temporary folder is opened instead, and a progress handler stops any
+query that runs away on a manipulated file.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sqlite3
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .schema import Table
+
+MAX_SECONDS_PER_TABLE = 60.0
+
+
+def norm(value: Any) -> Any:
+    """A hashable, comparable form of a value (NaN equals NaN; 1 and 1.0 stay apart from '1')."""
+    if isinstance(value, float) and math.isnan(value):
+        return ("nan",)
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value
+
+
+@dataclass
+class LiveTable:
+    by_rowid: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    rows: set[tuple[Any, ...]] = field(default_factory=set)
+    index: dict[tuple[int, Any], list[tuple[Any, ...]]] = field(default_factory=dict)
+
+    def add(self, rowid: int | None, values: tuple[Any, ...]) -> None:
+        values = tuple(norm(v) for v in values)
+        if rowid is not None:
+            self.by_rowid[rowid] = values
+        self.rows.add(values)
+        for i, v in enumerate(values):
+            if v is not None and len(self.index.get((i, v), ())) < 64:
+                self.index.setdefault((i, v), []).append(values)
+
+    def spans(self) -> list[tuple[float, float] | None]:
+        """(min, max) of the numbers in each column (None for a column without numbers)."""
+        out: list[tuple[float, float] | None] = []
+        width = max((len(r) for r in self.rows), default=0)
+        for i in range(width):
+            nums = [r[i] for r in self.rows if i < len(r) and isinstance(r[i], (int, float))
+                    and not isinstance(r[i], bool)]
+            out.append((min(nums), max(nums)) if nums else None)
+        return out
+
+    def covers(self, rowid: int | None, values: tuple[Any, ...], known: tuple[bool, ...]) -> bool:
+        """A live row agrees with `values` on every known column (and on the rowid, if known)."""
+        if rowid is not None:
+            live = self.by_rowid.get(rowid)
+            return live is not None and _agrees(live, values, known)
+        if all(known):
+            return values in self.rows
+        for i, (v, k) in enumerate(zip(values, known)):
+            if k and v is not None:
+                return any(_agrees(live, values, known) for live in self.index.get((i, v), ()))
+        return False
+
+
+def _agrees(live: tuple[Any, ...], values: tuple[Any, ...], known: tuple[bool, ...]) -> bool:
+    return len(live) == len(values) and all(not k or a == b and type(a) is type(b)
+                                            for a, b, k in zip(live, values, known))
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def read_live(db: Path, wal: Path | None, tables: list[Table]) -> tuple[dict[str, LiveTable], list[str]]:
+    """Live rows per table name, and the names of tables SQLite could not read in full."""
+    out: dict[str, LiveTable] = {}
+    failed: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="dalil-recover-") as tmp:
+        copy = Path(tmp) / "copy.db"
+        shutil.copyfile(db, copy)
+        if wal is not None and wal.is_file():
+            shutil.copyfile(wal, Path(tmp) / "copy.db-wal")
+        try:
+            con = sqlite3.connect(str(copy), isolation_level=None)
+        except sqlite3.Error:
+            return out, [t.name for t in tables]
+        try:
+            con.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
+            for table in tables:
+                live = LiveTable()
+                if not _read_table(con, table, live):
+                    failed.append(table.name)
+                out[table.name] = live
+        finally:
+            con.close()
+    return out, failed
+
+
+def _read_table(con: sqlite3.Connection, table: Table, live: LiveTable) -> bool:
+    deadline = time.monotonic() + MAX_SECONDS_PER_TABLE
+    con.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 100_000)
+    cols = ", ".join(_quote(c.name) for c in table.stored)
+    ok = False
+    for rowid_name in ("rowid", "_rowid_", "oid"):
+        if any(c.name.lower() == rowid_name for c in table.columns):
+            continue
+        ok = True
+        sql = f"SELECT {rowid_name}, {cols} FROM {_quote(table.name)}"
+        # on a damaged b-tree a forward scan stops at the fault; a backward one gets the rows after it
+        for order in ("", f" ORDER BY {rowid_name} DESC"):
+            try:
+                for row in con.execute(sql + order):
+                    live.add(row[0], tuple(row[1:]))
+                break
+            except (sqlite3.Error, OverflowError, MemoryError):
+                ok = False
+        break
+    con.set_progress_handler(None, 0)
+    return ok
