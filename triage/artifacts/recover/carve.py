@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .pages import local_size, u16, u32
 from .record import LOST, body_size, decode_body, read_header, read_types, read_varint, serial_size, varint_len
@@ -131,7 +131,7 @@ _SAME_SIZE_PREFERENCE = {"INTEGER": 6, "REAL": 7}
 
 
 @functools.lru_cache(maxsize=4096)
-def _first_types(col: Column, size1: int) -> list[tuple[int, bool]]:
+def _first_types_all(col: Column) -> tuple[tuple[int, bool], ...]:
     """Serial types the lost first type of a record can have had, for a column: (type, unsure).
     Types of one size read the same bytes; where they would read different values (NULL, 0 or 1;
     int64 or real) and the affinity does not decide, the value is taken as lost (unsure)."""
@@ -139,20 +139,44 @@ def _first_types(col: Column, size1: int) -> list[tuple[int, bool]]:
     if col.affinity in ("INTEGER", "REAL", "NUMERIC", "BLOB"):
         cands += [0, *_NUM_TYPES]
     if col.affinity not in ("INTEGER", "REAL"):
-        cands += list(range(13, 128, 2)) + list(range(12, 128, 2)) if size1 < 0 else []
-    if 0 <= size1 <= 57:   # the freeblock size tells the first value's size
-        cands += [t for t in range(10) if serial_size(t) == size1] + [13 + 2 * size1, 12 + 2 * size1]
-    ok = [t for t in dict.fromkeys(cands) if fit(col, t) >= 0]
+        for size in range(58):
+            cands += [13 + 2 * size, 12 + 2 * size]   # text first, then blob
+    ok = [t for t in cands if fit(col, t) >= 0]
     out: list[tuple[int, bool]] = []
-    for size in dict.fromkeys(serial_size(t) for t in ok):
-        numeric = [t for t in ok if t < 12 and serial_size(t) == size]
-        if len(numeric) == 1:
-            out.append((numeric[0], False))
-        elif numeric:
-            pick = _SAME_SIZE_PREFERENCE.get(col.affinity)
-            out.append((pick, False) if pick in numeric else (numeric[0], True))
-        out += [(t, False) for t in ok if t >= 12 and serial_size(t) == size]   # text first, then blob
-    return out
+    numeric: dict[int, list[int]] = {}
+    for t in ok:
+        if t < 12:
+            numeric.setdefault(serial_size(t), []).append(t)
+    for size, types in numeric.items():
+        pick = _SAME_SIZE_PREFERENCE.get(col.affinity)
+        if len(types) == 1:
+            out.append((types[0], False))
+        else:
+            out.append((pick, False) if pick in types else (types[0], True))
+    out += [(t, False) for t in ok if t >= 12]
+    return tuple(out)
+
+
+def _first_types(col: Column, size1: int) -> list[tuple[int, bool]]:
+    """As _first_types_all; with the first value's size known (size1 >= 0), numbers of any size
+    (the freeblock may hold more than this cell) and text or blob of that size only."""
+    every = _first_types_all(col)
+    if size1 < 0:
+        return list(every)
+    return [(t, u) for t, u in every if t < 12 or serial_size(t) == size1]
+
+
+def _read_type_prefix(page: memoryview, i: int, count: int, end: int) -> tuple[list[int], list[int]]:
+    """Up to `count` serial types from i (stopping at one that cannot be) and the offset after each."""
+    types: list[int] = []
+    ends: list[int] = []
+    for _ in range(count):
+        t, i = read_varint(page, i, end)
+        if i < 0 or t == 10 or t == 11 or t < 0:
+            break
+        types.append(t)
+        ends.append(i)
+    return types, ends
 
 
 class Carver:
@@ -176,6 +200,10 @@ class Carver:
                 k -= 1
                 self.shorter.setdefault(k, []).append(t)
         self.counts = sorted(set(self.by_n) | set(self.shorter))
+        self.exact_counts = sorted(self.by_n)
+        # the range of header-size bytes (one-byte varints) a record of these tables can have
+        self.h_lo = min(self.counts, default=1) + 1
+        self.h_hi = min(127, 3 * max(self.counts, default=1) + 1)
         self.regex = header_regex(self.tables)
         self.stale = stale_regex(self.tables, usable)
         # per table, per stored column: the span of live numeric values (a weak prior for ties)
@@ -246,10 +274,20 @@ class Carver:
         lost_count = sum(1 for v in values if v is LOST)
         if lost_count == len(values) or body_size(types) == 0:
             return None
-        if not intact and not any(page[body:min(end, limit)]) and local >= payload:
-            return None   # nothing but zero bytes: wiped space, not a record
+        if not intact:
+            # a rebuilt header is a guess: it must fit the schema without oddities and say something
+            if score < len(types) or (local >= payload and not any(page[body:min(end, limit)])):
+                return None
+            # values with content bytes (not NULL, not the constants 0 and 1, not '')
+            # values with content bytes (not NULL, not the constants 0 and 1, not ''): two of them,
+            # or text of four bytes or more
+            known = [t for t, v in zip(types, values) if v is not LOST and (1 <= t <= 7 or t >= 14)]
+            text = sum(serial_size(t) for t in known if t >= 13 and t & 1)
+            if len(known) < min(2, sum(1 for c in table.stored if not c.ipk)) and text < 4:
+                return None
+            if len(table.stored) < 4 and all(c.affinity == "BLOB" for c in table.stored):
+                return None   # untyped columns and a short header: any bytes would do
         score = 4 * score - 10 * (len(types) - score) - _text_penalty(values) - 2 * lost_count
-        score += self._prior(table, values)
         return Carved(table, rowid, values, start, min(end, limit), score, intact)
 
     def _prior(self, table: Table, values: list[Any]) -> int:
@@ -297,22 +335,27 @@ class Carver:
 
     def damaged(self, page: memoryview, p: int, limit: int, prefer: Table | None,
                 hint: int | None) -> Carved | None:
-        """The best reading of a cell at p whose first four bytes were overwritten."""
+        """The best reading of a cell at p whose first four bytes were overwritten. Readings with
+        more of the header intact come first; one that fills the freeblock exactly ends the search."""
         self.budget[0] -= 1
         best: Carved | None = None
-        for cand in self._damaged_candidates(page, p, limit, prefer, hint):
-            if cand.score < self.min_score(cand):
-                continue
-            cand.score += self._fit_bonus(page, cand, p, limit, hint)
-            if best is None or cand.score > best.score:
-                best = cand
+        for readings in (self._header_intact(page, p, limit, prefer), self._size_byte_lost(page, p, limit, prefer),
+                         self._first_type_lost(page, p, limit, prefer, hint)):
+            for cand in readings:
+                if cand.score < self.min_score(cand):
+                    continue
+                cand.score += self._fit_bonus(page, cand, p, limit, hint) + self._prior(cand.table, cand.values)
+                if best is None or cand.score > best.score:
+                    best = cand
+            if best is not None and hint is not None and best.end == p + hint and not best.partial:
+                break
         return best
 
-    def _damaged_candidates(self, page: memoryview, p: int, limit: int, prefer: Table | None,
-                            hint: int | None) -> list[Carved]:
-        out: list[Carved] = []
-        # header intact at q >= p+4 (payload-size and rowid varints take 4..12 bytes)
+    def _header_intact(self, page: memoryview, p: int, limit: int, prefer: Table | None) -> Iterator[Carved]:
+        """Payload-size and rowid varints took 4..12 bytes: the record header starts at q >= p+4."""
         for q in range(p + 4, min(p + 13, limit)):
+            if not self.h_lo <= page[q] <= self.h_hi and page[q] < 0x80:
+                continue
             hdr = read_header(page, q, limit)
             if hdr is None:
                 continue
@@ -327,49 +370,84 @@ class Carver:
                 continue
             c = self._finish(page, p, q, types, hsize, None, limit, prefer, False)
             if c is not None:
-                out.append(c)
-        # header-size byte lost (q = p+3): serial types start at p+4
-        for n in self.counts:
-            rt = read_types(page, p + 4, n, limit)
-            if rt is None:
-                continue
-            types, body = rt
+                yield c
+
+    def _size_byte_lost(self, page: memoryview, p: int, limit: int, prefer: Table | None) -> Iterator[Carved]:
+        """Header-size byte overwritten (q = p+3): the serial types start at p+4."""
+        types_all, ends = _read_type_prefix(page, p + 4, self.exact_counts[-1] if self.exact_counts else 0, limit)
+        for n in self.exact_counts:
+            if n > len(types_all):
+                break
+            types, body = types_all[:n], ends[n - 1]
             hsize = body - (p + 3)
             if hsize >= 128:
-                continue
+                break
             payload = hsize + body_size(types)
             if varint_len(payload) > 2:
                 continue
+            end = p + 3 + payload + (4 if local_size(payload, self.usable) < payload else 0)
+            if end <= limit and not self._end_plausible(page, end, limit, p, None):
+                continue
             c = self._finish(page, p, p + 3, types, hsize, None, limit, prefer, False)
             if c is not None:
-                out.append(c)
-        # header-size byte and first serial type lost (q = p+2, payload < 128)
-        for n in self.counts:
+                yield c
+
+    def _first_type_lost(self, page: memoryview, p: int, limit: int, prefer: Table | None,
+                         hint: int | None) -> Iterator[Carved]:
+        """Header-size byte and first serial type overwritten (q = p+2; payload and rowid took one
+        byte each, so the payload is below 128): the first type is tried from what the column can
+        hold; a reading must end where the free space does, or where a next cell can start."""
+        types_all, ends = _read_type_prefix(page, p + 4, self.exact_counts[-1] - 1 if self.exact_counts else 0, limit)
+        for n in self.exact_counts:
             if n < 2:
                 continue
-            rt = read_types(page, p + 4, n - 1, limit)
-            if rt is None:
-                continue
-            rest, body = rt
+            if n - 1 > len(types_all):
+                break
+            rest, body = types_all[:n - 1], ends[n - 2]
             hsize = body - (p + 2)
             rest_size = body_size(rest)
-            tables = self.by_n.get(n, []) + self.shorter.get(n, [])
+            if hsize + rest_size >= 128:
+                break
             size1 = hint - 2 - hsize - rest_size if hint is not None else -1
             tried: set[tuple[int, bool]] = set()
-            for table in tables:
+            for table in self.by_n.get(n, []):
                 for t1, unsure in _first_types(table.stored[0], size1):
                     if (t1, unsure) in tried:
                         continue
                     tried.add((t1, unsure))
-                    types = [t1, *rest]
-                    if hsize + body_size(types) >= 128:
+                    size = serial_size(t1)
+                    end = body + size + rest_size
+                    if end - p - 2 >= 128 or body + size > limit:
                         continue
-                    c = self._finish(page, p, p + 2, types, hsize, None, limit, prefer, False)
+                    if end <= limit and not self._end_plausible(page, end, limit, p, hint):
+                        continue
+                    c = self._finish(page, p, p + 2, [t1, *rest], hsize, None, limit, prefer, False)
                     if c is not None:
                         if unsure:
                             c.values[0] = LOST
-                        out.append(c)
-        return out
+                        yield c
+
+    def _end_plausible(self, page: memoryview, end: int, limit: int, p: int, hint: int | None) -> bool:
+        """Something a cell can be followed by in free space starts at `end`."""
+        if end == limit or (hint is not None and end == p + hint):
+            return True
+        if end + 4 > limit:
+            return False
+        if self._stale_header(page, end, limit) or not any(page[end:end + 4]):
+            return True
+        return self._looks_like_cell(page, end, limit)
+
+    def _looks_like_cell(self, page: memoryview, p: int, limit: int) -> bool:
+        """A cheap test for an intact cell start: two varints, then a header size these tables
+        can have, no larger than the payload."""
+        payload, i = read_varint(page, p, limit)
+        if i < 0 or i - p > 3:
+            return False
+        _rowid, q = read_varint(page, i, limit)
+        if q < 0 or q >= limit:
+            return False
+        h = page[q]
+        return self.h_lo <= h <= self.h_hi and h < payload
 
     def _fit_bonus(self, page: memoryview, c: Carved, p: int, limit: int, hint: int | None) -> int:
         """How well the cell's end lines up with what we know of the free space around it."""

@@ -132,22 +132,27 @@ class _Recovery:
             self.pmap.damaged = True
         for name in failed:
             self._live_fallback(name, user, live)
-        carver = Carver([SQLITE_MASTER, *user, *dropped], self.usable, self.encoding, self.read_overflow,
-                        self.budget, {name: lt.spans() for name, lt in live.items()})
+        spans = {name: lt.spans() for name, lt in live.items()}
+        carver = Carver([*user, *dropped], self.usable, self.encoding, self.read_overflow, self.budget, spans)
+        # pages of the schema table (all versions of page 1) are read with sqlite_master among the
+        # tables, so that deleted schema rows are not taken for rows of a table of the same shape
+        schema_carver = Carver([SQLITE_MASTER, *user, *dropped], self.usable, self.encoding, self.read_overflow,
+                               self.budget, spans)
         hints = self._dropped_hints(dropped)
         found: list[tuple[Image, Carved, str]] = []
         for img in images:
             prefer = self._owner(img.pgno, user) or hints.get(img.pgno)
+            schema_page = img.pgno == 1 or self.pmap.owner.get(img.pgno) == "sqlite_master"
             try:
-                found += self._carve_image(carver, img, prefer, live)
+                found += self._carve_image(schema_carver if schema_page else carver, img, prefer, live)
             except Exception:
                 log.warning("recover: carving %s of %s failed", img.where, self.db, exc_info=True)
         rows = [r for r in (self._row(c, img, what, live) for img, c, what in found) if r is not None]
         out = _dedup(rows)
         if wanted is not None:
             out = [r for r in out if r.table in wanted]
-        else:
-            out = [r for r in out if r.table != "sqlite_master"]
+        else:   # SQLite's own tables (schema, sequence counters, statistics) only when asked for
+            out = [r for r in out if not r.table.startswith("sqlite_")]
         out.sort(key=lambda r: (_FILE_ORDER.get(r.file, 9), r.offset))
         return out
 
@@ -329,41 +334,52 @@ def _where(img: Image, what: str) -> str:
 
 
 def _dedup(rows: list[tuple[RecoveredRow, tuple[bool, ...], tuple[Any, ...]]]) -> list[RecoveredRow]:
-    """Keep one row per (table, rowid, values); drop a row another recovered row covers (same known
-    values, rowid equal or unknown) and tells more about."""
+    """Keep one row per (table, rowid, values); drop a row that another recovered row covers: it
+    agrees on every value the row has, on the rowid if the row has one, and tells more (more
+    values, or the rowid where the row has none)."""
     seen: set[tuple[str, int | None, tuple[Any, ...], tuple[bool, ...]]] = set()
     unique: list[tuple[RecoveredRow, tuple[bool, ...], tuple[Any, ...]]] = []
     for r in rows:
         key = (r[0].table, r[0].rowid, r[2], r[1])
-        if key in seen:
-            continue
-        seen.add(key)
-        unique.append(r)
-    index: dict[tuple[str, int, Any], list[int]] = {}
-    for n, (row, known, normed) in enumerate(unique):
-        for i, (k, v) in enumerate(zip(known, normed)):
-            if k and v is not None:
-                index.setdefault((row.table, i, v), []).append(n)
+        if key not in seen:
+            seen.add(key)
+            unique.append(r)
+    by_rowid: dict[tuple[str, int], list[int]] = {}
+    by_table: dict[str, list[int]] = {}
+    for n, (row, _known, _normed) in enumerate(unique):
+        by_table.setdefault(row.table, []).append(n)
+        if row.rowid is not None:
+            by_rowid.setdefault((row.table, row.rowid), []).append(n)
+    projections: dict[tuple[str, tuple[bool, ...]], set[tuple[Any, ...]]] = {}
     out: list[RecoveredRow] = []
     for n, (row, known, normed) in enumerate(unique):
-        info = sum(known) + (row.rowid is not None)
-        first = next(((i, v) for i, (k, v) in enumerate(zip(known, normed)) if k and v is not None), None)
-        covered = False
-        if first is not None:
-            for m in index.get((row.table, first[0], first[1]), []):
-                if m == n:
-                    continue
-                other, oknown, onormed = unique[m]
-                if row.rowid is not None and other.rowid != row.rowid:
-                    continue
-                if not all(ok or not k for k, ok in zip(known, oknown)):
-                    continue
-                if not all(not k or a == b and type(a) is type(b) for k, a, b in zip(known, normed, onormed)):
-                    continue
-                oinfo = sum(oknown) + (other.rowid is not None)
-                if oinfo > info or (oinfo == info and m < n):
-                    covered = True
-                    break
+        complete = all(known)
+        if row.rowid is not None:
+            if complete:
+                out.append(row)
+                continue
+            covered = any(m != n and _covers(unique[m], known, normed) and sum(unique[m][1]) > sum(known)
+                          for m in by_rowid.get((row.table, row.rowid), ()))
+        else:
+            proj = projections.get((row.table, known))
+            if proj is None:
+                proj = set()
+                for m in by_table[row.table]:
+                    other, oknown, onormed = unique[m]
+                    if len(oknown) != len(known) or not all(ok or not k for k, ok in zip(known, oknown)):
+                        continue
+                    if oknown == known and other.rowid is None:
+                        continue   # no more than this row: an equal one was already dropped
+                    proj.add(tuple(v for v, k in zip(onormed, known) if k))
+                projections[(row.table, known)] = proj
+            covered = tuple(v for v, k in zip(normed, known) if k) in proj
         if not covered:
             out.append(row)
     return out
+
+
+def _covers(other: tuple[RecoveredRow, tuple[bool, ...], tuple[Any, ...]], known: tuple[bool, ...],
+            normed: tuple[Any, ...]) -> bool:
+    _row, oknown, onormed = other
+    return len(oknown) == len(known) and all(
+        not k or (ok and a == b and type(a) is type(b)) for k, ok, a, b in zip(known, oknown, normed, onormed))

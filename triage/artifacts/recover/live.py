@@ -7,6 +7,7 @@ query that runs away on a manipulated file.
 
 from __future__ import annotations
 
+import itertools
 import math
 import shutil
 import sqlite3
@@ -34,23 +35,30 @@ def norm(value: Any) -> Any:
 class LiveTable:
     by_rowid: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     rows: set[tuple[Any, ...]] = field(default_factory=set)
-    index: dict[tuple[int, Any], list[tuple[Any, ...]]] = field(default_factory=dict)
+    _projections: dict[tuple[bool, ...], set[tuple[Any, ...]]] = field(default_factory=dict)
 
     def add(self, rowid: int | None, values: tuple[Any, ...]) -> None:
         values = tuple(norm(v) for v in values)
         if rowid is not None:
             self.by_rowid[rowid] = values
         self.rows.add(values)
-        for i, v in enumerate(values):
-            if v is not None and len(self.index.get((i, v), ())) < 64:
-                self.index.setdefault((i, v), []).append(values)
+        self._projections.clear()
 
-    def spans(self) -> list[tuple[float, float] | None]:
-        """(min, max) of the numbers in each column (None for a column without numbers)."""
+    def add_many(self, rows: list[tuple[Any, ...]]) -> None:
+        """(rowid, value, ...) rows as sqlite3 returns them (no NaN, no memoryview: nothing to norm)."""
+        by_rowid = {r[0]: r[1:] for r in rows}
+        self.by_rowid.update(by_rowid)
+        self.rows.update(by_rowid.values())
+        self._projections.clear()
+
+    def spans(self, sample: int = 5000) -> list[tuple[float, float] | None]:
+        """(min, max) of the numbers in each column (None for a column without numbers), from at
+        most `sample` rows."""
+        rows = list(itertools.islice(self.rows, sample))
         out: list[tuple[float, float] | None] = []
-        width = max((len(r) for r in self.rows), default=0)
+        width = max((len(r) for r in rows), default=0)
         for i in range(width):
-            nums = [r[i] for r in self.rows if i < len(r) and isinstance(r[i], (int, float))
+            nums = [r[i] for r in rows if i < len(r) and isinstance(r[i], (int, float))
                     and not isinstance(r[i], bool)]
             out.append((min(nums), max(nums)) if nums else None)
         return out
@@ -62,10 +70,13 @@ class LiveTable:
             return live is not None and _agrees(live, values, known)
         if all(known):
             return values in self.rows
-        for i, (v, k) in enumerate(zip(values, known)):
-            if k and v is not None:
-                return any(_agrees(live, values, known) for live in self.index.get((i, v), ()))
-        return False
+        proj = self._projections.get(known)
+        if proj is None:
+            if len(self._projections) >= 64:   # many different holes: check each the slow way
+                return any(_agrees(live, values, known) for live in self.rows)
+            proj = {tuple(v for v, k in zip(live, known) if k) for live in self.rows if len(live) == len(known)}
+            self._projections[known] = proj
+        return tuple(v for v, k in zip(values, known) if k) in proj
 
 
 def _agrees(live: tuple[Any, ...], values: tuple[Any, ...], known: tuple[bool, ...]) -> bool:
@@ -114,9 +125,14 @@ def _read_table(con: sqlite3.Connection, table: Table, live: LiveTable) -> bool:
         sql = f"SELECT {rowid_name}, {cols} FROM {_quote(table.name)}"
         # on a damaged b-tree a forward scan stops at the fault; a backward one gets the rows after it
         for order in ("", f" ORDER BY {rowid_name} DESC"):
+            cur = con.execute("SELECT 1")
             try:
-                for row in con.execute(sql + order):
-                    live.add(row[0], tuple(row[1:]))
+                cur = con.execute(sql + order)
+                while True:
+                    batch = cur.fetchmany(10_000)
+                    if not batch:
+                        break
+                    live.add_many(batch)
                 break
             except (sqlite3.Error, OverflowError, MemoryError):
                 ok = False

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .pages import (INDEX_INTERIOR, INDEX_LEAF, TABLE_INTERIOR, TABLE_LEAF, DbHeader, local_size, parse_btree,
                     table_leaf_cell, u32)
 from .record import decode_body, read_header, read_varint
-from .schema import SQLITE_MASTER, Table, parse_create_table
+from .schema import SQLITE_MASTER, Column, Table, parse_create_table
 from .wal import Wal
 
 MAX_TREE_PAGES = 5_000_000
@@ -230,7 +230,10 @@ def live_tables(rows: list[tuple[str, str, str, int, str]]) -> list[Table]:
         t = parse_create_table(sql, root)
         if t is None or t.without_rowid:
             continue
-        out.append(Table.make(name, t.columns, False, root, sql))
+        columns = t.columns
+        if name == "sqlite_sequence" and len(columns) == 2:   # declared untyped; SQLite writes text, integer
+            columns = (Column("name", "", "TEXT"), Column("seq", "", "INTEGER"))
+        out.append(Table.make(name, columns, False, root, sql))
     return out
 
 
