@@ -108,7 +108,7 @@ def stale_regex(tables: list[Table], usable: int) -> re.Pattern[bytes] | None:
     if not alts:
         return None
     top = min((usable - 1) >> 8, 255)
-    head = rf"[\x00-\x{top:02x}][\x00-\xff](?:[\x01-\xff][\x00-\xff]|\x00[\x04-\xff])"
+    head = rf"[\x00-\x{top:02x}][\x00-\xff](?:[\x01-\x{top:02x}][\x00-\xff]|\x00[\x04-\xff])"
     return re.compile((head + "(?=(?:" + ")|(?:".join(alts) + "))").encode("latin-1"), re.S)
 
 
@@ -119,7 +119,7 @@ def _text_penalty(values: list[Any]) -> int:
     """Penalty for text values with control characters (misaligned or foreign bytes)."""
     bad = 0
     for v in values:
-        if isinstance(v, str) and v:
+        if v.__class__ is str and v and _CONTROL.search(v):
             ctrl = len(_CONTROL.findall(v))
             if ctrl:
                 bad += 10 + (20 * ctrl) // len(v)
@@ -157,25 +157,50 @@ def _first_types_all(col: Column) -> tuple[tuple[int, bool], ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=4096)
+def _first_types_split(col: Column) -> tuple[list[tuple[int, bool]], dict[int, list[tuple[int, bool]]]]:
+    numeric = [(t, u) for t, u in _first_types_all(col) if t < 12]
+    by_size: dict[int, list[tuple[int, bool]]] = {}
+    for t, u in _first_types_all(col):
+        if t >= 12:
+            by_size.setdefault(serial_size(t), []).append((t, u))
+    return numeric, by_size
+
+
 def _first_types(col: Column, size1: int) -> list[tuple[int, bool]]:
     """As _first_types_all; with the first value's size known (size1 >= 0), numbers of any size
     (the freeblock may hold more than this cell) and text or blob of that size only."""
-    every = _first_types_all(col)
     if size1 < 0:
-        return list(every)
-    return [(t, u) for t, u in every if t < 12 or serial_size(t) == size1]
+        return list(_first_types_all(col))
+    numeric, by_size = _first_types_split(col)
+    return numeric + by_size.get(size1, [])
 
 
 def _read_type_prefix(page: memoryview, i: int, count: int, end: int) -> tuple[list[int], list[int]]:
     """Up to `count` serial types from i (stopping at one that cannot be) and the offset after each."""
+    raw = bytes(page[i:min(i + 2 * count, end)])
     types: list[int] = []
     ends: list[int] = []
-    for _ in range(count):
-        t, i = read_varint(page, i, end)
-        if i < 0 or t == 10 or t == 11 or t < 0:
+    k, n = 0, len(raw)
+    while len(types) < count and k < n:
+        b = raw[k]
+        if b < 0x80:
+            t = b
+            k += 1
+        elif k + 1 < n and raw[k + 1] < 0x80:
+            t = ((b & 0x7F) << 7) | raw[k + 1]
+            k += 2
+        else:
+            t, j = read_varint(page, i + k, end)   # three bytes or more: rare, read in place
+            if j < 0:
+                break
+            k = j - i
+            raw = bytes(page[i:min(i + k + 2 * count, end)])
+            n = len(raw)
+        if t == 10 or t == 11 or t < 0:
             break
         types.append(t)
-        ends.append(i)
+        ends.append(i + k)
     return types, ends
 
 
@@ -267,18 +292,13 @@ class Carver:
         if len(values) < len(table.stored):   # a record older than ALTER TABLE ADD COLUMN
             values += [c.default for c in table.stored[len(values):]]
             score -= 1
-        if all(v is None or v is LOST for v in values):
-            return None
-        if all(v is LOST or (v is None and not c.ipk) for v, c in zip(values, table.stored)):
-            return None
-        lost_count = sum(1 for v in values if v is LOST)
-        if lost_count == len(values) or body_size(types) == 0:
-            return None
+        lost_count = values.count(LOST)
+        if lost_count + values.count(None) == len(values) or payload == hsize:
+            return None   # nothing but NULLs and lost values, or no content at all
         if not intact:
             # a rebuilt header is a guess: it must fit the schema without oddities and say something
             if score < len(types) or (local >= payload and not any(page[body:min(end, limit)])):
                 return None
-            # values with content bytes (not NULL, not the constants 0 and 1, not '')
             # values with content bytes (not NULL, not the constants 0 and 1, not ''): two of them,
             # or text of four bytes or more
             known = [t for t, v in zip(types, values) if v is not LOST and (1 <= t <= 7 or t >= 14)]
@@ -334,22 +354,87 @@ class Carver:
         return self._finish(page, p, q, types, hsize, rowid, limit, prefer, True)
 
     def damaged(self, page: memoryview, p: int, limit: int, prefer: Table | None,
-                hint: int | None) -> Carved | None:
+                hint: int | None, header_lost: bool = False) -> Carved | None:
         """The best reading of a cell at p whose first four bytes were overwritten. Readings with
-        more of the header intact come first; one that fills the freeblock exactly ends the search."""
+        more of the header intact come first; one that fills the freeblock exactly ends the search.
+        `header_lost`: serial types are known to start at p+4, so skip the intact-header readings."""
         self.budget[0] -= 1
+        prefix = _read_type_prefix(page, p + 4, self.exact_counts[-1] if self.exact_counts else 0, limit)
+        if hint is not None and 4 <= hint <= limit - p:
+            fitting = self._exact_fit(page, p, limit, prefer, hint, header_lost, prefix)
+            if fitting is not None:
+                return fitting
         best: Carved | None = None
-        for readings in (self._header_intact(page, p, limit, prefer), self._size_byte_lost(page, p, limit, prefer),
-                         self._first_type_lost(page, p, limit, prefer, hint)):
+        groups = [self._size_byte_lost(page, p, limit, prefer, prefix),
+                  self._first_type_lost(page, p, limit, prefer, hint, prefix)]
+        if not header_lost:
+            groups.insert(0, self._header_intact(page, p, limit, prefer))
+        for readings in groups:
+            exact = False
             for cand in readings:
                 if cand.score < self.min_score(cand):
                     continue
                 cand.score += self._fit_bonus(page, cand, p, limit, hint) + self._prior(cand.table, cand.values)
                 if best is None or cand.score > best.score:
                     best = cand
-            if best is not None and hint is not None and best.end == p + hint and not best.partial:
+                if hint is not None and cand.end == p + hint and not cand.partial and cand is best:
+                    exact = True
+                    break
+            if exact:
                 break
         return best
+
+    def _exact_fit(self, page: memoryview, p: int, limit: int, prefer: Table | None, hint: int,
+                   header_lost: bool, prefix: tuple[list[int], list[int]]) -> Carved | None:
+        """The common case, cheaply: one freed cell alone in its freeblock, so the cell is exactly
+        `hint` bytes long. Sizes are checked before anything is decoded."""
+        types_all, ends = prefix
+        for n in self.exact_counts:   # header-size byte lost (q = p+3)
+            if n > len(types_all):
+                break
+            types = types_all[:n]
+            hsize = ends[n - 1] - (p + 3)
+            payload = hsize + body_size(types)
+            if hsize < 128 and 3 + payload == hint and varint_len(payload) <= 2:
+                c = self._finish(page, p, p + 3, types, hsize, None, limit, prefer, False)
+                if c is not None and c.score >= self.min_score(c):
+                    return c
+        for n in self.exact_counts:   # header-size byte and first type lost (q = p+2)
+            if n < 2 or n - 1 > len(types_all):
+                continue
+            rest = types_all[:n - 1]
+            hsize = ends[n - 2] - (p + 2)
+            size1 = hint - 2 - hsize - body_size(rest)
+            if size1 < 0 or hint - 2 >= 128:
+                continue
+            for table in self.by_n.get(n, []):
+                for t1, unsure in _first_types(table.stored[0], size1):
+                    if serial_size(t1) != size1:
+                        continue
+                    c = self._finish(page, p, p + 2, [t1, *rest], hsize, None, limit, prefer, False)
+                    if c is not None and c.score >= self.min_score(c):
+                        if unsure:
+                            c.values[0] = LOST
+                        return c
+        if header_lost:
+            return None
+        for q in range(p + 4, min(p + 13, limit)):   # the record header survived
+            if not self.h_lo <= page[q] <= self.h_hi and page[q] < 0x80:
+                continue
+            hdr = read_header(page, q, limit)
+            if hdr is None:
+                continue
+            types, body = hdr
+            payload = body - q + body_size(types)
+            local = local_size(payload, self.usable)
+            size = q - p + (payload if local >= payload else local + 4)
+            a = varint_len(payload)
+            if size != hint or not 1 <= q - p - a <= 9:
+                continue
+            c = self._finish(page, p, q, types, body - q, None, limit, prefer, False)
+            if c is not None and c.score >= self.min_score(c):
+                return c
+        return None
 
     def _header_intact(self, page: memoryview, p: int, limit: int, prefer: Table | None) -> Iterator[Carved]:
         """Payload-size and rowid varints took 4..12 bytes: the record header starts at q >= p+4."""
@@ -372,9 +457,10 @@ class Carver:
             if c is not None:
                 yield c
 
-    def _size_byte_lost(self, page: memoryview, p: int, limit: int, prefer: Table | None) -> Iterator[Carved]:
+    def _size_byte_lost(self, page: memoryview, p: int, limit: int, prefer: Table | None,
+                        prefix: tuple[list[int], list[int]]) -> Iterator[Carved]:
         """Header-size byte overwritten (q = p+3): the serial types start at p+4."""
-        types_all, ends = _read_type_prefix(page, p + 4, self.exact_counts[-1] if self.exact_counts else 0, limit)
+        types_all, ends = prefix
         for n in self.exact_counts:
             if n > len(types_all):
                 break
@@ -393,11 +479,11 @@ class Carver:
                 yield c
 
     def _first_type_lost(self, page: memoryview, p: int, limit: int, prefer: Table | None,
-                         hint: int | None) -> Iterator[Carved]:
+                         hint: int | None, prefix: tuple[list[int], list[int]]) -> Iterator[Carved]:
         """Header-size byte and first serial type overwritten (q = p+2; payload and rowid took one
         byte each, so the payload is below 128): the first type is tried from what the column can
         hold; a reading must end where the free space does, or where a next cell can start."""
-        types_all, ends = _read_type_prefix(page, p + 4, self.exact_counts[-1] - 1 if self.exact_counts else 0, limit)
+        types_all, ends = prefix
         for n in self.exact_counts:
             if n < 2:
                 continue
@@ -535,7 +621,7 @@ class Carver:
         if kind == "stale":
             if at < floor or not self._stale_header(page, at, e):
                 return None
-            c = self.damaged(page, at, e, prefer, u16(page, at + 2))
+            c = self.damaged(page, at, e, prefer, u16(page, at + 2), header_lost=True)
             if c is None:
                 return None
             for start in range(at + 1, at + 5):   # "stale header" bytes that are an intact cell's start

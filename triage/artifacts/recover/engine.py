@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 from .carve import Carved, Carver
 from .journal import parse_journal
-from .live import LiveTable, norm, read_live
+from .live import LiveTable, norm, projector, read_live
 from .pages import (TABLE_INTERIOR, TABLE_LEAF, BTreePage, RecoveryError, parse_btree, parse_header,
                     table_leaf_cell, u32)
 from .record import LOST
@@ -281,8 +281,11 @@ class _Recovery:
              live: dict[str, LiveTable]) -> tuple[RecoveredRow, tuple[bool, ...], tuple[Any, ...]] | None:
         table = c.table
         vals = _values(c)
-        known = tuple(not (v is LOST or (col.ipk and c.rowid is None)) for v, col in zip(c.values, table.stored))
-        normed = tuple(norm(v) for v in vals)
+        if LOST in c.values or (c.rowid is None and table.has_ipk):
+            known = tuple(not (v is LOST or (col.ipk and c.rowid is None)) for v, col in zip(c.values, table.stored))
+        else:
+            known = (True,) * len(vals)
+        normed = tuple(norm(v) for v in vals) if float in map(type, vals) else tuple(vals)
         where = _where(img, what)
         lt = live.get(table.name)
         if lt is not None:
@@ -314,8 +317,12 @@ def _broken_pointers(img: Image, bt: BTreePage, usable: int) -> int:
 
 
 def _values(c: Carved) -> list[Any]:
+    """Values as SQLite reads them: lost ones None, the rowid alias the rowid, REAL columns float."""
+    table = c.table
+    if not table.has_ipk and not table.has_real and LOST not in c.values:
+        return list(c.values)
     out: list[Any] = []
-    for col, v in zip(c.table.stored, c.values):
+    for col, v in zip(table.stored, c.values):
         if v is LOST:
             v = None
         elif col.ipk:
@@ -361,6 +368,7 @@ def _dedup(rows: list[tuple[RecoveredRow, tuple[bool, ...], tuple[Any, ...]]]) -
             covered = any(m != n and _covers(unique[m], known, normed) and sum(unique[m][1]) > sum(known)
                           for m in by_rowid.get((row.table, row.rowid), ()))
         else:
+            pick = projector(known)
             proj = projections.get((row.table, known))
             if proj is None:
                 proj = set()
@@ -370,9 +378,9 @@ def _dedup(rows: list[tuple[RecoveredRow, tuple[bool, ...], tuple[Any, ...]]]) -
                         continue
                     if oknown == known and other.rowid is None:
                         continue   # no more than this row: an equal one was already dropped
-                    proj.add(tuple(v for v, k in zip(onormed, known) if k))
+                    proj.add(pick(onormed))
                 projections[(row.table, known)] = proj
-            covered = tuple(v for v, k in zip(normed, known) if k) in proj
+            covered = pick(normed) in proj
         if not covered:
             out.append(row)
     return out

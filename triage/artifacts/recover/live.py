@@ -7,7 +7,9 @@ query that runs away on a manipulated file.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import operator
 import math
 import shutil
 import sqlite3
@@ -15,7 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .schema import Table
 
@@ -74,9 +76,22 @@ class LiveTable:
         if proj is None:
             if len(self._projections) >= 64:   # many different holes: check each the slow way
                 return any(_agrees(live, values, known) for live in self.rows)
-            proj = {tuple(v for v, k in zip(live, known) if k) for live in self.rows if len(live) == len(known)}
+            pick = projector(known)
+            proj = set(map(pick, (r for r in self.rows if len(r) == len(known))))
             self._projections[known] = proj
-        return tuple(v for v, k in zip(values, known) if k) in proj
+        return projector(known)(values) in proj
+
+
+@functools.lru_cache(maxsize=256)
+def projector(known: tuple[bool, ...]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """A function that keeps the values of a row where `known` is True, as a tuple."""
+    idx = [i for i, k in enumerate(known) if k]
+    if len(idx) == 1:
+        i = idx[0]
+        return lambda r: (r[i],)
+    if not idx:
+        return lambda r: ()
+    return operator.itemgetter(*idx)
 
 
 def _agrees(live: tuple[Any, ...], values: tuple[Any, ...], known: tuple[bool, ...]) -> bool:

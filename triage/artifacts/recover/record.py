@@ -92,10 +92,28 @@ def read_header(buf: bytes | memoryview, q: int, end: int, max_cols: int = 4096)
     if i < 0 or h < 2 or q + h > end:
         return None
     stop = q + h
+    raw = bytes(buf[i:stop])
+    if raw.isascii():   # every serial type a one-byte varint: the common case, read in one go
+        if b"\x0a" in raw or b"\x0b" in raw or len(raw) > max_cols:
+            return None
+        return list(raw), stop
     types: list[int] = []
-    while i < stop:
-        t, i = read_varint(buf, i, stop)
-        if i < 0 or t == 10 or t == 11 or t < 0 or len(types) >= max_cols:
+    n = len(raw)
+    k = 0
+    while k < n:   # raw holds the header after its size varint; most types take one or two bytes
+        b = raw[k]
+        if b < 0x80:
+            t = b
+            k += 1
+        elif k + 1 < n and raw[k + 1] < 0x80:
+            t = ((b & 0x7F) << 7) | raw[k + 1]
+            k += 2
+        else:
+            t, j = read_varint(raw, k, n)
+            if j < 0:
+                return None
+            k = j
+        if t == 10 or t == 11 or t < 0 or len(types) >= max_cols:
             return None
         types.append(t)
     return types, stop
@@ -112,11 +130,14 @@ def read_types(buf: bytes | memoryview, i: int, count: int, end: int) -> tuple[l
     return types, i
 
 
+_SIZES = [(_FIXED_SIZES[t] if t < 12 else (t - 12) >> 1) for t in range(16384)]
+
+
 def body_size(types: list[int]) -> int:
-    total = 0
-    for t in types:
-        total += _FIXED_SIZES[t] if t < 12 else (t - 12) >> 1
-    return total
+    try:
+        return sum(map(_SIZES.__getitem__, types))
+    except IndexError:   # a type of three varint bytes or more (a value over 8 KB)
+        return sum(_FIXED_SIZES[t] if t < 12 else (t - 12) >> 1 for t in types)
 
 
 def decode_value(t: int, buf: bytes | memoryview, i: int, encoding: str) -> Any:
@@ -144,17 +165,32 @@ def decode_body(types: list[int], buf: bytes | memoryview, start: int, end: int,
     """Values of a record body at `start`. A value whose bytes pass `end` or touch a lost range
     [a, b) is LOST. Returns (values, offset after the body) or None when a text does not decode."""
     values: list[Any] = []
+    append = values.append
     i = start
     for t in types:
-        n = _FIXED_SIZES[t] if t < 12 else (t - 12) >> 1
-        if i + n > end:
-            values.append(LOST)
-        elif lost_ranges and n and any(a < i + n and i < b for a, b in lost_ranges):
-            values.append(LOST)
+        if t >= 12:
+            n = (t - 12) >> 1
+            if i + n > end or (lost_ranges and n and any(a < i + n and i < b for a, b in lost_ranges)):
+                append(LOST)
+            elif t & 1:
+                try:
+                    append(str(buf[i:i + n], encoding))
+                except UnicodeDecodeError:
+                    return None
+            else:
+                append(bytes(buf[i:i + n]))
+            i += n
+            continue
+        n = _FIXED_SIZES[t]
+        if i + n > end or (lost_ranges and n and any(a < i + n and i < b for a, b in lost_ranges)):
+            append(LOST)
+        elif t == 0:
+            append(None)
+        elif t < 7:
+            append(int.from_bytes(buf[i:i + n], "big", signed=True))
+        elif t == 7:
+            append(_DOUBLE.unpack_from(buf, i)[0])
         else:
-            try:
-                values.append(decode_value(t, buf, i, encoding))
-            except UnicodeDecodeError:
-                return None
+            append(t - 8)   # 8 -> 0, 9 -> 1
         i += n
     return values, i

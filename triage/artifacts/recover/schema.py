@@ -99,12 +99,15 @@ class Table:
     sql: str = ""
     dropped: bool = False    # rebuilt from a deleted sqlite_master row
     stored: tuple[Column, ...] = field(default=(), compare=False)
+    has_ipk: bool = field(default=False, compare=False)
+    has_real: bool = field(default=False, compare=False)
 
     @staticmethod
     def make(name: str, columns: tuple[Column, ...], without_rowid: bool = False, root: int = 0,
              sql: str = "", dropped: bool = False) -> Table:
         stored = tuple(c for c in columns if not c.virtual)
-        return Table(name, columns, without_rowid, root, sql, dropped, stored)
+        return Table(name, columns, without_rowid, root, sql, dropped, stored, any(c.ipk for c in stored),
+                     any(c.affinity == "REAL" for c in stored))
 
 
 def _split_top(tokens: list[Token]) -> list[list[Token]]:
