@@ -98,6 +98,40 @@ def test_wal_update_old_version_only_in_uncheckpointed_wal(tmp_path: Path) -> No
     assert recover(db) == []
 
 
+def test_wal_transaction_sqlite_does_not_read_is_recovered(tmp_path: Path) -> None:
+    """A torn last transaction (its commit frame's checksum is wrong, as after a crash during the
+    write): SQLite stops before it, so its rows are not live; recover returns them."""
+    work = tmp_path / "work"
+    work.mkdir()
+    con = sqlite3.connect(work / "w.db", isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA secure_delete=ON")
+    _people(con, 10)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.execute("PRAGMA wal_autocheckpoint=0")
+    con.execute("INSERT INTO people (name, phone, n) VALUES ('committed', '+1', 1)")
+    con.execute("INSERT INTO people (name, phone, n) VALUES ('torn away', '+2', 2)")
+    db, wal = tmp_path / "w.db", tmp_path / "w.db-wal"
+    shutil.copyfile(work / "w.db", db)
+    shutil.copyfile(work / "w.db-wal", wal)
+    con.close()
+    data = bytearray(wal.read_bytes())
+    page_size = int.from_bytes(data[8:12], "big")
+    frames = (len(data) - 32) // (24 + page_size)
+    last = 32 + (frames - 1) * (24 + page_size)
+    assert int.from_bytes(data[last + 4:last + 8], "big")   # the last frame commits 'torn away'
+    data[last + 16] ^= 0xFF                                   # break its checksum
+    wal.write_bytes(bytes(data))
+    shutil.copyfile(db, tmp_path / "view.db")
+    shutil.copyfile(wal, tmp_path / "view.db-wal")
+    view = sqlite3.connect(tmp_path / "view.db")
+    assert [r[0] for r in view.execute("SELECT name FROM people WHERE id > 10")] == ["committed"]
+    view.close()
+    rows = recover(db, wal)
+    assert [(r.rowid, r.values["name"], r.file) for r in rows] == [(12, "torn away", "wal")]
+    assert rows[0].where == f"WAL frame {frames} (not read by SQLite: salt or checksum breaks the chain, page 2)"
+
+
 def test_rollback_journal_persist_keeps_original_pages(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()

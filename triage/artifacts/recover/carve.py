@@ -59,6 +59,27 @@ def fit(col: Column, t: int) -> int:
     return 1
 
 
+_INT_BOUNDS = ((1, 127), (2, 32767), (3, 8388607), (4, 2147483647), (5, 140737488355327))
+
+
+def _canonical_ints(types: list[int], values: list[Any], zero_one_types: bool) -> bool:
+    """SQLite writes an integer in the smallest serial type that holds it, and 0 and 1 as types
+    8 and 9 (schema format 4); a record that does otherwise was not written by SQLite."""
+    for t, v in zip(types, values):
+        if 1 <= t <= 6 and v.__class__ is int:
+            if zero_one_types and (v == 0 or v == 1):
+                return False
+            for st, hi in _INT_BOUNDS:
+                if -hi - 1 <= v <= hi:
+                    if st != t:
+                        return False
+                    break
+            else:
+                if t != 6:
+                    return False
+    return True
+
+
 def _addable(col: Column) -> bool:
     """ALTER TABLE ADD COLUMN can have added this column (not the rowid alias, NULL or a default)."""
     return not col.ipk and (not col.not_null or col.default is not None)
@@ -208,7 +229,8 @@ class Carver:
     """Reads cells for a set of candidate tables; `budget[0]` counts parse attempts left."""
 
     def __init__(self, tables: list[Table], usable: int, encoding: str, overflow: OverflowReader,
-                 budget: list[int], ranges: dict[str, list[tuple[float, float] | None]] | None = None) -> None:
+                 budget: list[int], ranges: dict[str, list[tuple[float, float] | None]] | None = None,
+                 schema_format: int = 4) -> None:
         self.tables = [t for t in tables if t.stored and not t.without_rowid]
         self.usable = usable
         self.encoding = encoding
@@ -233,6 +255,7 @@ class Carver:
         self.stale = stale_regex(self.tables, usable)
         # per table, per stored column: the span of live numeric values (a weak prior for ties)
         self.ranges = ranges or {}
+        self.zero_one_types = schema_format >= 4
         self._cache: dict[tuple[tuple[int, ...], str], tuple[Table, int] | None] = {}
 
     # -- schema match ---------------------------------------------------------------------------
@@ -295,6 +318,8 @@ class Carver:
         lost_count = values.count(LOST)
         if lost_count + values.count(None) == len(values) or payload == hsize:
             return None   # nothing but NULLs and lost values, or no content at all
+        if not _canonical_ints(types, values, self.zero_one_types):
+            return None
         if not intact:
             # a rebuilt header is a guess: it must fit the schema without oddities and say something
             if score < len(types) or (local >= payload and not any(page[body:min(end, limit)])):

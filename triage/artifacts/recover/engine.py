@@ -63,6 +63,8 @@ def recover(db: Path, wal: Path | None = None, journal: Path | None = None,
     except OSError as exc:
         raise RecoveryError(f"cannot read {db}: {exc}") from exc
     header = parse_header(data)
+    if isinstance(tables, str):
+        tables = [tables]
     wanted = set(tables) if tables is not None else None
     return _Recovery(db, data, header.page_size, wal, journal).run(wanted)
 
@@ -133,11 +135,12 @@ class _Recovery:
         for name in failed:
             self._live_fallback(name, user, live)
         spans = {name: lt.spans() for name, lt in live.items()}
-        carver = Carver([*user, *dropped], self.usable, self.encoding, self.read_overflow, self.budget, spans)
+        carver = Carver([*user, *dropped], self.usable, self.encoding, self.read_overflow, self.budget, spans,
+                         self.header.schema_format)
         # pages of the schema table (all versions of page 1) are read with sqlite_master among the
         # tables, so that deleted schema rows are not taken for rows of a table of the same shape
         schema_carver = Carver([SQLITE_MASTER, *user, *dropped], self.usable, self.encoding, self.read_overflow,
-                               self.budget, spans)
+                               self.budget, spans, self.header.schema_format)
         hints = self._dropped_hints(dropped)
         found: list[tuple[Image, Carved, str]] = []
         for img in images:

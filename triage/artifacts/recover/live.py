@@ -69,7 +69,9 @@ class LiveTable:
         """A live row agrees with `values` on every known column (and on the rowid, if known)."""
         if rowid is not None:
             live = self.by_rowid.get(rowid)
-            return live is not None and _agrees(live, values, known)
+            if live is None:
+                return False
+            return live == values if False not in known else _agrees(live, values, known)
         if all(known):
             return values in self.rows
         proj = self._projections.get(known)

@@ -43,6 +43,7 @@ class DbHeader:
     freelist_count: int
     header_pages: int   # the in-header database size (0 when not valid)
     autovacuum: bool
+    schema_format: int = 4
 
     @property
     def usable(self) -> int:
@@ -68,7 +69,8 @@ def parse_header(data: bytes | memoryview) -> DbHeader:
     header_pages = u32(data, 28)
     if u32(data, 92) != u32(data, 24):  # "version-valid-for" differs: the size field is stale
         header_pages = 0
-    return DbHeader(page_size, reserved, enc, u32(data, 32), u32(data, 36), header_pages, u32(data, 52) != 0)
+    return DbHeader(page_size, reserved, enc, u32(data, 32), u32(data, 36), header_pages, u32(data, 52) != 0,
+                    u32(data, 44))
 
 
 def local_size(payload: int, usable: int, table_leaf: bool = True) -> int:

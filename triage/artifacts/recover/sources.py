@@ -71,7 +71,7 @@ def old_images(view: PageView, wal: Wal | None, main: memoryview, page_size: int
         elif f.valid:
             state = f"uncommitted, page {f.pgno}"
         else:
-            state = f"not in the current WAL, page {f.pgno}"
+            state = f"not read by SQLite: salt or checksum breaks the chain, page {f.pgno}"
         out.append(Image("wal", f.offset, view.wal_data[f.offset:f.offset + wal.page_size], f.pgno,
                          f"WAL frame {f.index} ({state})", True))
     return out
