@@ -14,20 +14,18 @@ no NULL in a NOT NULL column, NULL for the INTEGER PRIMARY KEY alias, text that 
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
+from . import damaged as damaged_cells
 from .pages import local_size, u16, u32
-from .record import LOST, body_size, decode_body, read_header, read_types, read_varint, serial_size, varint_len
-from .schema import Column, Table
+from .record import LOST, body_size, decode_body, read_header, read_varint, serial_size, varint_len
+from .rules import addable, canonical_ints, fit, header_regex, stale_regex, text_penalty
+from .schema import Table
 
 # (first overflow page, bytes wanted) -> (bytes read, lost ranges within them)
 OverflowReader = Callable[[int, int], tuple[bytes, list[tuple[int, int]]]]
-
-_INT_TYPES = (1, 2, 3, 4, 5, 6, 8, 9)
-_NUM_TYPES = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 
 
 @dataclass
@@ -43,186 +41,6 @@ class Carved:
     @property
     def partial(self) -> bool:
         return any(v is LOST for v in self.values)
-
-
-def fit(col: Column, t: int) -> int:
-    """1: the serial type is what the column normally holds; 0: possible; -1: impossible."""
-    if col.ipk:
-        return 1 if t == 0 else -1
-    if t == 0:
-        return -1 if col.not_null else 1
-    aff = col.affinity
-    if aff == "TEXT":
-        return -1 if t < 12 else (1 if t & 1 else 0)
-    if aff in ("INTEGER", "REAL"):
-        return 1 if t <= 9 else 0
-    return 1
-
-
-_INT_BOUNDS = ((1, 127), (2, 32767), (3, 8388607), (4, 2147483647), (5, 140737488355327))
-
-
-def _canonical_ints(types: list[int], values: list[Any], zero_one_types: bool) -> bool:
-    """SQLite writes an integer in the smallest serial type that holds it, and 0 and 1 as types
-    8 and 9 (schema format 4); a record that does otherwise was not written by SQLite."""
-    for t, v in zip(types, values):
-        if 1 <= t <= 6 and v.__class__ is int:
-            if zero_one_types and (v == 0 or v == 1):
-                return False
-            for st, hi in _INT_BOUNDS:
-                if -hi - 1 <= v <= hi:
-                    if st != t:
-                        return False
-                    break
-            else:
-                if t != 6:
-                    return False
-    return True
-
-
-def _addable(col: Column) -> bool:
-    """ALTER TABLE ADD COLUMN can have added this column (not the rowid alias, NULL or a default)."""
-    return not col.ipk and (not col.not_null or col.default is not None)
-
-
-def _col_pattern(col: Column) -> str:
-    if col.ipk:
-        return r"\x00"
-    null = "" if col.not_null else r"\x00"
-    multi = r"[\x81-\xff]{1,2}[\x00-\x7f]"
-    if col.affinity == "TEXT":
-        return rf"(?:[{null}\x0c-\x7f]|{multi})"
-    if col.affinity in ("INTEGER", "REAL"):
-        return rf"[{null}\x01-\x09]"
-    return rf"(?:[{null}\x01-\x09\x0c-\x7f]|{multi})"
-
-
-def header_regex(tables: list[Table]) -> re.Pattern[bytes] | None:
-    """Positions where an intact record header of one of `tables` may start."""
-    alts: list[str] = []
-    for t in tables:
-        n = len(t.stored)
-        if not 1 <= n <= 120:
-            continue
-        multi = sum(1 for c in t.stored if not c.ipk and c.affinity not in ("INTEGER", "REAL"))
-        lo, hi = n + 1, min(127, n + 1 + 2 * multi)
-        pat = rf"[\x{lo:02x}-\x{hi:02x}]" + "".join(_col_pattern(c) for c in t.stored)
-        if pat not in alts:
-            alts.append(pat)
-    if not alts:
-        return None
-    return re.compile(("(?=(?:" + ")|(?:".join(alts) + "))").encode("latin-1"), re.S)
-
-
-def stale_regex(tables: list[Table], usable: int) -> re.Pattern[bytes] | None:
-    """Positions of a freeblock header (next offset inside the page, size >= 4) followed by the
-    serial types of a record whose header-size byte (and maybe first type) it overwrote."""
-    alts: list[str] = []
-    for t in tables:
-        n = len(t.stored)
-        if not 2 <= n <= 120:
-            continue
-        for cols in (t.stored, t.stored[1:]):
-            pat = "".join(_col_pattern(c) for c in cols)
-            if pat not in alts:
-                alts.append(pat)
-    if not alts:
-        return None
-    top = min((usable - 1) >> 8, 255)
-    head = rf"[\x00-\x{top:02x}][\x00-\xff](?:[\x01-\x{top:02x}][\x00-\xff]|\x00[\x04-\xff])"
-    return re.compile((head + "(?=(?:" + ")|(?:".join(alts) + "))").encode("latin-1"), re.S)
-
-
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
-
-
-def _text_penalty(values: list[Any]) -> int:
-    """Penalty for text values with control characters (misaligned or foreign bytes)."""
-    bad = 0
-    for v in values:
-        if v.__class__ is str and v and _CONTROL.search(v):
-            ctrl = len(_CONTROL.findall(v))
-            if ctrl:
-                bad += 10 + (20 * ctrl) // len(v)
-    return bad
-
-
-# which of two serial types of one size a lost first type was, by column affinity
-_SAME_SIZE_PREFERENCE = {"INTEGER": 6, "REAL": 7}
-
-
-@functools.lru_cache(maxsize=4096)
-def _first_types_all(col: Column) -> tuple[tuple[int, bool], ...]:
-    """Serial types the lost first type of a record can have had, for a column: (type, unsure).
-    Types of one size read the same bytes; where they would read different values (NULL, 0 or 1;
-    int64 or real) and the affinity does not decide, the value is taken as lost (unsure)."""
-    cands: list[int] = []
-    if col.affinity in ("INTEGER", "REAL", "NUMERIC", "BLOB"):
-        cands += [0, *_NUM_TYPES]
-    if col.affinity not in ("INTEGER", "REAL"):
-        for size in range(58):
-            cands += [13 + 2 * size, 12 + 2 * size]   # text first, then blob
-    ok = [t for t in cands if fit(col, t) >= 0]
-    out: list[tuple[int, bool]] = []
-    numeric: dict[int, list[int]] = {}
-    for t in ok:
-        if t < 12:
-            numeric.setdefault(serial_size(t), []).append(t)
-    for size, types in numeric.items():
-        pick = _SAME_SIZE_PREFERENCE.get(col.affinity)
-        if len(types) == 1:
-            out.append((types[0], False))
-        else:
-            out.append((pick, False) if pick in types else (types[0], True))
-    out += [(t, False) for t in ok if t >= 12]
-    return tuple(out)
-
-
-@functools.lru_cache(maxsize=4096)
-def _first_types_split(col: Column) -> tuple[list[tuple[int, bool]], dict[int, list[tuple[int, bool]]]]:
-    numeric = [(t, u) for t, u in _first_types_all(col) if t < 12]
-    by_size: dict[int, list[tuple[int, bool]]] = {}
-    for t, u in _first_types_all(col):
-        if t >= 12:
-            by_size.setdefault(serial_size(t), []).append((t, u))
-    return numeric, by_size
-
-
-def _first_types(col: Column, size1: int) -> list[tuple[int, bool]]:
-    """As _first_types_all; with the first value's size known (size1 >= 0), numbers of any size
-    (the freeblock may hold more than this cell) and text or blob of that size only."""
-    if size1 < 0:
-        return list(_first_types_all(col))
-    numeric, by_size = _first_types_split(col)
-    return numeric + by_size.get(size1, [])
-
-
-def _read_type_prefix(page: memoryview, i: int, count: int, end: int) -> tuple[list[int], list[int]]:
-    """Up to `count` serial types from i (stopping at one that cannot be) and the offset after each."""
-    raw = bytes(page[i:min(i + 2 * count, end)])
-    types: list[int] = []
-    ends: list[int] = []
-    k, n = 0, len(raw)
-    while len(types) < count and k < n:
-        b = raw[k]
-        if b < 0x80:
-            t = b
-            k += 1
-        elif k + 1 < n and raw[k + 1] < 0x80:
-            t = ((b & 0x7F) << 7) | raw[k + 1]
-            k += 2
-        else:
-            t, j = read_varint(page, i + k, end)   # three bytes or more: rare, read in place
-            if j < 0:
-                break
-            k = j - i
-            raw = bytes(page[i:min(i + k + 2 * count, end)])
-            n = len(raw)
-        if t == 10 or t == 11 or t < 0:
-            break
-        types.append(t)
-        ends.append(i + k)
-    return types, ends
 
 
 class Carver:
@@ -243,7 +61,7 @@ class Carver:
             n = len(t.stored)
             self.by_n.setdefault(n, []).append(t)
             k = n
-            while k > 2 and n - k < max(3, n // 3) and _addable(t.stored[k - 1]):
+            while k > 2 and n - k < max(3, n // 3) and addable(t.stored[k - 1]):
                 k -= 1
                 self.shorter.setdefault(k, []).append(t)
         self.counts = sorted(set(self.by_n) | set(self.shorter))
@@ -286,8 +104,8 @@ class Carver:
 
     # -- one cell -------------------------------------------------------------------------------
 
-    def _finish(self, page: memoryview, start: int, q: int, types: list[int], hsize: int, rowid: int | None,
-                limit: int, prefer: Table | None, intact: bool, lost_head: int = 0) -> Carved | None:
+    def finish(self, page: memoryview, start: int, q: int, types: list[int], hsize: int, rowid: int | None,
+                limit: int, prefer: Table | None, intact: bool) -> Carved | None:
         """Decode the record whose header (size `hsize`) starts at q and whose types are known."""
         m = self.match(types, prefer)
         if m is None:
@@ -318,7 +136,7 @@ class Carver:
         lost_count = values.count(LOST)
         if lost_count + values.count(None) == len(values) or payload == hsize:
             return None   # nothing but NULLs and lost values, or no content at all
-        if not _canonical_ints(types, values, self.zero_one_types):
+        if not canonical_ints(types, values, self.zero_one_types):
             return None
         if not intact:
             # a rebuilt header is a guess: it must fit the schema without oddities and say something
@@ -332,10 +150,10 @@ class Carver:
                 return None
             if len(table.stored) < 4 and all(c.affinity == "BLOB" for c in table.stored):
                 return None   # untyped columns and a short header: any bytes would do
-        score = 4 * score - 10 * (len(types) - score) - _text_penalty(values) - 2 * lost_count
+        score = 4 * score - 10 * (len(types) - score) - text_penalty(values) - 2 * lost_count
         return Carved(table, rowid, values, start, min(end, limit), score, intact)
 
-    def _prior(self, table: Table, values: list[Any]) -> int:
+    def prior(self, table: Table, values: list[Any]) -> int:
         """Tie-breakers between readings of one damaged cell: numbers inside the span of the live
         column, text starting with a letter or digit (a misaligned read starts mid-value)."""
         bonus = 0
@@ -376,212 +194,12 @@ class Carver:
         local = local_size(payload, self.usable)
         if not truncate_ok and q + min(local, payload) + (4 if local < payload else 0) > limit:
             return None
-        return self._finish(page, p, q, types, hsize, rowid, limit, prefer, True)
+        return self.finish(page, p, q, types, hsize, rowid, limit, prefer, True)
 
     def damaged(self, page: memoryview, p: int, limit: int, prefer: Table | None,
                 hint: int | None, header_lost: bool = False) -> Carved | None:
-        """The best reading of a cell at p whose first four bytes were overwritten. Readings with
-        more of the header intact come first; one that fills the freeblock exactly ends the search.
-        `header_lost`: serial types are known to start at p+4, so skip the intact-header readings."""
-        self.budget[0] -= 1
-        prefix = _read_type_prefix(page, p + 4, self.exact_counts[-1] if self.exact_counts else 0, limit)
-        if hint is not None and 4 <= hint <= limit - p:
-            fitting = self._exact_fit(page, p, limit, prefer, hint, header_lost, prefix)
-            if fitting is not None:
-                return fitting
-        best: Carved | None = None
-        groups = [self._size_byte_lost(page, p, limit, prefer, prefix),
-                  self._first_type_lost(page, p, limit, prefer, hint, prefix)]
-        if not header_lost:
-            groups.insert(0, self._header_intact(page, p, limit, prefer))
-        for readings in groups:
-            exact = False
-            for cand in readings:
-                if cand.score < self.min_score(cand):
-                    continue
-                cand.score += self._fit_bonus(page, cand, p, limit, hint) + self._prior(cand.table, cand.values)
-                if best is None or cand.score > best.score:
-                    best = cand
-                if hint is not None and cand.end == p + hint and not cand.partial and cand is best:
-                    exact = True
-                    break
-            if exact:
-                break
-        return best
-
-    def _exact_fit(self, page: memoryview, p: int, limit: int, prefer: Table | None, hint: int,
-                   header_lost: bool, prefix: tuple[list[int], list[int]]) -> Carved | None:
-        """The common case, cheaply: one freed cell alone in its freeblock, so the cell is exactly
-        `hint` bytes long. Sizes are checked before anything is decoded."""
-        types_all, ends = prefix
-        for n in self.exact_counts:   # header-size byte lost (q = p+3)
-            if n > len(types_all):
-                break
-            types = types_all[:n]
-            hsize = ends[n - 1] - (p + 3)
-            payload = hsize + body_size(types)
-            if hsize < 128 and 3 + payload == hint and varint_len(payload) <= 2:
-                c = self._finish(page, p, p + 3, types, hsize, None, limit, prefer, False)
-                if c is not None and c.score >= self.min_score(c):
-                    return c
-        for n in self.exact_counts:   # header-size byte and first type lost (q = p+2)
-            if n < 2 or n - 1 > len(types_all):
-                continue
-            rest = types_all[:n - 1]
-            hsize = ends[n - 2] - (p + 2)
-            size1 = hint - 2 - hsize - body_size(rest)
-            if size1 < 0 or hint - 2 >= 128:
-                continue
-            for table in self.by_n.get(n, []):
-                for t1, unsure in _first_types(table.stored[0], size1):
-                    if serial_size(t1) != size1:
-                        continue
-                    c = self._finish(page, p, p + 2, [t1, *rest], hsize, None, limit, prefer, False)
-                    if c is not None and c.score >= self.min_score(c):
-                        if unsure:
-                            c.values[0] = LOST
-                        return c
-        if header_lost:
-            return None
-        for q in range(p + 4, min(p + 13, limit)):   # the record header survived
-            if not self.h_lo <= page[q] <= self.h_hi and page[q] < 0x80:
-                continue
-            hdr = read_header(page, q, limit)
-            if hdr is None:
-                continue
-            types, body = hdr
-            payload = body - q + body_size(types)
-            local = local_size(payload, self.usable)
-            size = q - p + (payload if local >= payload else local + 4)
-            a = varint_len(payload)
-            if size != hint or not 1 <= q - p - a <= 9:
-                continue
-            c = self._finish(page, p, q, types, body - q, None, limit, prefer, False)
-            if c is not None and c.score >= self.min_score(c):
-                return c
-        return None
-
-    def _header_intact(self, page: memoryview, p: int, limit: int, prefer: Table | None) -> Iterator[Carved]:
-        """Payload-size and rowid varints took 4..12 bytes: the record header starts at q >= p+4."""
-        for q in range(p + 4, min(p + 13, limit)):
-            if not self.h_lo <= page[q] <= self.h_hi and page[q] < 0x80:
-                continue
-            hdr = read_header(page, q, limit)
-            if hdr is None:
-                continue
-            types, body = hdr
-            hsize = body - q
-            payload = hsize + body_size(types)
-            a = varint_len(payload)
-            b = q - p - a
-            if not 1 <= b <= 9 or (q - 1 >= p + 4 and page[q - 1] >= 0x80 and b < 9):
-                continue
-            if p + a - 1 >= p + 4 and page[p + a - 1] >= 0x80:
-                continue
-            c = self._finish(page, p, q, types, hsize, None, limit, prefer, False)
-            if c is not None:
-                yield c
-
-    def _size_byte_lost(self, page: memoryview, p: int, limit: int, prefer: Table | None,
-                        prefix: tuple[list[int], list[int]]) -> Iterator[Carved]:
-        """Header-size byte overwritten (q = p+3): the serial types start at p+4."""
-        types_all, ends = prefix
-        for n in self.exact_counts:
-            if n > len(types_all):
-                break
-            types, body = types_all[:n], ends[n - 1]
-            hsize = body - (p + 3)
-            if hsize >= 128:
-                break
-            payload = hsize + body_size(types)
-            if varint_len(payload) > 2:
-                continue
-            end = p + 3 + payload + (4 if local_size(payload, self.usable) < payload else 0)
-            if end <= limit and not self._end_plausible(page, end, limit, p, None):
-                continue
-            c = self._finish(page, p, p + 3, types, hsize, None, limit, prefer, False)
-            if c is not None:
-                yield c
-
-    def _first_type_lost(self, page: memoryview, p: int, limit: int, prefer: Table | None,
-                         hint: int | None, prefix: tuple[list[int], list[int]]) -> Iterator[Carved]:
-        """Header-size byte and first serial type overwritten (q = p+2; payload and rowid took one
-        byte each, so the payload is below 128): the first type is tried from what the column can
-        hold; a reading must end where the free space does, or where a next cell can start."""
-        types_all, ends = prefix
-        for n in self.exact_counts:
-            if n < 2:
-                continue
-            if n - 1 > len(types_all):
-                break
-            rest, body = types_all[:n - 1], ends[n - 2]
-            hsize = body - (p + 2)
-            rest_size = body_size(rest)
-            if hsize + rest_size >= 128:
-                break
-            size1 = hint - 2 - hsize - rest_size if hint is not None else -1
-            tried: set[tuple[int, bool]] = set()
-            for table in self.by_n.get(n, []):
-                for t1, unsure in _first_types(table.stored[0], size1):
-                    if (t1, unsure) in tried:
-                        continue
-                    tried.add((t1, unsure))
-                    size = serial_size(t1)
-                    end = body + size + rest_size
-                    if end - p - 2 >= 128 or body + size > limit:
-                        continue
-                    if end <= limit and not self._end_plausible(page, end, limit, p, hint):
-                        continue
-                    c = self._finish(page, p, p + 2, [t1, *rest], hsize, None, limit, prefer, False)
-                    if c is not None:
-                        if unsure:
-                            c.values[0] = LOST
-                        yield c
-
-    def _end_plausible(self, page: memoryview, end: int, limit: int, p: int, hint: int | None) -> bool:
-        """Something a cell can be followed by in free space starts at `end`."""
-        if end == limit or (hint is not None and end == p + hint):
-            return True
-        if end + 4 > limit:
-            return False
-        if self._stale_header(page, end, limit) or not any(page[end:end + 4]):
-            return True
-        return self._looks_like_cell(page, end, limit)
-
-    def _looks_like_cell(self, page: memoryview, p: int, limit: int) -> bool:
-        """A cheap test for an intact cell start: two varints, then a header size these tables
-        can have, no larger than the payload."""
-        payload, i = read_varint(page, p, limit)
-        if i < 0 or i - p > 3:
-            return False
-        _rowid, q = read_varint(page, i, limit)
-        if q < 0 or q >= limit:
-            return False
-        h = page[q]
-        return self.h_lo <= h <= self.h_hi and h < payload
-
-    def _fit_bonus(self, page: memoryview, c: Carved, p: int, limit: int, hint: int | None) -> int:
-        """How well the cell's end lines up with what we know of the free space around it."""
-        if c.partial:
-            return -4 if c.end < limit else 0
-        bonus = 0
-        if hint is not None and c.end == p + hint:
-            bonus += 12
-        if c.end == limit:
-            bonus += 6
-        elif c.end + 4 <= limit:
-            nxt, size = u16(page, c.end), u16(page, c.end + 2)
-            if size >= 4 and c.end + size <= limit and (nxt == 0 or c.end < nxt < self.usable):
-                bonus += 6   # a stale freeblock header: the next freed cell starts here
-            elif bytes(page[c.end:c.end + 4]) == b"\x00\x00\x00\x00":
-                bonus += 2
-            elif self.intact(page, c.end, limit, None) is not None:
-                bonus += 6
-        else:
-            bonus -= 2
-        return bonus
-
-    # -- regions --------------------------------------------------------------------------------
+        """The best reading of a cell at p whose first four bytes a freeblock header overwrote."""
+        return damaged_cells.damaged(self, page, p, limit, prefer, hint, header_lost)
 
     def carve(self, page: memoryview, s: int, e: int, hints: dict[int, int], prefer: Table | None) -> list[Carved]:
         """Cells in the free bytes [s, e) of a page; `hints` are freeblock starts -> sizes."""
@@ -596,7 +214,7 @@ class Carver:
                 c = self.intact(page, pos, e, prefer, truncate_ok=True)
                 if c is not None and c.score < self.min_score(c):
                     c = None
-                if (c is None or c.partial) and self._stale_header(page, pos, e):
+                if (c is None or c.partial) and self.stale_header(page, pos, e):
                     d = self.damaged(page, pos, e, prefer, u16(page, pos + 2))
                     if d is not None and (c is None or d.score > c.score):
                         c = d
@@ -613,7 +231,7 @@ class Carver:
             pos, try_here = nxt, len(out) > before
         return out
 
-    def _stale_header(self, page: memoryview, p: int, e: int) -> bool:
+    def stale_header(self, page: memoryview, p: int, e: int) -> bool:
         """Bytes at p can be a freeblock header: a next offset of 0 or past p, a size that fits."""
         nxt, size = u16(page, p), u16(page, p + 2)
         return 4 <= size <= self.usable - p and (nxt == 0 or p < nxt < self.usable)
@@ -644,7 +262,7 @@ class Carver:
     def _candidate_at(self, page: memoryview, at: int, kind: str, e: int, floor: int,
                       prefer: Table | None) -> Carved | None:
         if kind == "stale":
-            if at < floor or not self._stale_header(page, at, e):
+            if at < floor or not self.stale_header(page, at, e):
                 return None
             c = self.damaged(page, at, e, prefer, u16(page, at + 2), header_lost=True)
             if c is None:
@@ -688,7 +306,7 @@ class Carver:
         hsize = body - hq
         payload = hsize + body_size(types)
         start = hq - max(4, varint_len(payload) + 1)
-        c = self._finish(page, start, hq, types, hsize, None, e, prefer, False)
+        c = self.finish(page, start, hq, types, hsize, None, e, prefer, False)
         if c is None or c.partial or c.score < self.min_score(c):
             return None
         return c
