@@ -61,7 +61,7 @@ def parse_header(data: bytes | memoryview) -> DbHeader:
     raw = u16(data, 16)
     page_size = 65536 if raw == 1 else raw
     if not valid_page_size(page_size):
-        raise RecoveryError(f"not a usable SQLite database: page size {raw} in the header")
+        page_size = _guess_page_size(data)
     reserved = data[20]
     if page_size - reserved < 480:
         reserved = 0
@@ -71,6 +71,15 @@ def parse_header(data: bytes | memoryview) -> DbHeader:
         header_pages = 0
     return DbHeader(page_size, reserved, enc, u32(data, 32), u32(data, 36), header_pages, u32(data, 52) != 0,
                     u32(data, 44))
+
+
+def _guess_page_size(data: bytes | memoryview) -> int:
+    """A page size for a header whose field was overwritten: the first that puts a b-tree page
+    header at the start of page 2 (4096 when none does)."""
+    for size in (4096, 1024, 512, 2048, 8192, 16384, 32768, 65536):
+        if len(data) >= 2 * size and data[size] in BTREE_KINDS and u16(data, size + 3) * 2 + 8 <= size:
+            return size
+    return 4096
 
 
 def local_size(payload: int, usable: int, table_leaf: bool = True) -> int:
