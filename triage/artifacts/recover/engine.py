@@ -17,8 +17,7 @@ from typing import Any, Iterable
 from .carve import Carved, Carver
 from .journal import parse_journal
 from .live import LiveTable, norm, projector, read_live
-from .pages import (TABLE_INTERIOR, TABLE_LEAF, BTreePage, RecoveryError, parse_btree, parse_header,
-                    table_leaf_cell, u32)
+from .pages import TABLE_INTERIOR, TABLE_LEAF, RecoveryError, parse_btree, parse_header, u32
 from .record import LOST
 from .schema import SQLITE_MASTER, Table, parse_create_table
 from .sources import Image, current_images, journal_images, old_images, regions
@@ -185,7 +184,7 @@ class _Recovery:
         """Cells of an image. With `live` given, cells that are live rows SQLite cannot reach go to
         `live` instead: those in the cell array of a page nothing uses when a b-tree is damaged, and
         intact cells in unlisted space of a live page whose cell pointers are broken."""
-        bt, regs = regions(img, self.usable)
+        bt, regs, broken = regions(img, self.usable)
         out: list[tuple[Image, Carved, str]] = []
         lost_live = live is not None and img.role == "unused" and self.pmap.damaged
         if img.whole and bt is not None and bt.kind == TABLE_LEAF:
@@ -197,7 +196,7 @@ class _Recovery:
                     _add_live(live, c)
                 else:
                     out.append((img, c, "cell"))
-        broken = _broken_pointers(img, bt, self.usable) if img.role == "live" and bt is not None else 0
+        broken = broken if img.role == "live" and bt is not None and bt.kind == TABLE_LEAF else 0
         for r in regs:
             for c in carver.carve(img.page, r.start, r.end, r.hints, prefer):
                 if broken and live is not None and r.what == "unlisted space" and c.intact and not c.partial:
@@ -267,7 +266,7 @@ class _Recovery:
         if table is None:
             return
         carver = Carver([table], self.usable, self.encoding, self.read_overflow, self.budget)
-        lt = live.setdefault(name, LiveTable())
+        lt = live.setdefault(name, LiveTable.of(table))
         for pgno in self.pmap.leaves.get(name, []):
             page = self.view.page(pgno)
             if page is None:
@@ -304,19 +303,7 @@ class _Recovery:
 
 
 def _add_live(live: dict[str, LiveTable], c: Carved) -> None:
-    live.setdefault(c.table.name, LiveTable()).add(c.rowid, tuple(_values(c)))
-
-
-def _broken_pointers(img: Image, bt: BTreePage, usable: int) -> int:
-    """Cell pointers of a live table leaf page that lead to no readable cell."""
-    if bt.kind != TABLE_LEAF:
-        return 0
-    good = 0
-    for p in bt.pointers:
-        cell = table_leaf_cell(img.page, p, usable)
-        if cell is not None and cell[2] + min(cell[0], cell[3]) <= usable:
-            good += 1
-    return bt.ncells - good
+    live.setdefault(c.table.name, LiveTable.of(c.table)).add(c.rowid, tuple(_values(c)))
 
 
 def _values(c: Carved) -> list[Any]:

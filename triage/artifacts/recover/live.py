@@ -35,22 +35,37 @@ def norm(value: Any) -> Any:
 
 @dataclass
 class LiveTable:
+    """Live rows of a table: by rowid, and as a set of value tuples in which the rowid alias
+    column (if any) holds None, so that a recovered row whose rowid was lost is looked up as is."""
+    ipk: int | None = None
     by_rowid: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     rows: set[tuple[Any, ...]] = field(default_factory=set)
     _projections: dict[tuple[bool, ...], set[tuple[Any, ...]]] = field(default_factory=dict)
+
+    @staticmethod
+    def of(table: Table) -> LiveTable:
+        return LiveTable(next((i for i, c in enumerate(table.stored) if c.ipk), None))
+
+    def _blank(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        i = self.ipk
+        return values if i is None or i >= len(values) else values[:i] + (None,) + values[i + 1:]
 
     def add(self, rowid: int | None, values: tuple[Any, ...]) -> None:
         values = tuple(norm(v) for v in values)
         if rowid is not None:
             self.by_rowid[rowid] = values
-        self.rows.add(values)
+        self.rows.add(self._blank(values))
         self._projections.clear()
 
     def add_many(self, rows: list[tuple[Any, ...]]) -> None:
         """(rowid, value, ...) rows as sqlite3 returns them (no NaN, no memoryview: nothing to norm)."""
         by_rowid = {r[0]: r[1:] for r in rows}
         self.by_rowid.update(by_rowid)
-        self.rows.update(by_rowid.values())
+        if self.ipk is None:
+            self.rows.update(by_rowid.values())
+        else:
+            i = self.ipk + 1
+            self.rows.update(r[1:i] + (None,) + r[i + 1:] for r in rows)
         self._projections.clear()
 
     def spans(self, sample: int = 5000) -> list[tuple[float, float] | None]:
@@ -73,7 +88,9 @@ class LiveTable:
                 return False
             return live == values if False not in known else _agrees(live, values, known)
         if all(known):
-            return values in self.rows
+            return self._blank(values) in self.rows
+        if self.ipk is not None and known.count(False) == 1 and not known[self.ipk]:
+            return values in self.rows   # only the rowid alias is unknown: it is None in both
         proj = self._projections.get(known)
         if proj is None:
             if len(self._projections) >= 64:   # many different holes: check each the slow way
@@ -121,7 +138,7 @@ def read_live(db: Path, wal: Path | None, tables: list[Table]) -> tuple[dict[str
         try:
             con.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
             for table in tables:
-                live = LiveTable()
+                live = LiveTable.of(table)
                 if not _read_table(con, table, live):
                     failed.append(table.name)
                 out[table.name] = live

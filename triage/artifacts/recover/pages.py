@@ -173,12 +173,13 @@ def cell_extent(page: bytes | memoryview, p: int, kind: int, usable: int) -> int
     return q + local + (4 if local < payload else 0)
 
 
-def free_intervals(page: bytes | memoryview, bt: BTreePage, usable: int) -> list[tuple[int, int]]:
-    """Byte ranges of the page that no live cell covers (freeblocks, fragments, unallocated area)."""
+def free_intervals(page: bytes | memoryview, bt: BTreePage, usable: int) -> tuple[list[tuple[int, int]], int]:
+    """Byte ranges of the page that no live cell covers (freeblocks, fragments, unallocated area),
+    and how many cell pointers lead to no readable cell."""
     extents = []
     for p in bt.pointers:
-        end = min(cell_extent(page, p, bt.kind, usable), usable)
-        if end > p:
+        end = cell_extent(page, p, bt.kind, usable)
+        if p < end <= usable:
             extents.append((p, end))
     extents.sort()
     out: list[tuple[int, int]] = []
@@ -189,4 +190,4 @@ def free_intervals(page: bytes | memoryview, bt: BTreePage, usable: int) -> list
         pos = max(pos, b)
     if pos < usable:
         out.append((pos, usable))
-    return out
+    return out, bt.ncells - len(extents)

@@ -91,21 +91,23 @@ class Region:
     hints: dict[int, int]     # freeblock starts -> sizes inside the region
 
 
-def regions(img: Image, usable: int) -> tuple[BTreePage | None, list[Region]]:
-    """The b-tree header of the image (if it has one) and the byte ranges to carve."""
+def regions(img: Image, usable: int) -> tuple[BTreePage | None, list[Region], int]:
+    """The b-tree header of the image (if it has one), the byte ranges to carve, and the number of
+    cell pointers that lead to no readable cell."""
     if img.skip_head:
-        return None, [Region(min(img.skip_head, usable), usable, "free page", {})]
+        return None, [Region(min(img.skip_head, usable), usable, "free page", {})], 0
     hdr = 100 if img.pgno == 1 else 0
     bt = parse_btree(img.page, hdr, usable)
     if bt is None:
         if img.whole:
-            return None, [Region(hdr, usable, "free page", {})]
-        return None, []
+            return None, [Region(hdr, usable, "free page", {})], 0
+        return None, [], 0
     if bt.kind not in (TABLE_LEAF, TABLE_INTERIOR):
-        return bt, []   # index pages hold index records, not rows
+        return bt, [], 0   # index pages hold index records, not rows
     fbs = freeblocks(img.page, bt, usable)
     out: list[Region] = []
-    for a, b in free_intervals(img.page, bt, usable):
+    intervals, broken = free_intervals(img.page, bt, usable)
+    for a, b in intervals:
         if a < bt.content_start:
             top = min(b, bt.content_start)
             out.append(Region(a, top, "unallocated area", {}))
@@ -121,4 +123,4 @@ def regions(img: Image, usable: int) -> tuple[BTreePage | None, list[Region]]:
             pos = end
         if b - pos > 3:   # three bytes or fewer are a fragment, never a cell
             out.append(Region(pos, b, "unlisted space", {}))
-    return bt, out
+    return bt, out, broken
