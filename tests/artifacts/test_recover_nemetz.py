@@ -170,6 +170,21 @@ def test_truncated_and_garbage_databases_do_not_crash(tmp_path: Path) -> None:
     assert sorted(r.values["id"] for r in recover(path)) == [20001, 20002, 20005, 20009, 20011, 20015, 20017]
 
 
+def test_garbage_wal_and_journal_change_nothing(tmp_path: Path) -> None:
+    import random
+    rnd = random.Random(3)
+    db = tmp_path / "0C-01.db"
+    shutil.copyfile(DATA / "0C-01.db", db)
+    wal, journal = tmp_path / "0C-01.db-wal", tmp_path / "0C-01.db-journal"
+    # a WAL header (right magic, page size 4096) followed by frames of noise; a journal of noise
+    wal.write_bytes(bytes.fromhex("377f0682002de218") + (4096).to_bytes(4, "big") + bytes(20)
+                    + bytes(rnd.getrandbits(8) for _ in range(3 * (24 + 4096))))
+    journal.write_bytes(bytes(rnd.getrandbits(8) for _ in range(3 * 4096)))
+    expected = [r.values for r in recover(db)]
+    assert len(expected) == 7
+    assert [r.values for r in recover(db, wal, journal)] == expected
+
+
 # -- the whole corpus (../shared/testdata) ----------------------------------------------------------
 
 RUNNER = """

@@ -75,7 +75,11 @@ class _Recovery:
         self.main = memoryview(data)
         header = parse_header(data)
         wal_bytes = _read(self.wal_path)
-        self.wal = parse_wal(memoryview(wal_bytes), page_size) if wal_bytes else None
+        try:
+            self.wal = parse_wal(memoryview(wal_bytes), page_size) if wal_bytes else None
+        except Exception:   # an unreadable WAL: recover from the main file alone
+            log.warning("recover: cannot read the WAL %s", self.wal_path, exc_info=True)
+            self.wal = None
         self.view = PageView(self.main, header, self.wal, memoryview(wal_bytes) if wal_bytes else None)
         page1 = self.view.page(1)
         try:
@@ -159,13 +163,21 @@ class _Recovery:
         return out
 
     def _images(self) -> list[Image]:
-        images = current_images(self.view, self.pmap)
-        images += old_images(self.view, self.wal, self.main, self.header.page_size)
+        """Every page image to search; a source that cannot be read is left out (and logged)."""
+        images: list[Image] = []
+        try:
+            images += current_images(self.view, self.pmap)
+            images += old_images(self.view, self.wal, self.main, self.header.page_size)
+        except Exception:
+            log.warning("recover: reading the pages of %s failed", self.db, exc_info=True)
         if self.journal_data:
-            jd = memoryview(self.journal_data)
-            max_pgno = max(self.view.scan_pages, 1) * 2 + 64
-            recs = parse_journal(jd, self.header.page_size, max_pgno)
-            images += journal_images(jd, [(r.index, r.pgno, r.offset) for r in recs], self.header.page_size)
+            try:
+                jd = memoryview(self.journal_data)
+                max_pgno = max(self.view.scan_pages, 1) * 2 + 64
+                recs = parse_journal(jd, self.header.page_size, max_pgno)
+                images += journal_images(jd, [(r.index, r.pgno, r.offset) for r in recs], self.header.page_size)
+            except Exception:
+                log.warning("recover: reading the journal of %s failed", self.db, exc_info=True)
         return images
 
     def _owner(self, pgno: int, user: list[Table]) -> Table | None:
