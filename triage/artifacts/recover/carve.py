@@ -150,6 +150,8 @@ class Carver:
                 return None
             if len(table.stored) < 4 and all(c.affinity == "BLOB" for c in table.stored):
                 return None   # untyped columns and a short header: any bytes would do
+            if any(v.__class__ is str and "\x00" in v for v in values):
+                return None   # NUL in text: the header was read over foreign bytes
         score = 4 * score - 10 * (len(types) - score) - text_penalty(values) - 2 * lost_count
         return Carved(table, rowid, values, start, min(end, limit), score, intact)
 
