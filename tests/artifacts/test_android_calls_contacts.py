@@ -25,6 +25,8 @@ def test_call_log_directions_numbers_video_and_wal_only_row(cli: Any, case_dir: 
     calllog(ext)
     _parse(cli, case_dir, ext)
     rows = jsonl(cli("calls", "--case", case_dir, "--format", "jsonl"))
+    assert [r["name"] for r in rows if r["recovered"]] == ["DELETED-CALL-MARKER"]  # from free space, flagged
+    rows = [r for r in rows if not r["recovered"]]
     assert [(r["app"], r["direction"], r["number"], r["time"], r["duration"], r["video"]) for r in rows] == [
         ("phone", "incoming", "+218912345678", "2024-03-01T20:15:00Z", 95, False),   # Arabic-Indic digits
         ("phone", "outgoing", "+393331234567", "2024-03-01T21:15:00Z", 310, True),
@@ -42,7 +44,7 @@ def test_call_log_directions_numbers_video_and_wal_only_row(cli: Any, case_dir: 
     assert all(r["name"] != "DELETED-CALL-MARKER" for r in rows)
     runs = jsonl(cli("artifacts", "--case", case_dir, "--format", "jsonl"))
     assert [(r["parser"], r["counts"], r["status"], [f["path"].rsplit("/", 1)[1] for f in r["files"]])
-            for r in runs] == [("android.calllog", {"calls": 6}, "parsed", ["calllog.db", "calllog.db-wal"])]
+            for r in runs] == [("android.calllog", {"calls": 7}, "parsed", ["calllog.db", "calllog.db-wal"])]
     by_number = jsonl(cli("calls", "--case", case_dir, "--format", "jsonl", "--number", "091 234 5678"))
     assert [r["source"]["row"] for r in by_number] == [1, 4, 7]
 

@@ -35,6 +35,7 @@ def test_current_schema_messages(cli: Any, case_dir: Path, tmp_path: Path) -> No
     expected = whatsapp(ext)
     _parse(cli, case_dir, ext)
     rows = jsonl(cli("messages", "--case", case_dir, "--format", "jsonl", "--app", "whatsapp"))
+    rows = [r for r in rows if not r["recovered"]]  # the deleted one: test_deleted_message_recovered…
     assert [(r["thread"], r["direction"], r["sender"], r["recipients"], r["text"], r["time"], r["source"]["row"])
             for r in rows] == [
         (ABU, "incoming", ABU, [], "السلام عليكم", "2024-03-01T20:15:00Z", 2),
@@ -72,7 +73,8 @@ def test_current_schema_messages(cli: Any, case_dir: Path, tmp_path: Path) -> No
     found = jsonl(cli("messages", "--case", case_dir, "--format", "jsonl", "--contains", "زواره"))
     assert [r["source"]["row"] for r in found] == [5]
     in_thread = jsonl(cli("messages", "--case", case_dir, "--format", "jsonl", "--thread", "٠٩١٢٣٤٥٦٧٨"))
-    assert [r["source"]["row"] for r in in_thread] == [2, 3, 4, 9, 13]
+    assert [r["source"]["row"] for r in in_thread if not r["recovered"]] == [2, 3, 4, 9, 13]
+    assert [r["text"] for r in in_thread if r["recovered"]] == ["DELETED-MESSAGE-MARKER احذف هذه"]
 
 
 def test_current_schema_calls_and_contacts(cli: Any, case_dir: Path, tmp_path: Path) -> None:
@@ -97,7 +99,7 @@ def test_current_schema_calls_and_contacts(cli: Any, case_dir: Path, tmp_path: P
     assert contacts[2]["extra"]["status"] == "متاح" and contacts[2]["extra"]["status_time"] == "2024-03-01T20:15:00Z"
     assert contacts[3]["extra"]["kind"] == "group"
     runs = {r["parser"]: r for r in jsonl(cli("artifacts", "--case", case_dir, "--format", "jsonl"))}
-    assert runs["android.whatsapp"]["counts"] == {"messages": 10, "calls": 3}
+    assert runs["android.whatsapp"]["counts"] == {"messages": 11, "calls": 3}  # one message recovered
     assert [f["path"].rsplit("/", 1)[1] for f in runs["android.whatsapp"]["files"]] == ["msgstore.db",
                                                                                        "msgstore.db-wal"]
     assert runs["android.whatsapp.contacts"]["counts"] == {"contacts": 4}
@@ -185,7 +187,7 @@ def test_zip_extraction_gives_the_same_records(cli: Any, case_dir: Path, tmp_pat
             if path.is_file():
                 zf.write(path, path.relative_to(built).as_posix())
     _parse(cli, case_dir, archive)
-    rows = jsonl(cli("messages", "--case", case_dir, "--format", "jsonl"))
+    rows = [r for r in jsonl(cli("messages", "--case", case_dir, "--format", "jsonl")) if not r["recovered"]]
     assert len(rows) == 10 and rows[2]["attachments"][0]["sha256"] is not None
 
 

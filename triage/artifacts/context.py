@@ -6,14 +6,12 @@ import plistlib
 import shutil
 import sqlite3
 from pathlib import Path
-import importlib
 from typing import Any, Callable, Iterator, Sequence
 
 from . import normalise
 from .collect import Group
 from .records import Source
-
-RecoveredRow = Any  # triage.artifacts.recover.RecoveredRow: table, rowid, values, offset, file, where, partial
+from .recover import RecoveredRow, RecoveryError, recover
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -90,15 +88,18 @@ class ArtifactFile:
         return [r[1] for r in self.sqlite().execute(f"PRAGMA table_info(\"{table.replace(chr(34), '')}\")")]
 
     def recovered(self, tables: Sequence[str] | None = None) -> list[RecoveredRow]:
-        """Rows recovered from free space, freelist, WAL and journal (none when recovery is unavailable)."""
+        """Rows recovered from free space, freelist, WAL and journal. A failure of the recovery is a
+        note (a warning on this file), never the end of the parser: the live rows stand."""
         key = tuple(tables) if tables is not None else None
         if key not in self._recovered:
             try:
-                module = importlib.import_module(f"{__package__}.recover")
-            except ImportError:
+                self._recovered[key] = recover(self.local, self.wal, self.journal, tables)
+            except RecoveryError as exc:
+                self.notes.append(f"deleted rows not recovered: {exc}")
                 self._recovered[key] = []
-            else:
-                self._recovered[key] = module.recover(self.local, self.wal, self.journal, tables)
+            except Exception as exc:  # a fault in the recovery on hostile pages: disclosed, the run goes on
+                self.notes.append(f"deleted rows not recovered: {type(exc).__name__}: {exc}")
+                self._recovered[key] = []
         return self._recovered[key]
 
     def plist(self) -> Any:
