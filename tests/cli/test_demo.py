@@ -44,5 +44,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert 'id="communications"' in html and html.count('class="thread"') >= 4
     assert '<div class="body" dir="rtl">الانطلاق من الشاطئ الغربي الساعة ٣ فجراً</div>' in html
     assert "android.calllog" in html and "+393331234567" in html
+    deleted = html.index("احذف هذه الرسالة بعد القراءة")        # the SMS deleted before seizure, recovered
+    bubble = html.rfind('<div class="msg ', 0, deleted)
+    assert html[bubble:html.index(">", bubble)] == '<div class="msg in recovered"'
     tail = proc.stdout.rstrip().splitlines()[-3:]
     assert f"dalil serve --case {case}" in "\n".join(tail) and "http://127.0.0.1:8765/?token=" in tail[-1]
