@@ -30,6 +30,13 @@ def _none_if_empty(value: dict[str, Any]) -> str | None:
     return dumps(value) if value else None
 
 
+def _list(values: list[Any]) -> str:
+    """A JSON list (most records have none, or a few strings: the common cases skip the encoder's set-up)."""
+    if not values:
+        return "[]"
+    return dumps(values)
+
+
 def row_of(record: Record, exhibit: str, run_id: int | None, parser: str) -> tuple[str, tuple[Any, ...]]:
     """(table, values in COLUMNS order) of one record."""
     src = record.source
@@ -40,13 +47,13 @@ def row_of(record: Record, exhibit: str, run_id: int | None, parser: str) -> tup
         lat, lon = record.location if record.location else (None, None)
         return "messages", common + (
             record.thread, record.thread_name, record.direction, record.sender, record.sender_name,
-            dumps(list(record.recipients)), record.text, dumps([a.as_dict() for a in record.attachments]), lat, lon)
+            _list(record.recipients), record.text, _list([a.as_dict() for a in record.attachments]), lat, lon)
     if isinstance(record, Call):
         return "calls", common + (record.direction, record.number, record.name, record.duration,
                                   None if record.video is None else int(record.video))
     if isinstance(record, Contact):
-        return "contacts", common + (record.name, dumps(_unique(record.phones)), dumps(_unique(record.emails)),
-                                     dumps(_unique(record.handles)))
+        return "contacts", common + (record.name, _list(_unique(record.phones)), _list(_unique(record.emails)),
+                                     _list(_unique(record.handles)))
     lat, lon = record.location if record.location else (None, None)
     return "phone_items", common + (record.kind, record.title, record.value, lat, lon)
 
