@@ -47,7 +47,7 @@ GC_THRESHOLD = 20_000  # allocations between young-generation collections during
 COLUMNS = ("exhibit", "run_id", "partition", "path", "name", "ext", "inode", "attr", "stream", "type", "mode",
            "link", "uid", "gid", "size", "deleted", "orphan", "recovered", "recovered_note", "md5", "sha1", "sha256",
            "mime", "ext_mismatch", "mtime", "atime", "ctime", "crtime", "gps_lat", "gps_lon", "exif",
-           "yara_matches", "entropy", "encrypted_flag", "known", "indicators", "error", "fn_times")
+           "yara_matches", "entropy", "encrypted_flag", "known", "indicators", "error", "fn_times", "phash")
 JSON_COLUMNS = ("exif", "yara_matches", "indicators", "fn_times")
 INSERT = (f"INSERT OR REPLACE INTO files ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})")
 

@@ -49,7 +49,12 @@ FILES_V3 = """
 ALTER TABLE files ADD COLUMN fn_times TEXT;
 """
 
-register_schema("triage.files", [FILES_V1, FILES_V2, FILES_V3])
+# v4: perceptual hash of images (analyser `phash`), which `dalil links` groups look-alike images by
+FILES_V4 = """
+ALTER TABLE files ADD COLUMN phash TEXT;
+"""
+
+register_schema("triage.files", [FILES_V1, FILES_V2, FILES_V3, FILES_V4])
 
 # The browser's (`dalil serve`) page order: exhibit, partition, path, id. A component of its own, so the
 # files schema's versions stay with parse; a covering index lets a page at any depth be found in the index.
