@@ -1,6 +1,7 @@
 """Indicators in free text: phone numbers, messaging handles and links, prices, places, dates.
 
-Works on Arabic, French and English text. Before matching, Arabic-Indic and Persian digits become
+Works on Arabic, French and English text. IBANs and crypto wallets are kept only when their
+checksum holds (`triage.links.finance`). Before matching, Arabic-Indic and Persian digits become
 ASCII digits and bidirectional marks are dropped. Phone numbers come out in E.164 through the
 `phonenumbers` library; local forms are read with the default region. Place names and currency
 words are data files in `rules/` (`places.txt`, `currencies.txt`), loaded through importlib.resources.
@@ -19,8 +20,10 @@ from typing import Any
 
 import phonenumbers
 
+from ..links.finance import find_ibans, find_wallets
+
 NAME = "indicators"
-VERSION = "1.0"
+VERSION = "1.1"
 
 _DIGITS = {**{0x0660 + i: str(i) for i in range(10)}, **{0x06F0 + i: str(i) for i in range(10)},
            0x066B: ".", 0x066C: ",", 0x060C: ","}
@@ -69,6 +72,8 @@ def extract_indicators(text: str, region: str = "LY") -> dict[str, list[Any]]:
         "prices": _prices(folded, region),
         "places": _places(folded),
         "dates": _dates(folded),
+        "ibans": find_ibans(plain),
+        "wallets": find_wallets(plain),
     }
 
 

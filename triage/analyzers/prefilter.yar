@@ -47,6 +47,13 @@ rule worth_extracting {
         $l6 = "signal.group"
         $money = /[0-9] ?(EUR|USD|LYD|TND|dinars?|euros?)\b/ nocase
         $euro = "\xe2\x82\xac"
+        $usdt = "USDT" nocase
+        $trc20 = "TRC20" nocase
+        $trc20b = "TRC-20" nocase
+        $erc20 = "ERC20" nocase
+        $bitcoin = "bitcoin" nocase
+        $iban = "IBAN" nocase
+        $ar_wallet = "محفظة"
     condition:
         any of them
 }
