@@ -24,6 +24,7 @@ from triage.core.clock import rfc3339
 from triage.core.errors import DalilError, Unsupported, UsageError
 from triage.core.ledger import subject
 from triage.core.store import dumps
+from triage.links import index as links_index
 
 from . import schema  # noqa: F401 - registers the tables
 from .after import _read_jsonl
@@ -248,13 +249,14 @@ def _import(case: Case, job: Job, workdir: Path, result: dict[str, Any], started
                 _insert_capture(conn, collection, job, warc_rel, item, shots)
             for w in warnings:
                 case.store.add_warning(w["location"], w["message"], exhibit=job.exhibit, run_id=run_id)
+            links = links_index.index_in_transaction(case, conn, job.exhibit, run_id)
             case.record("captured", subject(job.exhibit, warc_sha), details={
                 "collection": collection, "urls": job.urls, "spider": result.get("spider"),
                 "warc": warc_rel, "warc_sha256": warc_sha, "hashlist_sha256": hashlist_sha,
                 "tsr_sha256": tsr_sha, "tsa": tsa, "crawl_log_sha256": log_sha, "pages": pages, "posts": posts, "resources": len(exchanges),
                 "failures": failures, "warnings": len(warnings), "screenshots": len(shots),
                 "browser": (result.get("screenshots") or {}).get("browser"),
-                "settings": job.settings_record(), "started": started, "ended": ended,
+                "settings": job.settings_record(), "started": started, "ended": ended, "links": links,
             }, reason=reason, conn=conn)
     return Collected(collection, job.exhibit, warc_rel, warc_sha, pages, posts, len(exchanges), failures,
                      [f"{w['location']}: {w['message']}" for w in warnings], hashlist_sha, tsr_sha)

@@ -33,6 +33,7 @@ from ..core.evidence import Exhibit
 from ..core.hashing import MultiHasher, iter_chunks, open_readonly
 from ..core.ledger import subject
 from ..core.store import dumps
+from ..links import index as links_index
 from . import logical, schema, walkers  # noqa: F401  (schema registers the tables)
 from .container import EwfImg, ImageSource, open_image
 from .engine import INSERT, Pipeline, Stats, row_values
@@ -234,6 +235,7 @@ def run(case: Case, image: str, options: ParseOptions,
                               (options.exhibit, part["partition"], part["length"], part["slot"], part["description"],
                                part["fs_type"], part["status"], part["message"], part["files"], run_id))
                 staged.store(c)
+                details["links"] = links_index.index_in_transaction(case, c, options.exhibit, run_id)
                 c.execute("UPDATE runs SET ended = ?, status = ?, details = ? WHERE id = ?",
                           (rfc3339(), "done", dumps(details), run_id))
                 case.record("parsed", subject(options.exhibit, row.sha256), details=details,

@@ -1,0 +1,253 @@
+"""Where entities are seen: every source Dalil stores, read for one exhibit at a time.
+
+Each occurrence is a tuple `(kind, value, source, ref, time, role, label, detail)`:
+- files (`source` "file"): the `indicators` of text files (phones, handles, links, e-mails, IBANs,
+  wallets), EXIF camera serial numbers, images by pHash (or SHA-256); ref = the listed path;
+- captures ("capture"): the indicators of each page or post, the author's profile links, the
+  site and the sites it links to, and the images served with the pages (pHash computed from the
+  stored objects); ref = URL and WARC record id;
+- phone records, through the one query layer (`triage.artifacts.query`): message parties and text,
+  call numbers, contacts (labelled with the contact's name), accounts and visited URLs; ref =
+  record file, table and row (and thread).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any, Iterator
+
+from ..analyzers.indicators import extract_indicators, normalise
+from ..artifacts import query as records
+from ..core.case import Case
+from ..core.store import dumps
+from . import entities, finance, images
+
+Occ = tuple[str, str, str, str, str | None, str | None, str | None, str | None]
+IMAGE_MIN_BYTES = 32 * 1024  # an image without a pHash (undecodable here, e.g. HEIC) is linked by SHA-256 above this
+_MARKERS = ("@", "t.me", "wa.me", "http", "www.", "whatsapp", "telegram", "facebook", "instagram", "tiktok",
+            "0x", "bc1", "iban")
+
+
+def _detail(**items: Any) -> str | None:
+    kept = {k: v for k, v in items.items() if v is not None}
+    return dumps(kept) if kept else None
+
+
+def _json(text: Any) -> Any:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def from_indicators(found: Any, region: str, source: str, ref: str, time: str | None, text: str | None = None,
+                    label: str | None = None) -> Iterator[Occ]:
+    """Entities of an `indicators` object (as `extract_indicators` makes them); IBANs and wallets
+    are looked for in `text` when the object predates them."""
+    if not isinstance(found, dict):
+        return
+    for raw in found.get("phones") or []:
+        if isinstance(raw, str) and (number := entities.phone(raw, region)):
+            yield "phone", number, source, ref, time, "text", label, None
+    for raw in found.get("handles") or []:
+        if isinstance(raw, str) and (name := entities.username(raw)):
+            yield "handle", name, source, ref, time, "text", label, None
+    for raw in found.get("links") or []:
+        if isinstance(raw, str):
+            for kind, value, platform in entities.from_url(raw, region):
+                yield kind, value, source, ref, time, "link", label, _detail(platform=platform)
+    for raw in found.get("emails") or []:
+        if isinstance(raw, str) and (mail := entities.email(raw)):
+            yield "email", mail, source, ref, time, "text", label, None
+    for raw in found.get("profiles") or []:
+        if isinstance(raw, str):
+            for kind, value, platform in entities.from_url(raw, region, profile=True):
+                yield kind, value, source, ref, time, "author", label, _detail(platform=platform)
+    ibans = found.get("ibans") if "ibans" in found else (finance.find_ibans(normalise(text)) if text else [])
+    for raw in ibans or []:
+        if isinstance(raw, str) and (account := finance.iban(raw)):
+            yield "iban", account, source, ref, time, "text", label, None
+    wallets = found.get("wallets") if "wallets" in found else (finance.find_wallets(text) if text else [])
+    for item in wallets or []:
+        address = item.get("address") if isinstance(item, dict) else item
+        if isinstance(address, str) and (coin := finance.wallet(address)):
+            yield "wallet", coin[1], source, ref, time, "text", label, _detail(network=coin[0])
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def file_ref(path: str, partition: int | None) -> str:
+    return path if not partition else f"{path} @{partition}"
+
+
+def files(conn: sqlite3.Connection, exhibit: str, region: str) -> Iterator[Occ]:
+    cols = _columns(conn, "files")
+    if not cols:
+        return
+    phash = "phash" if "phash" in cols else "NULL"
+    sql = (f"SELECT path, partition, sha256, mime, size, mtime, indicators, exif, {phash} AS phash, known FROM files "
+           f"WHERE exhibit = ? AND (indicators IS NOT NULL OR exif IS NOT NULL OR {phash} IS NOT NULL "
+           "OR mime LIKE 'image/%') ORDER BY id")
+    for row in conn.execute(sql, (exhibit,)):
+        path, partition, sha256, mime, size, mtime, found, exif, ph, known = row
+        ref = file_ref(path, partition)
+        yield from from_indicators(_json(found), region, "file", ref, mtime)
+        tags = _json(exif)
+        if isinstance(tags, dict):
+            serial = tags.get("EXIF BodySerialNumber") or tags.get("MakerNote SerialNumber")
+            if serial and str(serial).strip("0 "):
+                make = str(tags.get("Image Make") or "").strip().lower() or "unknown"
+                yield ("device", f"camera:{make}:{str(serial).strip().lower()}", "file", ref, mtime, "exif",
+                       None, None)
+        if known == "good" or not sha256:
+            continue
+        if ph:
+            yield "image", "phash:" + ph, "file", ref, mtime, "image", None, _detail(sha256=sha256, phash=ph)
+        elif (mime or "").startswith("image/") and (size or 0) >= IMAGE_MIN_BYTES:
+            yield "image", "sha256:" + sha256, "file", ref, mtime, "image", None, _detail(sha256=sha256)
+
+
+def captures(case: Case, conn: sqlite3.Connection, exhibit: str, region: str) -> Iterator[Occ]:
+    cols = _columns(conn, "captures")
+    if not cols:
+        return
+    for url, captured_at, record, found, text, details in conn.execute(
+            "SELECT url, captured_at, warc_record_id, indicators, text, details FROM captures WHERE exhibit = ? "
+            "ORDER BY id", (exhibit,)):
+        ref = f"{url} {record}" if record else url
+        yield from from_indicators(_json(found), region, "capture", ref, captured_at, text)
+        for kind, value, platform in entities.from_url(url, region):
+            if kind == "domain":
+                yield kind, value, "capture", ref, captured_at, "site", None, None
+        extra = _json(details) or {}
+        for href in extra.get("hrefs") or [] if isinstance(extra, dict) else []:
+            if isinstance(href, str):
+                for kind, value, platform in entities.from_url(href, region):
+                    yield kind, value, "capture", ref, captured_at, "link", None, _detail(platform=platform)
+    if not _columns(conn, "capture_resources"):
+        return
+    for url, received_at, record, sha256, ctype, size in conn.execute(
+            "SELECT url, received_at, warc_record_id, sha256, content_type, size FROM capture_resources "
+            "WHERE exhibit = ? AND status = 200 AND content_type LIKE 'image/%' ORDER BY id", (exhibit,)):
+        ph = images.object_phash(case, conn, sha256)
+        ref = f"{url} {record}"
+        if ph:
+            yield "image", "phash:" + ph, "capture", ref, received_at, "image", None, _detail(sha256=sha256, phash=ph)
+        elif (size or 0) >= IMAGE_MIN_BYTES and images.undecodable(conn, sha256):
+            yield "image", "sha256:" + sha256, "capture", ref, received_at, "image", None, _detail(sha256=sha256)
+
+
+def _party(value: str | None, region: str) -> tuple[str, str] | None:
+    if not value:
+        return None
+    if value.startswith("+") and value[1:].isdigit():
+        return "phone", value
+    found = entities.handle(value, region, bare=False)
+    if found:
+        return found[0], found[1]
+    number = entities.phone(value, region)
+    return ("phone", number) if number else None
+
+
+def _worth(text: str | None) -> bool:
+    """Whether free text may hold an entity (the extractor is thorough but slow)."""
+    if not text:
+        return False
+    plain = normalise(text)
+    return sum(c.isdigit() for c in plain) >= 6 or any(m in plain.lower() for m in _MARKERS)
+
+
+def _text(text: str | None, region: str, source: str, ref: str, time: str | None, label: str | None) -> Iterator[Occ]:
+    if not _worth(text):
+        return
+    assert text is not None
+    yield from from_indicators(extract_indicators(text, region), region, source, ref, time, text, label)
+    for url in entities.urls_in(normalise(text)):
+        for kind, value, platform in entities.from_url(url, region):
+            if kind == "domain":
+                yield kind, value, source, ref, time, "link", label, None
+
+
+def record_ref(row: dict[str, Any]) -> str:
+    src = row.get("source") or {}
+    ref = f"{src.get('path')} {src.get('table') or ''}:{src.get('row')}"
+    if src.get("partition"):
+        ref += f" @{src['partition']}"
+    if src.get("where"):
+        ref += f" ({src['where']})"
+    return ref
+
+
+def phone_records(case: Case, exhibit: str, region: str) -> Iterator[Occ]:
+    f = records.Filters(exhibit=exhibit)
+    for m in records.messages(case, f):
+        ref = record_ref(m) + (f" thread {m['thread']}" if m.get("thread") else "")
+        for role, value in [("sender", m.get("sender")), *[("recipient", r) for r in m.get("recipients") or []]]:
+            found = _party(value, region)
+            if found:
+                label = m.get("sender_name") if role == "sender" else None
+                yield found[0], found[1], "message", ref, m.get("time"), role, label, _detail(app=m.get("app"))
+        thread = str(m.get("thread") or "")
+        if thread.startswith("group:"):
+            yield "handle", thread, "message", ref, m.get("time"), "thread", m.get("thread_name"), None
+        yield from _text(m.get("text"), region, "message", ref, m.get("time"), m.get("sender_name"))
+    for c in records.calls(case, f):
+        found = _party(c.get("number"), region)
+        if found:
+            yield (found[0], found[1], "call", record_ref(c), c.get("time"), c.get("direction"), c.get("name"),
+                   _detail(app=c.get("app")))
+    for c in records.contacts(case, f):
+        ref, name = record_ref(c), c.get("name")
+        for raw in c.get("phones") or []:
+            found = _party(str(raw), region)
+            if found:
+                yield found[0], found[1], "contact", ref, c.get("time"), "contact", name, _detail(app=c.get("app"))
+        for raw in c.get("emails") or []:
+            if (mail := entities.email(str(raw))):
+                yield "email", mail, "contact", ref, c.get("time"), "contact", name, _detail(app=c.get("app"))
+        for raw in c.get("handles") or []:
+            ident = entities.handle(str(raw), region)
+            if ident:
+                yield ident[0], ident[1], "contact", ref, c.get("time"), "contact", name, _detail(app=c.get("app"))
+    for item in records.items(case, f):
+        yield from _item(item, region)
+
+
+def _item(item: dict[str, Any], region: str) -> Iterator[Occ]:
+    ref, kind, value = record_ref(item), item.get("kind") or "record", str(item.get("value") or "")
+    time, app = item.get("time"), item.get("app")
+    if kind == "account":
+        for found in entities.classify(value, region):
+            if found[0] in ("phone", "email", "handle"):
+                yield found[0], found[1], "account", ref, time, "account", item.get("title"), _detail(app=app)
+                break
+        else:
+            if (ident := entities.handle(value, region)):
+                yield ident[0], ident[1], "account", ref, time, "account", item.get("title"), _detail(app=app)
+        return
+    if value.lower().startswith(("http://", "https://")):
+        for ekind, evalue, platform in entities.from_url(value, region):
+            yield ekind, evalue, kind, ref, time, "url", None, _detail(app=app, platform=platform)
+    else:
+        yield from _text(value, region, kind, ref, time, None)
+
+
+def collect(case: Case, conn: sqlite3.Connection, exhibit: str) -> list[Occ]:
+    """Every occurrence in one exhibit: one per entity and place, its roles joined ("link,text")."""
+    region = case.region
+    out: dict[tuple[str, str, str, str], Occ] = {}
+    for occ in (*files(conn, exhibit, region), *captures(case, conn, exhibit, region),
+                *phone_records(case, exhibit, region)):
+        key = (occ[0], occ[1], occ[2], occ[3])
+        seen = out.get(key)
+        if seen is None:
+            out[key] = occ
+            continue
+        roles = ",".join(sorted({*(seen[5] or "").split(","), *(occ[5] or "").split(",")} - {""})) or None
+        out[key] = (*seen[:5], roles, seen[6] or occ[6], seen[7] or occ[7])
+    return list(out.values())
