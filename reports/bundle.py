@@ -5,6 +5,7 @@ Layout of the zip (`<name>/` is the bag):
   tagmanifest-sha256.txt (+ .sig: raw Ed25519 signature; + .tsr: RFC 3161 TimeStampResp), tagmanifest-sha512.txt,
   tsa-chain.pem (with --tsa)
   data/report/…                 report.html, report.pdf, files.csv, captures.csv, indicators.csv, case.jsonld
+  data/links/…                  the link chart: links.graphml, links.gexf, links-nodes.csv, links-edges.csv
   data/files/<exhibit>/…         files of interest (or every file with --include all) + data/files/index.csv
   data/captures/<exhibit>/…      captured pages, WARC/WACZ, screenshots + data/captures/index.csv
   data/evidence/                 evidence.json, acquisitions.json
@@ -201,6 +202,20 @@ def _captures(case: Case, data: CaseData, stage: Path, payload: Payload) -> None
         _write_index(stage / "data/captures/index.csv", index)
 
 
+def _link_graph(case: Case, stage: Path, exhibits: list[str] | None) -> int:
+    """The link chart of the selected exhibits (entities in two or more of them), for Gephi."""
+    if not table_columns(case, "entities"):
+        return 0
+    from triage.links import graph, query
+
+    built = graph.build(case, query.LinkFilter(min_exhibits=2, only=exhibits))
+    folder = stage / "data/links"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [*graph.write(built, "graphml", folder / "links.graphml"), *graph.write(built, "gexf", folder / "links.gexf"),
+               *graph.write(built, "csv", folder / "links.csv")]
+    return len(written)
+
+
 def _write_index(path: Path, rows: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     cols = list(dict.fromkeys(k for r in rows for k in r))
@@ -238,6 +253,7 @@ def build_bundle(case: Case, out: Path, exhibits: list[str] | None, include: set
             if "report" in include:
                 written = build_report(case, stage / "data/report", lang, None, exhibits, data=data)
                 payload.add("report files", len(written))
+                payload.add("link graph files", _link_graph(case, stage, exhibits))
             else:
                 payload.left_out.append("report (not in --include)")
             if "files" in include:

@@ -4,6 +4,7 @@ provenance records with exhibit numbers. Checked with `case_validate --built-ver
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,7 @@ def build(data: CaseData) -> dict[str, Any]:
 
     for owner, record_node in _phone_records(g, data):
         files_by_exhibit.setdefault(owner, []).append(record_node)
+    _link_relationships(g, data, exhibit_obj)
 
     runs = {r.get("id"): r for r in data.runs}
     actions: list[str] = []
@@ -269,6 +271,71 @@ def _phone_records(g: Graph, data: CaseData) -> list[tuple[str, str]]:
         out.append((c["exhibit"], g.add({"@id": g.iri("contact", str(c["id"])), "@type": "uco-observable:Contact",
                                          "uco-core:description": _where(c), "uco-core:hasFacet": [facet]})))
     return out
+
+
+def _entity_node(g: Graph, kind: str, value: str) -> str:
+    """The observable an entity of the links index is: phone and other accounts, e-mail address,
+    domain, bank account (IBAN), wallet, camera, image (a group of look-alike pictures)."""
+    if kind in ("phone", "handle"):
+        return _account(g, value)
+    key = f"{kind}:{value}"
+    facet_id = g.iri("entity-facet", key)
+    if kind == "email":
+        node = {"@type": "uco-observable:EmailAddress", "uco-core:hasFacet": [
+            {"@id": facet_id, "@type": "uco-observable:EmailAddressFacet", "uco-observable:addressValue": value}]}
+    elif kind == "domain":
+        node = {"@type": "uco-observable:DomainName", "uco-core:hasFacet": [
+            {"@id": facet_id, "@type": "uco-observable:DomainNameFacet", "uco-observable:value": value}]}
+    elif kind in ("iban", "wallet"):
+        node = {"@type": "uco-observable:Account" if kind == "iban" else "uco-observable:DigitalAccount",
+                "uco-core:name": f"{'IBAN' if kind == 'iban' else 'wallet'} {value}", "uco-core:hasFacet": [
+                    {"@id": facet_id, "@type": "uco-observable:AccountFacet", "uco-observable:accountIdentifier": value}]}
+    elif kind == "device":
+        node = {"@type": "uco-observable:Device", "uco-core:name": value, "uco-core:hasFacet": [
+            {"@id": facet_id, "@type": "uco-observable:DeviceFacet", "uco-observable:serialNumber": value.rsplit(":", 1)[-1]}]}
+    else:
+        node = {"@type": "uco-observable:ObservableObject", "uco-core:name": f"{kind} {value}",
+                "uco-core:description": "images within the perceptual-hash threshold of one another" if kind == "image" else kind}
+    return g.add({"@id": g.iri("entity", key), **node})
+
+
+def _link_relationships(g: Graph, data: CaseData, exhibit_obj: dict[str, str]) -> None:
+    """Each linking entity Contained_Within each place it was seen: the file, the captured URL, the
+    message, call or contact (else the exhibit), with the time of that occurrence."""
+    from triage.links.sources import file_ref, message_ref, record_ref
+
+    files = {(r.get("exhibit"), file_ref(r.get("path") or "", r.get("partition"))): r for r in data.files}
+    records = {("message", m["exhibit"], message_ref(m)): g.iri("message", str(m["id"])) for m in data.messages}
+    records.update({("call", c["exhibit"], record_ref(c)): g.iri("call", str(c["id"])) for c in data.calls})
+    records.update({("contact", c["exhibit"], record_ref(c)): g.iri("contact", str(c["id"])) for c in data.contacts})
+    for link in data.links:
+        entity = _entity_node(g, link["kind"], link["value"])
+        for occ in link["occurrences"]:
+            exhibit, source, ref = occ["exhibit"], occ["source"], occ["ref"]
+            place: str | None = None
+            if source == "file" and (exhibit, ref) in files:
+                row = files[(exhibit, ref)]
+                place = g.iri("file", f"f:{row.get('exhibit')}:{row.get('partition')}:{row.get('path')}:{row.get('inode')}")
+            elif source == "capture":
+                place = _url_node(g, ref.split(" ", 1)[0])
+            else:
+                place = records.get((source, exhibit, ref))
+            if place is None or place not in g.nodes:
+                place = exhibit_obj.get(exhibit)
+            if place is None:
+                continue
+            rel: dict[str, Any] = {
+                "@id": g.iri("link", f"{link['kind']}:{link['value']}:{exhibit}:{source}:{ref}"),
+                "@type": "uco-observable:ObservableRelationship", "uco-core:source": [{"@id": entity}],
+                "uco-core:target": {"@id": place}, "uco-core:kindOfRelationship": "Contained_Within",
+                "uco-core:isDirectional": True,
+                "uco-core:description": f"{link['kind']} {link['value']} seen in exhibit {exhibit} ({source}) at {ref}"}
+            if occ.get("time") and _RFC3339.fullmatch(str(occ["time"])):
+                rel["uco-core:startTime"] = _dt(occ["time"])
+            g.add(rel)
+
+
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
 
 
 def _where(record: dict[str, Any]) -> str:

@@ -12,10 +12,14 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from triage.core.case import LEDGER_NAME, Case
+from triage.links import index as links_index
+from triage.links import query as links_query
 
 JSON_COLUMNS = ("exif", "yara", "yara_matches", "indicators", "details")
 MAX_THREAD_MESSAGES = 200    # per conversation in the HTML/PDF report (all are in messages.csv)
 MAX_REPORT_MESSAGES = 3000   # over all conversations
+MAX_REPORT_LINKS = 300       # entities linking exhibits, strongest first (all: dalil links, the bundle's graph)
+MAX_LINK_PLACES = 25         # places shown per entity
 
 
 def table_columns(case: Case, table: str) -> list[str]:
@@ -79,6 +83,8 @@ def indicator_text(item: Any) -> str:
         return plain if not text or text == plain else f"{plain} ({text})"
     if item.get("text"):
         return str(item["text"])
+    if item.get("address"):  # a wallet {network, address}
+        return f"{item['address']} ({item.get('network') or '?'})"
     return json.dumps(item, ensure_ascii=False, sort_keys=True)
 
 
@@ -120,6 +126,8 @@ class CaseData:
     contacts: list[dict[str, Any]] = field(default_factory=list)
     phone_items: list[dict[str, Any]] = field(default_factory=list)
     artifact_runs: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    links_stale: list[str] = field(default_factory=list)
 
     def threads(self, max_messages: int = MAX_THREAD_MESSAGES, max_total: int = MAX_REPORT_MESSAGES
                 ) -> list[dict[str, Any]]:
@@ -264,6 +272,7 @@ def load(case: Case, exhibits: list[str] | None = None) -> CaseData:
         tags = [t for t in tags if (t["kind"] == "file" and t["exhibit"] in exhibits)
                 or (t["kind"] == "capture" and t["url"] in urls)]
     ledger_path = Path(case.root) / LEDGER_NAME
+    links, links_stale = _links(case, exhibits)
     from .redact import withheld
 
     ledger = []
@@ -288,7 +297,20 @@ def load(case: Case, exhibits: list[str] | None = None) -> CaseData:
         collections=[_collection(r) for r in rows(case, "collections", exhibits, "id")],
         partitions=rows(case, "partitions", exhibits, "exhibit, partition"),
         **_phone(case, wanted),
+        links=links,
+        links_stale=links_stale,
     )
+
+
+def _links(case: Case, exhibits: list[str] | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Entities linking two or more of the selected exhibits, strongest first, with their places;
+    and the exhibits the index has not seen."""
+    if not table_columns(case, "entities") or not table_columns(case, "links_exhibits"):
+        return [], []
+    rows = links_query.links(case, links_query.LinkFilter(min_exhibits=2, limit=MAX_REPORT_LINKS,
+                                                          max_occurrences=MAX_LINK_PLACES, only=exhibits))
+    stale = [e for e in links_index.stale(case) if exhibits is None or e in exhibits]
+    return rows, stale
 
 
 def _phone(case: Case, exhibits: list[str]) -> dict[str, list[dict[str, Any]]]:

@@ -143,6 +143,29 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "files_read": ("Files read", "Fichiers lus", "الملفات المقروءة"),
     "counts": ("Records", "Enregistrements", "السجلات"),
     "shown_first": ("shown here: the first", "affichés ici : les", "المعروض هنا: أول"),
+    "links": ("Links between exhibits", "Liens entre scellés", "الروابط بين الأحراز"),
+    "links_text": (
+        "Numbers, handles, e-mail addresses, IBANs, wallets, domains and images seen in two or more exhibits, in "
+        "canonical form (a number in any written form is one number; a photo and its re-compressed copies are one "
+        "image). Strongest first: seen in more exhibits, then in more kinds of source, then identifiers of one "
+        "person or account before domains, then more often.",
+        "Numéros, identifiants, adresses électroniques, IBAN, portefeuilles, domaines et images vus dans deux "
+        "scellés ou plus, sous forme canonique (un numéro, quelle que soit son écriture, est un seul numéro ; une "
+        "photo et ses copies recompressées sont une seule image). Les plus forts d'abord : vus dans plus de scellés, "
+        "puis dans plus de types de sources, puis les identifiants d'une personne ou d'un compte avant les domaines.",
+        "أرقام ومعرّفات وعناوين بريد وأرقام IBAN ومحافظ ونطاقات وصور ظهرت في حرزين أو أكثر، بصيغتها الموحّدة (الرقم "
+        "الواحد رقم واحد مهما اختلفت كتابته، والصورة ونسخها المعاد ضغطها صورة واحدة). الأقوى أولاً: الظاهر في أحراز "
+        "أكثر، ثم في أنواع مصادر أكثر، ثم معرّفات الأشخاص والحسابات قبل النطاقات."),
+    "no_links": ("No entity was seen in two or more exhibits.", "Aucune entité n'apparaît dans deux scellés ou plus.",
+                 "لم يظهر أي كيان في حرزين أو أكثر."),
+    "places": ("Where", "Emplacements", "المواضع"),
+    "occurrences": ("occurrences", "occurrences", "مرات الظهور"),
+    "links_more": ("more places: dalil links --entity, and the link graph of the bundle",
+                   "autres emplacements : dalil links --entity, et le graphe des liens du paquet",
+                   "مواضع أخرى: dalil links --entity ومخطط الروابط في الحزمة"),
+    "links_stale": ("Exhibits not in the entity index (dalil links --rebuild)",
+                    "Scellés absents de l'index des entités (dalil links --rebuild)",
+                    "أحراز غير مفهرسة في فهرس الكيانات (dalil links --rebuild)"),
 }
 
 

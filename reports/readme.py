@@ -52,7 +52,8 @@ Run the commands from this directory (the one holding bagit.txt).
    and the exit code is still 0: the bundle is intact and self-consistent, but nothing yet shows
    whose key signed it (step 3). `--require-pin` makes that line a FAIL (exit 1).
 
-Contents: data/report (HTML, PDF, CSV, CASE/UCO JSON-LD), data/files (files of interest, index.csv),
+Contents: data/report (HTML, PDF, CSV, CASE/UCO JSON-LD), data/links (link chart: GraphML, GEXF,
+node and edge CSV for Gephi), data/files (files of interest, index.csv),
 data/captures (captured pages, WARC/WACZ, screenshots, index.csv), data/evidence (evidence and
 acquisition records), data/custody (ledger and examiners' public keys), data/tool-manifest.json.
 """

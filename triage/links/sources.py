@@ -183,10 +183,14 @@ def record_ref(row: dict[str, Any]) -> str:
     return ref
 
 
+def message_ref(m: dict[str, Any]) -> str:
+    return record_ref(m) + (f" thread {m['thread']}" if m.get("thread") else "")
+
+
 def phone_records(case: Case, exhibit: str, region: str) -> Iterator[Occ]:
     f = records.Filters(exhibit=exhibit)
     for m in records.messages(case, f):
-        ref = record_ref(m) + (f" thread {m['thread']}" if m.get("thread") else "")
+        ref = message_ref(m)
         for role, value in [("sender", m.get("sender")), *[("recipient", r) for r in m.get("recipients") or []]]:
             found = _party(value, region)
             if found:
