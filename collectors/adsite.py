@@ -18,6 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 PER_PAGE = 50
+# The booking number on the demo's listing page, in Arabic-Indic digits: the demo phone extraction
+# (triage/demo_data) holds it as "+218 91 234 5678", so `dalil links` shows a link in `make demo`.
+DEMO_CONTACT = "٠٩١٢٣٤٥٦٧٨"
 _AR = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _ROUTES = [("زوارة", "لامبيدوزا"), ("صبراتة", "صقلية"), ("طبرق", "كريت"), ("Sfax", "Lampedusa"),
            ("Nador", "Almería"), ("Zarzis", "Sicile")]
@@ -58,13 +61,14 @@ def ad_html(n: int) -> str:
             f"<p><a href='/'>retour</a></p></body></html>")
 
 
-def index_html(page: int, ads: int) -> str:
+def index_html(page: int, ads: int, contact: str | None = None) -> str:
     first = page * PER_PAGE
     items = "".join(f"<li><a class='ad' href='/ad/{n}.html'>إعلان {n}</a></li>"
                     for n in range(first, min(first + PER_PAGE, ads)))
     nxt = f"<a class='next' href='/?page={page + 1}'>التالي</a>" if first + PER_PAGE < ads else ""
+    footer = f"<p class='contact'>للحجز والاستفسار: {html.escape(contact)}</p>" if contact else ""
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>سوق الإعلانات</title></head>"
-            f"<body><h1>إعلانات</h1><ul>{items}</ul>{nxt}</body></html>")
+            f"<body><h1>إعلانات</h1><ul>{items}</ul>{nxt}{footer}</body></html>")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -97,7 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, ctype, body = 404, "text/html; charset=utf-8", b"<html><body>not found</body></html>"
         if path == "/":
             page = int(query.split("=")[1]) if query.startswith("page=") and query[5:].isdigit() else 0
-            status, body = 200, index_html(page, ads).encode()
+            status, body = 200, index_html(page, ads, self.server.contact).encode()
         elif path.startswith("/ad/") and path.endswith(".html") and path[4:-5].isdigit() and int(path[4:-5]) < ads:
             n = int(path[4:-5])
             if n in self.server.gone:
@@ -128,15 +132,19 @@ class _Server(ThreadingHTTPServer):
     edits: dict[int, str]
     only_from: str | None
     seen: list[tuple[str, str, bool]]
+    contact: str | None
 
 
 class AdSite:
     """The site in a background thread; `url` once started; `stop()` shuts it down."""
 
-    def __init__(self, ads: int = 20, latency: float = 0.0, only_from: str | None = None) -> None:
+    def __init__(self, ads: int = 20, latency: float = 0.0, only_from: str | None = None,
+                 contact: str | None = None) -> None:
         """`only_from`: answer 403 to any other client address (tests of proxies); every request is
-        listed in `seen` as (client address, path, sent by a browser: has Sec-Fetch-Mode)."""
+        listed in `seen` as (client address, path, sent by a browser: has Sec-Fetch-Mode).
+        `contact`: a booking number shown at the foot of the listing pages."""
         self.server = _Server(("127.0.0.1", 0), _Handler)
+        self.server.contact = contact
         self.server.only_from = only_from
         self.server.seen = []
         self.server.ads = ads

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .adsite import AdSite, phone
+from .adsite import DEMO_CONTACT, AdSite, phone
 
 
 def run(ctx: Any) -> None:
     case = str(ctx.case)
-    with AdSite(ads=8) as site:
+    with AdSite(ads=8, contact=DEMO_CONTACT) as site:
         print(f"\nDemo ad site (Arabic and French advertisements) serving on {site.url}", flush=True)
         ctx.dalil("collect", site.url, "--exhibit", "WEB-001", "--depth", "1", "--case", case,
                   "--reason", "Demo warrant 002: public advertisements")

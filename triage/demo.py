@@ -20,7 +20,7 @@ from .core.errors import DalilError
 from .core.localtsa import LocalTSA
 from .core.localtsa import start as start_tsa
 
-STAGES = ["triage.image.demo", "collectors.demo", "reports.demo", "triage.browser.demo"]
+STAGES = ["triage.image.demo", "collectors.demo", "triage.links.demo", "reports.demo", "triage.browser.demo"]
 EXAMINER = "Demo Examiner"
 
 

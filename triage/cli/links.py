@@ -32,8 +32,8 @@ def _emit_links(rows: list[dict[str, Any]], fmt: str, title: str, extra: list[st
     if fmt == "table":
         shown = [{**r, "exhibits": ", ".join(r["exhibits"]), "sources": ", ".join(r["sources"]), "places": _places(r),
                   **({"cases": ", ".join(c["case"] for c in r["cases"])} if "cases" in r else {})} for r in rows]
-        common.emit(shown, fmt, ["kind", "value", "exhibits", "count", "sources", *(extra or []), "first_seen",
-                                 "last_seen", "places"], title=title)
+        common.emit(shown, fmt, ["kind", "value", "exhibits", "count", "sources", *(extra or []), "places"],
+                    title=title)
     else:
         common.emit(rows, fmt, query.LINK_FIELDS + (extra or []))
 
