@@ -84,3 +84,11 @@ def test_format_must_fit_the_mode(cli: Any, two_phones: Path, tmp_path: Path) ->
     cli("links", "--format", "gexf", "--case", two_phones, code=2)
     cli("links", "--graph", "--entity", "0912345678", "--out", tmp_path / "x", "--case", two_phones, code=2)
     cli("links", "--out", tmp_path / "x", "--case", two_phones, code=2)
+
+
+def test_xml_text_escapes_what_xml_cannot_hold() -> None:
+    from triage.links.graph import xml_text
+
+    assert xml_text("a<b>&\"c\"'\x00\x1b\ud800\ufffe\t\n") == (
+        "a&lt;b&gt;&amp;&quot;c&quot;&apos;\\u0000\\u001b\\ud800\\ufffe&#9;&#10;")
+    ET.fromstring(f'<n v="{xml_text(chr(0x202e) + "x" + chr(0xdfff) + chr(0x10FFFF))}"/>')

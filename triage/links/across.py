@@ -50,12 +50,10 @@ def across_cases(case: Case, repo: Repository, f: query.LinkFilter) -> list[dict
         for key, pick in (("first_seen", min), ("last_seen", max)):
             if r[key]:
                 entry[key] = pick(x for x in (entry[key], r[key]) if x)
+    matched = [e for e in local if (e["kind"], e["value"]) in cases]
     out = []
-    for e in local:
-        hits = cases.get((e["kind"], e["value"]))
-        if not hits:
-            continue
-        row = query.links_row(case, e, f)
+    for e, row in zip(matched, query.rows_for(case, matched, f)):
+        hits = cases[(e["kind"], e["value"])]
         row["cases"] = [{**{k: v for k, v in c.items() if k not in ("exhibits", "sources", "values")},
                          "exhibits": sorted(c["exhibits"]), "sources": sorted(c["sources"]), "values": sorted(c["values"])}
                         for _, c in sorted(hits.items())]

@@ -83,9 +83,10 @@ def update_clusters(conn: sqlite3.Connection) -> dict[str, tuple[str | None, str
     """Bring `image_clusters` in line with `image_members`; returns {phash: (old group, new group)}
     for every hash whose group changed (old None for a new hash)."""
     live = sorted({r[0] for r in conn.execute("SELECT DISTINCT phash FROM image_members")})
+    live_set = set(live)
     known = dict(conn.execute("SELECT phash, cluster FROM image_clusters").fetchall())
     groups = _Groups()
-    if set(known) - set(live):  # images went away: groups may split, so compute them all again
+    if set(known) - live_set:  # images went away: groups may split, so compute them all again
         for value in live:
             groups.find(value)
         _pairs(live, live, groups)
@@ -101,7 +102,7 @@ def update_clusters(conn: sqlite3.Connection) -> dict[str, tuple[str | None, str
         new = {v: groups.find(v) for v in live if groups.find(v) in touched}
         # the name of a group is its smallest hash (find() keeps the smallest root)
     changes = {v: (known.get(v), c) for v, c in new.items() if known.get(v) != c}
-    gone = [v for v in known if v not in set(live)]
+    gone = [v for v in known if v not in live_set]
     conn.executemany("DELETE FROM image_clusters WHERE phash = ?", [(v,) for v in gone])
     conn.executemany("INSERT OR REPLACE INTO image_clusters VALUES (?, ?)", [(v, c) for v, (_o, c) in changes.items()])
     return changes

@@ -21,6 +21,7 @@ from . import VERSION, images, schema  # noqa: F401  (registers the tables)
 from .sources import Occ, collect
 
 RANK = {"iban": 0, "wallet": 1, "phone": 2, "email": 3, "handle": 4, "device": 5, "image": 6, "domain": 7}
+CACHE_KIB = 256 * 1024  # SQLite page cache of the connection while indexing (default: 2 MiB)
 INSERT = ("INSERT INTO occurrences (entity, exhibit, source, ref, time, role, label, detail) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
@@ -45,12 +46,17 @@ def entity_ids(conn: sqlite3.Connection, pairs: Iterable[tuple[str, str]]) -> di
 def refresh(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
     """Recompute the figures of these entities from `entity_places`; drop those seen nowhere now."""
     _temp_ids(conn, "touched_entities", ids)
+    conn.execute("DROP TABLE IF EXISTS temp.entity_figures")
     conn.execute(
-        "UPDATE entities SET (exhibits, sources, count, first_seen, last_seen) = ("
-        " SELECT COUNT(DISTINCT exhibit), COUNT(DISTINCT source), IFNULL(SUM(count), 0), MIN(first_seen),"
-        " MAX(last_seen) FROM entity_places p WHERE p.entity = entities.id)"
-        " WHERE id IN (SELECT id FROM touched_entities)")
-    conn.execute("DELETE FROM entities WHERE id IN (SELECT id FROM touched_entities) AND exhibits = 0")
+        "CREATE TEMP TABLE entity_figures AS SELECT t.id AS entity, COUNT(DISTINCT p.exhibit) AS exhibits,"
+        " COUNT(DISTINCT p.source) AS sources, IFNULL(SUM(p.count), 0) AS count, MIN(p.first_seen) AS first_seen,"
+        " MAX(p.last_seen) AS last_seen FROM touched_entities t LEFT JOIN entity_places p ON p.entity = t.id GROUP BY t.id")
+    conn.execute(
+        "UPDATE entities SET exhibits = f.exhibits, sources = f.sources, count = f.count, first_seen = f.first_seen,"
+        " last_seen = f.last_seen FROM entity_figures f WHERE entities.id = f.entity AND (entities.exhibits,"
+        " entities.sources, entities.count, entities.first_seen, entities.last_seen) IS NOT (f.exhibits, f.sources,"
+        " f.count, f.first_seen, f.last_seen)")
+    conn.execute("DELETE FROM entities WHERE id IN (SELECT entity FROM entity_figures WHERE exhibits = 0)")
 
 
 def _places(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> None:
@@ -81,6 +87,7 @@ def _regroup(conn: sqlite3.Connection, changes: dict[str, tuple[str | None, str]
 def write_exhibit(conn: sqlite3.Connection, exhibit: str, found: list[Occ]) -> dict[str, Any]:
     """Replace `exhibit`'s occurrences with `found` (image values `phash:<own hash>` are put in their
     group here) and update every entity touched. Returns counts."""
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # the index's B-trees are written at random places
     before = {r[0] for r in conn.execute("SELECT DISTINCT entity FROM entity_places WHERE exhibit = ?", (exhibit,))}
     conn.execute("DELETE FROM occurrences WHERE exhibit = ?", (exhibit,))
     conn.execute("DELETE FROM entity_places WHERE exhibit = ?", (exhibit,))
@@ -93,7 +100,8 @@ def write_exhibit(conn: sqlite3.Connection, exhibit: str, found: list[Occ]) -> d
     rows = [(o[0], "phash:" + group.get(o[1][6:], o[1][6:]) if o[0] == "image" and o[1].startswith("phash:")
              else o[1], *o[2:]) for o in found]
     ids = entity_ids(conn, {(r[0], r[1]) for r in rows})
-    conn.executemany(INSERT, ((ids[(r[0], r[1])], exhibit, r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows))
+    values = sorted(((ids[(r[0], r[1])], exhibit, r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows), key=lambda v: v[0])
+    conn.executemany(INSERT, values)  # in entity order: the entity index is written in place, not all over
     _places(conn, "exhibit = ?", (exhibit,))
     regrouped = _regroup(conn, changes)
     refresh(conn, before | set(ids.values()) | regrouped)

@@ -47,25 +47,48 @@ def _detail(text: str | None) -> Any:
         return None
 
 
+_OCC_ORDER = "exhibit, time IS NULL, time, source, ref, role"
+BATCH = 500
+
+
+def _occurrence(r: Any) -> dict[str, Any]:
+    return {"exhibit": r["exhibit"], "source": r["source"], "ref": r["ref"], "time": r["time"], "role": r["role"],
+            "label": r["label"], "detail": _detail(r["detail"])}
+
+
 def occurrences(case: Case, entity: int, limit: int | None = None) -> list[dict[str, Any]]:
-    sql = ("SELECT exhibit, source, ref, time, role, label, detail FROM occurrences WHERE entity = ? "
-           "ORDER BY exhibit, time IS NULL, time, source, ref, role" + (" LIMIT ?" if limit else ""))
-    rows = case.store.query(sql, (entity, limit) if limit else (entity,))
-    return [{"exhibit": r["exhibit"], "source": r["source"], "ref": r["ref"], "time": r["time"], "role": r["role"],
-             "label": r["label"], "detail": _detail(r["detail"])} for r in rows]
+    sql = (f"SELECT exhibit, source, ref, time, role, label, detail FROM occurrences WHERE entity = ? ORDER BY {_OCC_ORDER}"
+           + (" LIMIT ?" if limit else ""))
+    return [_occurrence(r) for r in case.store.query(sql, (entity, limit) if limit else (entity,))]
 
 
-def links_row(case: Case, e: dict[str, Any], f: LinkFilter) -> dict[str, Any]:
-    places = case.store.query("SELECT exhibit, source FROM entity_places WHERE entity = ? ORDER BY exhibit, source",
-                              (e["id"],))
-    if f.only is not None:
-        places = [p for p in places if p["exhibit"] in f.only]
-    found = occurrences(case, e["id"], None if f.only is not None else f.max_occurrences)
-    if f.only is not None:
-        found = [o for o in found if o["exhibit"] in f.only][:f.max_occurrences or None]
-    return {"kind": e["kind"], "value": e["value"], "exhibits": sorted({p["exhibit"] for p in places}),
-            "count": e["count"], "first_seen": e["first_seen"], "last_seen": e["last_seen"],
-            "occurrences": found, "sources": sorted({p["source"] for p in places})}
+def rows_for(case: Case, chosen: list[dict[str, Any]], f: LinkFilter) -> list[dict[str, Any]]:
+    """The listing rows of selected entities (as `selection` gives them), their exhibits, kinds of
+    source and occurrences read a batch of entities at a time."""
+    out = []
+    only = f" AND exhibit IN ({','.join('?' * len(f.only))})" if f.only is not None else ""
+    only_params: list[Any] = list(f.only) if f.only is not None else []
+    for start in range(0, len(chosen), BATCH):
+        chunk = chosen[start:start + BATCH]
+        ids = [e["id"] for e in chunk]
+        marks = ",".join("?" * len(ids))
+        places: dict[int, list[Any]] = {}
+        for p in case.store.query(f"SELECT entity, exhibit, source FROM entity_places WHERE entity IN ({marks}){only}",
+                                  [*ids, *only_params]):
+            places.setdefault(p["entity"], []).append(p)
+        found: dict[int, list[dict[str, Any]]] = {}
+        limit = " WHERE n <= ?" if f.max_occurrences else ""
+        sql = (f"SELECT * FROM (SELECT entity, exhibit, source, ref, time, role, label, detail, ROW_NUMBER() OVER "
+               f"(PARTITION BY entity ORDER BY {_OCC_ORDER}) AS n FROM occurrences WHERE entity IN ({marks}){only})"
+               f"{limit} ORDER BY entity, n")
+        for r in case.store.query(sql, [*ids, *only_params, *([f.max_occurrences] if f.max_occurrences else [])]):
+            found.setdefault(r["entity"], []).append(_occurrence(r))
+        for e in chunk:
+            mine = places.get(e["id"], [])
+            out.append({"kind": e["kind"], "value": e["value"], "exhibits": sorted({p["exhibit"] for p in mine}),
+                        "count": e["count"], "first_seen": e["first_seen"], "last_seen": e["last_seen"],
+                        "occurrences": found.get(e["id"], []), "sources": sorted({p["source"] for p in mine})})
+    return out
 
 
 def selection(case: Case, f: LinkFilter) -> list[dict[str, Any]]:
@@ -74,8 +97,14 @@ def selection(case: Case, f: LinkFilter) -> list[dict[str, Any]]:
     check(case, f)
     params: list[Any] = []
     if f.only is None:
-        sql = "SELECT e.id, e.kind, e.value, e.rank, e.exhibits, e.sources, e.count, e.first_seen, e.last_seen FROM entities e"
-        sql += " WHERE e.exhibits >= ?"
+        sql = "SELECT e.id, e.kind, e.value, e.rank, e.exhibits, e.sources, e.count, e.first_seen, e.last_seen FROM "
+        if f.exhibit:  # from the exhibit's entities (CROSS JOIN keeps that order), not from every entity of a kind
+            sql += "(SELECT DISTINCT entity FROM entity_places WHERE exhibit = ?) x CROSS JOIN entities e ON e.id = x.entity"
+            params.append(f.exhibit)
+        else:
+            sql += "entities e"
+        # the literal term lets SQLite use the partial index of linking entities (exhibits >= 2)
+        sql += " WHERE e.exhibits >= 2 AND e.exhibits >= ?" if f.min_exhibits >= 2 else " WHERE e.exhibits >= ?"
         params.append(f.min_exhibits)
     else:
         if not f.only:
@@ -84,7 +113,7 @@ def selection(case: Case, f: LinkFilter) -> list[dict[str, Any]]:
                " AS sources, SUM(p.count) AS count, MIN(p.first_seen) AS first_seen, MAX(p.last_seen) AS last_seen"
                f" FROM entity_places p JOIN entities e ON e.id = p.entity WHERE p.exhibit IN ({','.join('?' * len(f.only))})")
         params += f.only
-    if f.exhibit:
+    if f.exhibit and f.only is not None:
         sql += " AND e.id IN (SELECT entity FROM entity_places WHERE exhibit = ?)"
         params.append(f.exhibit)
     if f.kind:
@@ -104,7 +133,7 @@ def selection(case: Case, f: LinkFilter) -> list[dict[str, Any]]:
 
 def links(case: Case, f: LinkFilter) -> list[dict[str, Any]]:
     """Entities seen in at least `min_exhibits` exhibits (and in `exhibit`, when given), strongest first."""
-    return [links_row(case, e, f) for e in selection(case, f)]
+    return rows_for(case, selection(case, f), f)
 
 
 def find(case: Case, value: str) -> list[dict[str, Any]]:

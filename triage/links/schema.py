@@ -22,7 +22,8 @@ CREATE TABLE entities (
     id INTEGER PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL, rank INTEGER NOT NULL,
     exhibits INTEGER NOT NULL DEFAULT 0, sources INTEGER NOT NULL DEFAULT 0, count INTEGER NOT NULL DEFAULT 0,
     first_seen TEXT, last_seen TEXT, UNIQUE (kind, value));
-CREATE INDEX entities_strength ON entities(exhibits DESC, sources DESC, rank, count DESC, kind, value);
+CREATE INDEX entities_strength ON entities(exhibits DESC, sources DESC, rank, count DESC, kind, value)
+    WHERE exhibits >= 2;
 CREATE TABLE occurrences (
     id INTEGER PRIMARY KEY, entity INTEGER NOT NULL, exhibit TEXT NOT NULL, source TEXT NOT NULL,
     ref TEXT NOT NULL, time TEXT, role TEXT, label TEXT, detail TEXT);

@@ -14,6 +14,7 @@ Each occurrence is a tuple `(kind, value, source, ref, time, role, label, detail
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from typing import Any, Iterator
 
@@ -24,6 +25,7 @@ from ..core.store import dumps
 from . import entities, finance, images
 
 Occ = tuple[str, str, str, str, str | None, str | None, str | None, str | None]
+_E164 = re.compile(r"\+[1-9]\d{6,14}")  # as the extractor and the parsers write numbers: taken as they are
 IMAGE_MIN_BYTES = 32 * 1024  # an image without a pHash (undecodable here, e.g. HEIC) is linked by SHA-256 above this
 _MARKERS = ("@", "t.me", "wa.me", "http", "www.", "whatsapp", "telegram", "facebook", "instagram", "tiktok",
             "0x", "bc1", "iban")
@@ -50,7 +52,7 @@ def from_indicators(found: Any, region: str, source: str, ref: str, time: str | 
     if not isinstance(found, dict):
         return
     for raw in found.get("phones") or []:
-        if isinstance(raw, str) and (number := entities.phone(raw, region)):
+        if isinstance(raw, str) and (number := raw if _E164.fullmatch(raw) else entities.phone(raw, region)):
             yield "phone", number, source, ref, time, "text", label, None
     for raw in found.get("handles") or []:
         if isinstance(raw, str) and (name := entities.username(raw)):
@@ -145,7 +147,7 @@ def captures(case: Case, conn: sqlite3.Connection, exhibit: str, region: str) ->
 def _party(value: str | None, region: str) -> tuple[str, str] | None:
     if not value:
         return None
-    if value.startswith("+") and value[1:].isdigit():
+    if _E164.fullmatch(value):
         return "phone", value
     found = entities.handle(value, region, bare=False)
     if found:
