@@ -108,3 +108,15 @@ def test_a_failing_index_does_not_fail_the_parse(cli: Any, case_dir: Path, tmp_p
     entries = [json.loads(line) for line in (case_dir / "custody.jsonl").read_text().splitlines()]
     assert "error" in entries[-1]["details"]["links"] and entries[-1]["action"] == "parsed"
     assert cli("files", "--exhibit", "PH-X", "--format", "jsonl", "--case", case_dir).stdout.count("n.txt") == 1
+
+
+def test_camera_serial_links_photos(cli: Any, case_dir: Path, tmp_path: Path, testdata: Any) -> None:
+    photo = testdata("exif/jpg/tests/87_OSError.jpg").read_bytes()  # EXIF BodySerialNumber -1000f46
+    for exhibit in ("SD-1", "PH-2"):
+        (tmp_path / exhibit / "DCIM").mkdir(parents=True)
+        (tmp_path / exhibit / "DCIM" / f"{exhibit}.jpg").write_bytes(photo)
+        cli("parse", tmp_path / exhibit, "--exhibit", exhibit, "--case", case_dir, "--no-yara")
+    out = cli("links", "--kind", "device", "--format", "jsonl", "--case", case_dir).stdout
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 1 and rows[0]["value"].startswith("camera:") and rows[0]["value"].endswith(":-1000f46")
+    assert rows[0]["exhibits"] == ["PH-2", "SD-1"] and {o["role"] for o in rows[0]["occurrences"]} == {"exif"}

@@ -22,7 +22,7 @@ from .sources import Occ, collect
 
 RANK = {"iban": 0, "wallet": 1, "phone": 2, "email": 3, "handle": 4, "device": 5, "image": 6, "domain": 7}
 CACHE_KIB = 256 * 1024  # SQLite page cache of the connection while indexing (default: 2 MiB)
-INSERT = ("INSERT INTO occurrences (entity, exhibit, source, ref, time, role, label, detail) "
+INSERT = ("INSERT OR IGNORE INTO occurrences (entity, exhibit, source, ref, time, role, label, detail) "
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
@@ -75,7 +75,7 @@ def _regroup(conn: sqlite3.Connection, changes: dict[str, tuple[str | None, str]
         if old is None:
             continue
         src, dst = ids[("image", "phash:" + old)], ids[("image", "phash:" + new)]
-        conn.execute("UPDATE occurrences SET entity = ? WHERE entity = ? AND json_extract(detail, '$.phash') = ?",
+        conn.execute("UPDATE OR REPLACE occurrences SET entity = ? WHERE entity = ? AND json_extract(detail, '$.phash') = ?",
                      (dst, src, value))
         affected |= {src, dst}
     _temp_ids(conn, "regrouped_entities", affected)
@@ -89,7 +89,8 @@ def write_exhibit(conn: sqlite3.Connection, exhibit: str, found: list[Occ]) -> d
     group here) and update every entity touched. Returns counts."""
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # the index's B-trees are written at random places
     before = {r[0] for r in conn.execute("SELECT DISTINCT entity FROM entity_places WHERE exhibit = ?", (exhibit,))}
-    conn.execute("DELETE FROM occurrences WHERE exhibit = ?", (exhibit,))
+    _temp_ids(conn, "exhibit_entities", before)  # occurrences are keyed by entity first: found through entity_places
+    conn.execute("DELETE FROM occurrences WHERE entity IN (SELECT id FROM exhibit_entities) AND exhibit = ?", (exhibit,))
     conn.execute("DELETE FROM entity_places WHERE exhibit = ?", (exhibit,))
     conn.execute("DELETE FROM image_members WHERE exhibit = ?", (exhibit,))
     hashed = [(exhibit, json.loads(o[7] or "{}").get("sha256"), o[1][6:]) for o in found
@@ -100,9 +101,11 @@ def write_exhibit(conn: sqlite3.Connection, exhibit: str, found: list[Occ]) -> d
     rows = [(o[0], "phash:" + group.get(o[1][6:], o[1][6:]) if o[0] == "image" and o[1].startswith("phash:")
              else o[1], *o[2:]) for o in found]
     ids = entity_ids(conn, {(r[0], r[1]) for r in rows})
-    values = sorted(((ids[(r[0], r[1])], exhibit, r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows), key=lambda v: v[0])
-    conn.executemany(INSERT, values)  # in entity order: the entity index is written in place, not all over
-    _places(conn, "exhibit = ?", (exhibit,))
+    values = sorted(((ids[(r[0], r[1])], exhibit, r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows),
+                    key=lambda v: (v[0], v[2], v[3]))
+    conn.executemany(INSERT, values)  # in key order: pages are filled in place, not all over
+    _temp_ids(conn, "exhibit_entities", ids.values())
+    _places(conn, "entity IN (SELECT id FROM exhibit_entities) AND exhibit = ?", (exhibit,))
     regrouped = _regroup(conn, changes)
     refresh(conn, before | set(ids.values()) | regrouped)
     kinds: dict[str, int] = {}

@@ -63,31 +63,26 @@ def occurrences(case: Case, entity: int, limit: int | None = None) -> list[dict[
 
 
 def rows_for(case: Case, chosen: list[dict[str, Any]], f: LinkFilter) -> list[dict[str, Any]]:
-    """The listing rows of selected entities (as `selection` gives them), their exhibits, kinds of
-    source and occurrences read a batch of entities at a time."""
+    """The listing rows of selected entities (as `selection` gives them): their exhibits and kinds of
+    source (read a batch of entities at a time) and occurrences (one indexed read per entity)."""
     out = []
     only = f" AND exhibit IN ({','.join('?' * len(f.only))})" if f.only is not None else ""
     only_params: list[Any] = list(f.only) if f.only is not None else []
+    occ_sql = (f"SELECT exhibit, source, ref, time, role, label, detail FROM occurrences WHERE entity = ?{only} "
+               f"ORDER BY {_OCC_ORDER}" + (" LIMIT ?" if f.max_occurrences else ""))
     for start in range(0, len(chosen), BATCH):
         chunk = chosen[start:start + BATCH]
         ids = [e["id"] for e in chunk]
-        marks = ",".join("?" * len(ids))
         places: dict[int, list[Any]] = {}
-        for p in case.store.query(f"SELECT entity, exhibit, source FROM entity_places WHERE entity IN ({marks}){only}",
-                                  [*ids, *only_params]):
+        for p in case.store.query(f"SELECT entity, exhibit, source FROM entity_places WHERE entity IN "
+                                  f"({','.join('?' * len(ids))}){only}", [*ids, *only_params]):
             places.setdefault(p["entity"], []).append(p)
-        found: dict[int, list[dict[str, Any]]] = {}
-        limit = " WHERE n <= ?" if f.max_occurrences else ""
-        sql = (f"SELECT * FROM (SELECT entity, exhibit, source, ref, time, role, label, detail, ROW_NUMBER() OVER "
-               f"(PARTITION BY entity ORDER BY {_OCC_ORDER}) AS n FROM occurrences WHERE entity IN ({marks}){only})"
-               f"{limit} ORDER BY entity, n")
-        for r in case.store.query(sql, [*ids, *only_params, *([f.max_occurrences] if f.max_occurrences else [])]):
-            found.setdefault(r["entity"], []).append(_occurrence(r))
         for e in chunk:
             mine = places.get(e["id"], [])
+            found = case.store.query(occ_sql, [e["id"], *only_params, *([f.max_occurrences] if f.max_occurrences else [])])
             out.append({"kind": e["kind"], "value": e["value"], "exhibits": sorted({p["exhibit"] for p in mine}),
                         "count": e["count"], "first_seen": e["first_seen"], "last_seen": e["last_seen"],
-                        "occurrences": found.get(e["id"], []), "sources": sorted({p["source"] for p in mine})})
+                        "occurrences": [_occurrence(r) for r in found], "sources": sorted({p["source"] for p in mine})})
     return out
 
 

@@ -2,7 +2,8 @@
 
 - `entities`: one row per (kind, value), with the figures `dalil links` sorts by, kept up to date
   as exhibits are indexed: exhibits, sources (distinct kinds of source), count, first/last seen.
-- `occurrences`: each place an entity was seen: exhibit, source (`file`, `capture`, `message`,
+- `occurrences`: each place an entity was seen (stored in entity order, so one entity's places are
+  read together): exhibit, source (`file`, `capture`, `message`,
   `call`, `contact`, `account`, or a phone record's kind), `ref` (the exact place: file path; capture
   URL and WARC record id; record file, table and row, and thread), time, role, label (the contact's
   or sender's name), detail (JSON: platform, network, image hashes).
@@ -25,10 +26,8 @@ CREATE TABLE entities (
 CREATE INDEX entities_strength ON entities(exhibits DESC, sources DESC, rank, count DESC, kind, value)
     WHERE exhibits >= 2;
 CREATE TABLE occurrences (
-    id INTEGER PRIMARY KEY, entity INTEGER NOT NULL, exhibit TEXT NOT NULL, source TEXT NOT NULL,
-    ref TEXT NOT NULL, time TEXT, role TEXT, label TEXT, detail TEXT);
-CREATE INDEX occurrences_entity ON occurrences(entity, exhibit);
-CREATE INDEX occurrences_exhibit ON occurrences(exhibit);
+    entity INTEGER NOT NULL, exhibit TEXT NOT NULL, source TEXT NOT NULL, ref TEXT NOT NULL,
+    time TEXT, role TEXT, label TEXT, detail TEXT, PRIMARY KEY (entity, exhibit, source, ref)) WITHOUT ROWID;
 CREATE TABLE entity_places (
     entity INTEGER NOT NULL, exhibit TEXT NOT NULL, source TEXT NOT NULL, count INTEGER NOT NULL,
     first_seen TEXT, last_seen TEXT, PRIMARY KEY (entity, exhibit, source)) WITHOUT ROWID;
