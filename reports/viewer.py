@@ -128,7 +128,7 @@ def add_viewer(case: Case, data: CaseData, stage: Path, payload: Counter) -> int
         captures.append(cap)
     from triage.browser.links_adapter import shared_entities
 
-    entities = shared_entities(case)
+    entities = shared_entities(case, data.exhibits)  # the bundle's exhibits only
     points = _points(data, thumbs)
     (out / "assets/data.js").write_text(_js_data("DALIL_POINTS", points), encoding="utf-8")
     html = _env().get_template("viewer/index.html.j2").render(

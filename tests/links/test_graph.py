@@ -92,3 +92,24 @@ def test_xml_text_escapes_what_xml_cannot_hold() -> None:
     assert xml_text("a<b>&\"c\"'\x00\x1b\ud800\ufffe\t\n") == (
         "a&lt;b&gt;&amp;&quot;c&quot;&apos;\\u0000\\u001b\\ud800\\ufffe&#9;&#10;")
     ET.fromstring(f'<n v="{xml_text(chr(0x202e) + "x" + chr(0xdfff) + chr(0x10FFFF))}"/>')
+
+
+def test_the_browser_and_viewer_shape(two_phones: Path, case_dir: Path, tmp_path: Path, cli: Any) -> None:
+    from triage.core.case import Case
+    from triage.links import query
+
+    case = Case.open(two_phones)
+    rows = query.shared_entities(case)
+    assert rows is not None
+    phone = next(r for r in rows if r["kind"] == "phone")
+    assert phone["exhibits"] == ["PH-A", "PH-B"]
+    hrefs = {(o["source"], o["href"].split("/")[1]) for o in phone["occurrences"]}
+    assert hrefs == {("file", "files"), ("contact", "comms")}
+    assert all(o["location"] for o in phone["occurrences"])
+    assert query.shared_entities(case, ["PH-A"]) == []  # a bundle of one exhibit shows no link to another
+    case.close()
+    empty = tmp_path / "empty"
+    cli("case", "init", empty, "--case-id", "E-1", "--title", "t", "--examiner", "Test Examiner")
+    fresh = Case.open(empty)
+    assert query.shared_entities(fresh) is None  # nothing indexed yet: the page says so
+    fresh.close()

@@ -13,11 +13,12 @@ from typing import Any
 from triage.core.case import Case
 
 INDEX_MODULE = "triage.links.query"   # the links engineer's query module
-INDEX_FUNCTION = "shared_entities"    # (case) -> list of entities in the shape above, or None if not built
+INDEX_FUNCTION = "shared_entities"    # (case, exhibits) -> list of entities in the shape above, or None if not built
 
 
-def shared_entities(case: Case) -> list[dict[str, Any]] | None:
-    """Entities shared between exhibits with their occurrences, or None when the index is not built."""
+def shared_entities(case: Case, exhibits: list[str] | None = None) -> list[dict[str, Any]] | None:
+    """Entities shared between exhibits (of `exhibits` when given: a bundle of selected exhibits)
+    with their occurrences, or None when the index is not built."""
     try:
         module = importlib.import_module(INDEX_MODULE)
     except ImportError:
@@ -25,5 +26,5 @@ def shared_entities(case: Case) -> list[dict[str, Any]] | None:
     fn = getattr(module, INDEX_FUNCTION, None)
     if fn is None:
         return None
-    found = fn(case)
+    found = fn(case, exhibits)
     return None if found is None else [dict(e) for e in found]

@@ -171,3 +171,42 @@ def summary(case: Case) -> dict[str, Any]:
         "SELECT kind, COUNT(*) AS n, SUM(exhibits >= 2) AS linking FROM entities GROUP BY kind ORDER BY kind")}
     total = case.store.query("SELECT COUNT(*) AS n FROM occurrences")[0]["n"]
     return {"occurrences": total, "kinds": by_kind}
+
+
+BROWSER_LIMIT = 500      # entities on the browser's Links page and in the portable viewer (all: dalil links)
+BROWSER_PLACES = 50      # occurrences shown per entity there
+_HREF = {"file": "/files/{file}", "capture": "/captures/{capture}", "message": "/comms/message/{record}",
+         "call": "/comms/call/{record}", "contact": "/comms/contact/{record}"}
+
+
+def built(case: Case) -> bool:
+    """Whether the case has an entity index (some exhibit indexed)."""
+    have = {r["name"] for r in case.store.query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('entities', 'links_exhibits')")}
+    return have == {"entities", "links_exhibits"} and bool(case.store.query("SELECT 1 FROM links_exhibits LIMIT 1"))
+
+
+def _href(occ: dict[str, Any]) -> str | None:
+    raw = occ.get("detail")
+    detail: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    pattern = _HREF.get(occ["source"], "/comms/record/{record}" if "record" in detail else "")
+    try:
+        return pattern.format(**detail) if pattern else None
+    except (KeyError, IndexError):
+        return None
+
+
+def shared_entities(case: Case, exhibits: list[str] | None = None) -> list[dict[str, Any]] | None:
+    """The browser's and the portable viewer's links (`triage.browser.links_adapter`): entities seen in
+    two or more exhibits (of `exhibits` when given), strongest first, each with its occurrences as
+    {exhibit, source, location, time, label, href (a page of `dalil serve`)}; None when no index."""
+    if not built(case):
+        return None
+    f = LinkFilter(min_exhibits=2, limit=BROWSER_LIMIT, max_occurrences=BROWSER_PLACES, only=exhibits)
+    out = []
+    for row in links(case, f):
+        places = [{"exhibit": o["exhibit"], "source": o["source"], "location": o["ref"], "time": o["time"],
+                   "label": o["label"], **({"href": h} if (h := _href(o)) else {})} for o in row["occurrences"]]
+        out.append({**{k: row[k] for k in ("kind", "value", "exhibits", "count", "first_seen", "last_seen", "sources")},
+                    "occurrences": places})
+    return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..analyzers.indicators import extract_indicators, normalise
 from ..artifacts import query as records
@@ -34,6 +34,15 @@ _MARKERS = ("@", "t.me", "wa.me", "http", "www.", "whatsapp", "telegram", "faceb
 def _detail(**items: Any) -> str | None:
     kept = {k: v for k, v in items.items() if v is not None}
     return dumps(kept) if kept else None
+
+
+def _tagged(found: Iterable[Occ], **ids: Any) -> Iterator[Occ]:
+    """The occurrences with the id of the row they come from added to their detail (`file`,
+    `capture`, `record`): what the browser links an occurrence to."""
+    for occ in found:
+        detail = json.loads(occ[7]) if occ[7] else {}
+        detail.update({k: v for k, v in ids.items() if v is not None})
+        yield (*occ[:7], dumps(detail) if detail else None)
 
 
 def _json(text: Any) -> Any:
@@ -92,45 +101,39 @@ def files(conn: sqlite3.Connection, exhibit: str, region: str) -> Iterator[Occ]:
     if not cols:
         return
     phash = "phash" if "phash" in cols else "NULL"
-    sql = (f"SELECT path, partition, sha256, mime, size, mtime, indicators, exif, {phash} AS phash, known FROM files "
+    sql = (f"SELECT id, path, partition, sha256, mime, size, mtime, indicators, exif, {phash} AS phash, known FROM files "
            f"WHERE exhibit = ? AND (indicators IS NOT NULL OR exif IS NOT NULL OR {phash} IS NOT NULL "
            "OR mime LIKE 'image/%') ORDER BY id")
     for row in conn.execute(sql, (exhibit,)):
-        path, partition, sha256, mime, size, mtime, found, exif, ph, known = row
-        ref = file_ref(path, partition)
-        yield from from_indicators(_json(found), region, "file", ref, mtime)
-        tags = _json(exif)
-        if isinstance(tags, dict):
-            serial = tags.get("EXIF BodySerialNumber") or tags.get("MakerNote SerialNumber")
-            if serial and str(serial).strip("0 "):
-                make = str(tags.get("Image Make") or "").strip().lower() or "unknown"
-                yield ("device", f"camera:{make}:{str(serial).strip().lower()}", "file", ref, mtime, "exif",
-                       None, None)
-        if known == "good" or not sha256:
-            continue
-        if ph:
-            yield "image", "phash:" + ph, "file", ref, mtime, "image", None, _detail(sha256=sha256, phash=ph)
-        elif (mime or "").startswith("image/") and (size or 0) >= IMAGE_MIN_BYTES:
-            yield "image", "sha256:" + sha256, "file", ref, mtime, "image", None, _detail(sha256=sha256)
+        yield from _tagged(_file(tuple(row)[1:], region), file=row[0])
+
+
+def _file(row: tuple[Any, ...], region: str) -> Iterator[Occ]:
+    path, partition, sha256, mime, size, mtime, found, exif, ph, known = row
+    ref = file_ref(path, partition)
+    yield from from_indicators(_json(found), region, "file", ref, mtime)
+    tags = _json(exif)
+    if isinstance(tags, dict):
+        serial = tags.get("EXIF BodySerialNumber") or tags.get("MakerNote SerialNumber")
+        if serial and str(serial).strip("0 "):
+            make = str(tags.get("Image Make") or "").strip().lower() or "unknown"
+            yield "device", f"camera:{make}:{str(serial).strip().lower()}", "file", ref, mtime, "exif", None, None
+    if known == "good" or not sha256:
+        return
+    if ph:
+        yield "image", "phash:" + ph, "file", ref, mtime, "image", None, _detail(sha256=sha256, phash=ph)
+    elif (mime or "").startswith("image/") and (size or 0) >= IMAGE_MIN_BYTES:
+        yield "image", "sha256:" + sha256, "file", ref, mtime, "image", None, _detail(sha256=sha256)
 
 
 def captures(case: Case, conn: sqlite3.Connection, exhibit: str, region: str) -> Iterator[Occ]:
     cols = _columns(conn, "captures")
     if not cols:
         return
-    for url, captured_at, record, found, text, details in conn.execute(
-            "SELECT url, captured_at, warc_record_id, indicators, text, details FROM captures WHERE exhibit = ? "
+    for cap_id, url, captured_at, record, found, text, details in conn.execute(
+            "SELECT id, url, captured_at, warc_record_id, indicators, text, details FROM captures WHERE exhibit = ? "
             "ORDER BY id", (exhibit,)):
-        ref = f"{url} {record}" if record else url
-        yield from from_indicators(_json(found), region, "capture", ref, captured_at, text)
-        for kind, value, platform in entities.from_url(url, region):
-            if kind == "domain":
-                yield kind, value, "capture", ref, captured_at, "site", None, None
-        extra = _json(details) or {}
-        for href in extra.get("hrefs") or [] if isinstance(extra, dict) else []:
-            if isinstance(href, str):
-                for kind, value, platform in entities.from_url(href, region):
-                    yield kind, value, "capture", ref, captured_at, "link", None, _detail(platform=platform)
+        yield from _tagged(_capture(url, captured_at, record, found, text, details, region), capture=cap_id)
     if not _columns(conn, "capture_resources"):
         return
     for url, received_at, record, sha256, ctype, size in conn.execute(
@@ -142,6 +145,20 @@ def captures(case: Case, conn: sqlite3.Connection, exhibit: str, region: str) ->
             yield "image", "phash:" + ph, "capture", ref, received_at, "image", None, _detail(sha256=sha256, phash=ph)
         elif (size or 0) >= IMAGE_MIN_BYTES and images.undecodable(conn, sha256):
             yield "image", "sha256:" + sha256, "capture", ref, received_at, "image", None, _detail(sha256=sha256)
+
+
+def _capture(url: str, captured_at: str, record: str | None, found: Any, text: str | None, details: Any,
+             region: str) -> Iterator[Occ]:
+    ref = f"{url} {record}" if record else url
+    yield from from_indicators(_json(found), region, "capture", ref, captured_at, text)
+    for kind, value, _platform in entities.from_url(url, region):
+        if kind == "domain":
+            yield kind, value, "capture", ref, captured_at, "site", None, None
+    extra = _json(details)
+    for href in (extra.get("hrefs") or []) if isinstance(extra, dict) else []:
+        if isinstance(href, str):
+            for kind, value, platform in entities.from_url(href, region):
+                yield kind, value, "capture", ref, captured_at, "link", None, _detail(platform=platform)
 
 
 def _party(value: str | None, region: str) -> tuple[str, str] | None:
@@ -192,36 +209,44 @@ def message_ref(m: dict[str, Any]) -> str:
 def phone_records(case: Case, exhibit: str, region: str) -> Iterator[Occ]:
     f = records.Filters(exhibit=exhibit)
     for m in records.messages(case, f):
-        ref = message_ref(m)
-        for role, value in [("sender", m.get("sender")), *[("recipient", r) for r in m.get("recipients") or []]]:
-            found = _party(value, region)
-            if found:
-                label = m.get("sender_name") if role == "sender" else None
-                yield found[0], found[1], "message", ref, m.get("time"), role, label, _detail(app=m.get("app"))
-        thread = str(m.get("thread") or "")
-        if thread.startswith("group:"):
-            yield "handle", thread, "message", ref, m.get("time"), "thread", m.get("thread_name"), None
-        yield from _text(m.get("text"), region, "message", ref, m.get("time"), m.get("sender_name"))
+        yield from _tagged(_message(m, region), record=m.get("id"))
     for c in records.calls(case, f):
         found = _party(c.get("number"), region)
         if found:
-            yield (found[0], found[1], "call", record_ref(c), c.get("time"), c.get("direction"), c.get("name"),
-                   _detail(app=c.get("app")))
+            yield from _tagged([(found[0], found[1], "call", record_ref(c), c.get("time"), c.get("direction"),
+                                 c.get("name"), _detail(app=c.get("app")))], record=c.get("id"))
     for c in records.contacts(case, f):
-        ref, name = record_ref(c), c.get("name")
-        for raw in c.get("phones") or []:
-            found = _party(str(raw), region)
-            if found:
-                yield found[0], found[1], "contact", ref, c.get("time"), "contact", name, _detail(app=c.get("app"))
-        for raw in c.get("emails") or []:
-            if (mail := entities.email(str(raw))):
-                yield "email", mail, "contact", ref, c.get("time"), "contact", name, _detail(app=c.get("app"))
-        for raw in c.get("handles") or []:
-            ident = entities.handle(str(raw), region)
-            if ident:
-                yield ident[0], ident[1], "contact", ref, c.get("time"), "contact", name, _detail(app=c.get("app"))
+        yield from _tagged(_contact(c, region), record=c.get("id"))
     for item in records.items(case, f):
-        yield from _item(item, region)
+        yield from _tagged(_item(item, region), record=item.get("id"))
+
+
+def _message(m: dict[str, Any], region: str) -> Iterator[Occ]:
+    ref = message_ref(m)
+    for role, value in [("sender", m.get("sender")), *[("recipient", r) for r in m.get("recipients") or []]]:
+        found = _party(value, region)
+        if found:
+            label = m.get("sender_name") if role == "sender" else None
+            yield found[0], found[1], "message", ref, m.get("time"), role, label, _detail(app=m.get("app"))
+    thread = str(m.get("thread") or "")
+    if thread.startswith("group:"):
+        yield "handle", thread, "message", ref, m.get("time"), "thread", m.get("thread_name"), None
+    yield from _text(m.get("text"), region, "message", ref, m.get("time"), m.get("sender_name"))
+
+
+def _contact(c: dict[str, Any], region: str) -> Iterator[Occ]:
+    ref, name, detail = record_ref(c), c.get("name"), _detail(app=c.get("app"))
+    for raw in c.get("phones") or []:
+        found = _party(str(raw), region)
+        if found:
+            yield found[0], found[1], "contact", ref, c.get("time"), "contact", name, detail
+    for raw in c.get("emails") or []:
+        if (mail := entities.email(str(raw))):
+            yield "email", mail, "contact", ref, c.get("time"), "contact", name, detail
+    for raw in c.get("handles") or []:
+        ident = entities.handle(str(raw), region)
+        if ident:
+            yield ident[0], ident[1], "contact", ref, c.get("time"), "contact", name, detail
 
 
 def _item(item: dict[str, Any], region: str) -> Iterator[Occ]:
