@@ -1,8 +1,9 @@
 """Perceptual hash (pHash, 64-bit DCT) of images, so a re-compressed or re-sized copy of a photo
 (the boat in an ad, the same boat on a phone) is found by `dalil links` (see `triage.links.phash`).
 
-Images too small or too plain to compare, known-good files and formats Pillow does not read
-(HEIC) get no hash; an image Pillow recognises but cannot decode (truncated) is an error on the row.
+Images too small or too plain to compare, known-good files, formats Pillow does not read (HEIC) and
+images it cannot decode (truncated, damaged: common among recovered files) get no hash, and no
+warning: the pHash only adds look-alike matching; such images are still linked by SHA-256.
 """
 
 from __future__ import annotations
@@ -30,6 +31,6 @@ class PerceptualHash(Analyzer):
         data = blob.data if blob.data is not None else b"".join(blob.chunks())
         try:
             value, _width, _height = phash_bytes(data)
-        except (NotComparable, UnidentifiedImageError):
+        except (NotComparable, UnidentifiedImageError, OSError, ValueError, SyntaxError):  # Pillow's decode errors
             return {}
         return {"phash": value}

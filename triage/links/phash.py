@@ -70,13 +70,21 @@ def phash_bytes(data: bytes) -> tuple[str, int, int]:
     """The perceptual hash of encoded image bytes (JPEG decoded at a reduced scale: only 32x32 is used).
 
     Raises NotComparable for images too small or plain, and Pillow's errors for undecodable ones
-    (`PIL.UnidentifiedImageError` when the format is not an image Pillow reads)."""
+    (`PIL.UnidentifiedImageError` when the format is not an image Pillow reads, OSError when it is
+    truncated or damaged)."""
+    from PIL import ImageFile
+
     image_mod = _pillow()
     with image_mod.open(io.BytesIO(data)) as img:
         size = img.size
         if img.format == "JPEG":
             img.draft("RGB", (SIZE * 8, SIZE * 8))  # DCT scaling: never below 256 px a side
-        img.load()
+        # a truncated image is not hashed, whoever else set Pillow to fill what is missing (WeasyPrint does)
+        lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            img.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = lenient
         value, _, _ = phash_image(img)
         if min(size) < MIN_SIDE:
             raise NotComparable(f"too small to compare ({size[0]}x{size[1]})")
