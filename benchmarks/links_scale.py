@@ -122,8 +122,9 @@ def main() -> None:
           results, lambda r: f"{len(r):,} rows")
     timed("links: every entity in 2+ exhibits, all places", lambda: query.links(case, query.LinkFilter()),
           results, lambda r: f"{len(r):,} rows, {sum(len(x['occurrences']) for x in r):,} places")
-    timed("links --exhibit EXH-007 --kind phone --limit 100", lambda: query.links(
-        case, query.LinkFilter(exhibit="EXH-007", kind="phone", limit=100, max_occurrences=20)), results, lambda r: f"{len(r)} rows")
+    one = f"EXH-{min(7, args.exhibits - 1):03d}"
+    timed(f"links --exhibit {one} --kind phone --limit 100", lambda: query.links(
+        case, query.LinkFilter(exhibit=one, kind="phone", limit=100, max_occurrences=20)), results, lambda r: f"{len(r)} rows")
     timed("links --entity '٠٩٠٠٠٠٠٠١٢' (Arabic-Indic, local form)", lambda: query.entity(case, "0900000012".translate(AR)),
           results, lambda r: f"{len(r):,} occurrences")
     timed("links --entity sha256:… (an image by its content hash)", lambda: query.entity(case, "sha256:" + f"{99:064x}"),
@@ -145,6 +146,8 @@ def main() -> None:
         extraction(work, args.messages)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"kept: {work}")
 
 
 def extraction(work: Path, n: int) -> None:
