@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from ..analyzers.indicators import fold, normalise
 from ..core.case import Case
@@ -79,6 +79,10 @@ def _source(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _json(text: str | None, default: Any) -> Any:
+    if text == "[]":  # most records: no recipients, attachments or extra data
+        return []
+    if text == "{}":
+        return {}
     try:
         return json.loads(text) if text else default
     except ValueError:
@@ -279,3 +283,19 @@ def located(case: Case, limit: int = 5000) -> list[dict[str, Any]]:
                                   (limit,)):
             out.append(dict(r, source=table))
     return out
+
+
+def message_parties(case: Case, exhibit: str) -> Iterator[dict[str, Any]]:
+    """One exhibit's messages with only what the entity index reads (id, app, time, parties, thread,
+    text, source), streamed: the full listing decodes attachments and extra data it does not need."""
+    if not exists(case, "messages"):
+        return
+    cur = case.store.conn.execute(
+        "SELECT id, exhibit, app, time, recovered, sender, sender_name, recipients, thread, thread_name, text, "
+        "source_path, source_partition, source_table, source_row, source_where FROM messages WHERE exhibit = ? "
+        "ORDER BY id", (exhibit,))
+    for row in cur:
+        out = dict(row)
+        out["recipients"] = _json(out["recipients"], [])
+        out["source"] = _source(out)
+        yield out

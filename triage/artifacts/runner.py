@@ -64,8 +64,10 @@ class Staged:
     summary: Summary
 
     def store(self, conn: sqlite3.Connection) -> None:
+        """Insert the records (then let them go: the entity index reads them back from the tables)."""
         resolve_attachments(conn, self.exhibit, [r for _, r in self.records])
         _store(conn, self.exhibit, self.run_id, self.records, self.summary)
+        self.records = []
 
 
 Job = tuple[int, str]  # (index of the file in the run's list, parser name)

