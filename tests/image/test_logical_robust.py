@@ -100,6 +100,8 @@ def test_migration_removes_copies_stored_before(cli: Any, case_dir: Path, tmp_pa
         con.execute("DROP INDEX files_key")
         con.execute("ALTER TABLE files DROP COLUMN fn_times")  # added by v3
         con.execute("ALTER TABLE files DROP COLUMN phash")  # added by v4
+        for column in ("snapshot", "carved", "carved_offset", "carved_length"):  # added by v5
+            con.execute(f"ALTER TABLE files DROP COLUMN {column}")
         con.execute("UPDATE schema_versions SET version = 1 WHERE component = 'triage.files'")
         columns = [r[1] for r in con.execute("PRAGMA table_info(files)") if r[1] != "id"]
         con.execute(f"INSERT INTO files ({', '.join(columns)}) SELECT {', '.join(columns)} FROM files")
@@ -108,7 +110,7 @@ def test_migration_removes_copies_stored_before(cli: Any, case_dir: Path, tmp_pa
     cli("files", "--exhibit", "EX", "--case", case_dir)  # opening the case migrates it
     with _db(case_dir) as con:
         assert {r[0] for r in con.execute("SELECT id FROM files")} == newest
-        assert con.execute("SELECT version FROM schema_versions WHERE component = 'triage.files'").fetchone()[0] == 4
+        assert con.execute("SELECT version FROM schema_versions WHERE component = 'triage.files'").fetchone()[0] == 5
     assert len(parse_rows(cli, case_dir, tmp_path / "dump", "EX", "--no-yara")) == len(rows)
 
 

@@ -47,7 +47,8 @@ GC_THRESHOLD = 20_000  # allocations between young-generation collections during
 COLUMNS = ("exhibit", "run_id", "partition", "path", "name", "ext", "inode", "attr", "stream", "type", "mode",
            "link", "uid", "gid", "size", "deleted", "orphan", "recovered", "recovered_note", "md5", "sha1", "sha256",
            "mime", "ext_mismatch", "mtime", "atime", "ctime", "crtime", "gps_lat", "gps_lon", "exif",
-           "yara_matches", "entropy", "encrypted_flag", "known", "indicators", "error", "fn_times", "phash")
+           "yara_matches", "entropy", "encrypted_flag", "known", "indicators", "error", "fn_times", "phash",
+           "snapshot", "carved", "carved_offset", "carved_length")
 JSON_COLUMNS = ("exif", "yara_matches", "indicators", "fn_times")
 INSERT = (f"INSERT OR REPLACE INTO files ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})")
 
@@ -74,7 +75,9 @@ def base_row(entry: Entry, exhibit: str, run_id: int) -> dict[str, Any]:
     row.update(exhibit=exhibit, run_id=run_id, partition=entry.partition, path=entry.path, name=entry.name,
                ext=ext_of(entry.name), inode=entry.inode, attr=entry.attr, stream=entry.stream, type=entry.type,
                mode=entry.mode, link=entry.link, uid=entry.uid, gid=entry.gid, size=entry.size, deleted=int(entry.deleted),
-               orphan=int(entry.orphan), recovered=0, fn_times=entry.fn, **entry.times)
+               orphan=int(entry.orphan), recovered=0, fn_times=entry.fn, snapshot=entry.snapshot,
+               carved=int(entry.carved), carved_offset=entry.carved_offset, carved_length=entry.carved_length,
+               **entry.times)
     if entry.realloc:
         row["recovered_note"] = REALLOC_NOTE
     elif entry.note:

@@ -11,7 +11,8 @@ from ..core.errors import NotFound
 
 LIST_COLUMNS = ["exhibit", "partition", "path", "inode", "size", "deleted", "md5", "sha1", "sha256", "mime",
                 "ext_mismatch", "mtime", "atime", "ctime", "crtime", "gps", "yara", "indicators", "known",
-                "entropy", "encrypted_flag", "recovered", "recovered_note", "orphan", "type", "error"]
+                "entropy", "encrypted_flag", "recovered", "recovered_note", "orphan", "type", "error",
+                "snapshot", "carved", "offset", "length"]
 TABLE_COLUMNS = ["exhibit", "partition", "path", "size", "deleted", "mime", "sha256", "gps", "yara"]
 MIME_LIKE = "mime LIKE ? ESCAPE '\\'"
 
@@ -86,6 +87,8 @@ def rule_names(row: dict[str, Any]) -> list[str]:
 def public(row: dict[str, Any]) -> dict[str, Any]:
     """A row as `dalil files` prints it (jsonl contract)."""
     out = {k: row.get(k) for k in LIST_COLUMNS if k not in ("gps", "yara")}
+    out["carved"] = bool(row.get("carved"))
+    out["offset"], out["length"] = row.get("carved_offset"), row.get("carved_length")
     out["deleted"] = bool(row["deleted"])
     out["orphan"] = bool(row["orphan"])
     out["recovered"] = bool(row["recovered"])

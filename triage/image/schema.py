@@ -54,7 +54,20 @@ FILES_V4 = """
 ALTER TABLE files ADD COLUMN phash TEXT;
 """
 
-register_schema("triage.files", [FILES_V1, FILES_V2, FILES_V3, FILES_V4])
+# v5: rows of other views of a volume and of carved content. `snapshot` names the view a row was
+# listed in (a Volume Shadow Copy store, an APFS snapshot; NULL for the live volume) and is part of the
+# row key; `carved` rows were found by carving unallocated space, at `carved_offset` for `carved_length`
+# bytes of the image (`dalil files` shows them as `offset` and `length`).
+FILES_V5 = """
+ALTER TABLE files ADD COLUMN snapshot TEXT;
+ALTER TABLE files ADD COLUMN carved INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE files ADD COLUMN carved_offset INTEGER;
+ALTER TABLE files ADD COLUMN carved_length INTEGER;
+DROP INDEX files_key;
+CREATE UNIQUE INDEX files_key ON files(exhibit, partition, IFNULL(snapshot, ''), path, IFNULL(inode, -1), attr);
+"""
+
+register_schema("triage.files", [FILES_V1, FILES_V2, FILES_V3, FILES_V4, FILES_V5])
 
 # The browser's (`dalil serve`) page order: exhibit, partition, path, id. A component of its own, so the
 # files schema's versions stay with parse; a covering index lets a page at any depth be found in the index.

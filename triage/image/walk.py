@@ -70,6 +70,10 @@ class Entry:
     attr_id: int | None = None
     note: str | None = None     # why the content is not read, where that is by design
     fn: dict[str, Any] | None = None  # NTFS $FILE_NAME times (see _file_name), on a file's first entry
+    snapshot: str | None = None  # the view it was listed in (a shadow-copy store, an APFS snapshot); None: live
+    carved: bool = False         # found by carving: its content is `carved_length` bytes at `carved_offset`
+    carved_offset: int | None = None
+    carved_length: int | None = None
 
     @property
     def has_content(self) -> bool:
