@@ -37,6 +37,7 @@ from ..links import index as links_index
 from . import logical, schema, walkers  # noqa: F401  (schema registers the tables)
 from .container import EwfImg, ImageSource, open_image
 from .engine import INSERT, Pipeline, Stats, row_values
+from .volumes import store_volumes, volume_row
 from .walk import Entry, Volume, fs_name, numbered
 
 SIGNATURES = [(32, b"NXSB", "APFS"), (3, b"-FVE-FS-", "BitLocker"), (0, b"LUKS\xba\xbe", "LUKS"),
@@ -200,8 +201,8 @@ def run(case: Case, image: str, options: ParseOptions,
                 if stats is None:  # the walk could not start
                     stats = pipeline.close()
             if source is None:
-                partitions.append({"partition": 0, "length": None, "slot": None, "description": f"logical {kind}",
-                                   "fs_type": kind, "status": "parsed", "message": None})
+                partitions.append({**volume_row(Volume(0, 0, None, f"logical {kind}", "logical")),
+                                   "offset": None, "length": None, "fs_type": kind})
             try:
                 staged = phone.run(options.exhibit, run_id, case.region, collector, warn)
             finally:
@@ -220,7 +221,8 @@ def run(case: Case, image: str, options: ParseOptions,
                 "segments": [p.name for p in source.segments] if source else [],
                 "files": stats.files, "files_with_content": stats.with_content, "deleted": stats.deleted,
                 "bytes_read": str(stats.bytes), "yara_hit_files": stats.yara_hits, "gps_files": stats.gps,
-                "partitions": [{k: p[k] for k in ("partition", "fs_type", "status", "files")} for p in partitions],
+                "partitions": [{k: p[k] for k in ("partition", "scheme", "fs_type", "encrypted", "status", "files")}
+                               | ({"snapshot": p["snapshot"]} if p["snapshot"] else {}) for p in partitions],
                 "rules": rules_used, "yara": not options.no_yara,
                 "analysers": analyzers.registry(), "tz": options.tz, "warnings": len(warnings),
                 "known_good_sets": [str(p) for p in options.known_good],
@@ -229,11 +231,7 @@ def run(case: Case, image: str, options: ParseOptions,
                 "artifacts": staged.summary.ledger(),
             }
             with case.store.transaction() as c:
-                for part in partitions:
-                    c.execute("INSERT OR REPLACE INTO partitions (exhibit, partition, length, slot, description, fs_type,"
-                              " status, message, files, run_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                              (options.exhibit, part["partition"], part["length"], part["slot"], part["description"],
-                               part["fs_type"], part["status"], part["message"], part["files"], run_id))
+                store_volumes(c, options.exhibit, run_id, partitions)
                 staged.store(c)
                 details["links"] = links_index.index_in_transaction(case, c, options.exhibit, run_id)
                 c.execute("UPDATE runs SET ended = ?, status = ?, details = ? WHERE id = ?",
@@ -308,8 +306,7 @@ class _Partitions:
         self.source, self.exhibit, self.partitions, self.warn = source, exhibit, partitions, warn
 
     def _part(self, vol: Volume) -> dict[str, Any]:
-        part = {"partition": vol.offset, "length": vol.length, "slot": vol.slot, "description": vol.description,
-                "fs_type": None, "status": "parsed", "message": None}
+        part = volume_row(vol)
         self.partitions.append(part)
         return part
 

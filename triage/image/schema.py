@@ -1,4 +1,4 @@
-"""Tables of `dalil parse`: `partitions` (volumes seen) and `files` (one row per file or stream).
+"""Tables of `dalil parse`: `partitions` (volumes and container layers seen, `dalil volumes`) and `files` (one row per file or stream).
 
 Column names are a contract: `dalil files`, `export`, `timeline` and the report read them.
 """
@@ -67,7 +67,29 @@ DROP INDEX files_key;
 CREATE UNIQUE INDEX files_key ON files(exhibit, partition, IFNULL(snapshot, ''), path, IFNULL(inode, -1), attr);
 """
 
-register_schema("triage.files", [FILES_V1, FILES_V2, FILES_V3, FILES_V4, FILES_V5])
+# v6: `partitions` holds every volume or container layer seen (`dalil volumes`): `offset` in the image
+# (NULL where a layer is not one run of the image, e.g. a logical volume spread over extents), the
+# `scheme` it was found through (`mbr`, `gpt`, `lvm`, `apfs`, `vss`, `none` for a bare file system,
+# `logical` for a folder or archive), `encrypted` (NULL, or `bitlocker`, `luks`, `filevault`, `apfs`,
+# `unknown-high-entropy`), the `snapshot` a view belongs to and the `parent` layer (its `partition`).
+# `partition` stays the identifier that files.partition refers to; the row key gains the snapshot.
+FILES_V6 = """
+CREATE TABLE partitions_v6 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    exhibit TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER, length INTEGER, scheme TEXT,
+    slot TEXT, description TEXT, fs_type TEXT, encrypted TEXT, status TEXT NOT NULL, message TEXT,
+    files INTEGER NOT NULL DEFAULT 0, run_id INTEGER, snapshot TEXT, parent INTEGER);
+INSERT INTO partitions_v6 (id, exhibit, partition, offset, length, scheme, slot, description, fs_type, status,
+                           message, files, run_id)
+    SELECT id, exhibit, partition, partition, length,
+           CASE WHEN description LIKE 'logical %' THEN 'logical' ELSE NULL END,
+           slot, description, fs_type, status, message, files, run_id FROM partitions;
+DROP TABLE partitions;
+ALTER TABLE partitions_v6 RENAME TO partitions;
+CREATE UNIQUE INDEX partitions_key ON partitions(exhibit, partition, IFNULL(snapshot, ''));
+"""
+
+register_schema("triage.files", [FILES_V1, FILES_V2, FILES_V3, FILES_V4, FILES_V5, FILES_V6])
 
 # The browser's (`dalil serve`) page order: exhibit, partition, path, id. A component of its own, so the
 # files schema's versions stay with parse; a covering index lets a page at any depth be found in the index.

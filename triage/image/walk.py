@@ -43,6 +43,10 @@ class Volume:
     length: int
     slot: str | None
     description: str
+    scheme: str = "none"            # how it was found: mbr, gpt, lvm, apfs, vss, … ("none": no volume system)
+    encrypted: str | None = None    # bitlocker, luks, filevault, apfs, unknown-high-entropy; None: not seen
+    snapshot: str | None = None     # the shadow-copy store or APFS snapshot this is a view of; None: live
+    parent: int | None = None       # `offset` (partition id) of the layer it lies in, e.g. an LVM PV
 
 
 @dataclass
@@ -91,18 +95,20 @@ def volumes(img: pytsk3.Img_Info, size: int) -> tuple[str, list[Volume]]:
     try:
         vs = pytsk3.Volume_Info(img)
     except (IOError, OSError, RuntimeError):
-        return "none", [Volume(0, size, None, "no volume system")]
+        return "none", [Volume(0, size, None, "no volume system", "none")]
     block = vs.info.block_size
-    vs_type = {int(pytsk3.TSK_VS_TYPE_DOS): "MBR", int(pytsk3.TSK_VS_TYPE_GPT): "GPT"}.get(int(vs.info.vstype),
-                                                                                         str(vs.info.vstype))
+    vs_type = {int(pytsk3.TSK_VS_TYPE_DOS): "MBR", int(pytsk3.TSK_VS_TYPE_GPT): "GPT",
+               int(pytsk3.TSK_VS_TYPE_MAC): "Mac", int(pytsk3.TSK_VS_TYPE_BSD): "BSD",
+               int(pytsk3.TSK_VS_TYPE_SUN): "Sun"}.get(int(vs.info.vstype), str(vs.info.vstype))
     found = []
     for part in vs:
         if not int(part.flags) & int(pytsk3.TSK_VS_PART_FLAG_ALLOC):
             continue
         desc = part.desc.decode("utf-8", "replace") if isinstance(part.desc, bytes) else str(part.desc)
-        found.append(Volume(part.start * block, part.len * block, f"{max(part.table_num, 0):03d}:{part.slot_num:03d}", desc))
+        found.append(Volume(part.start * block, part.len * block, f"{max(part.table_num, 0):03d}:{part.slot_num:03d}",
+                            desc, vs_type.lower()))
     if not found:
-        return vs_type, [Volume(0, size, None, "no allocated partition")]
+        return vs_type, [Volume(0, size, None, "no allocated partition", vs_type.lower())]
     return vs_type, found
 
 
