@@ -43,26 +43,30 @@ class Region:
             return self._cache[:length]
         return self._read(self.start + at, length)
 
-    def data_end(self, at: int) -> int:
-        """Where the data from `at` ends: before the first whole zero sector (a never-written or wiped
-        sector: a file cut short was overwritten or never finished there), else the region's end;
-        trailing zero bytes before that sector are not counted."""
-        pos = at - at % SECTOR
+    def boundary(self, at: int) -> int:
+        """The first sector start after `at` (and after the file's own first sector) where another
+        file's data begins or none is left: a whole zero sector (never written, or wiped) or a
+        registered header (files start on sector boundaries). The region's end when there is none."""
+        pos = max(SECTOR, -(-at // SECTOR) * SECTOR)
+        headers, starts = _headers()
         while pos < self.size:
             chunk = self.read(pos, CHUNK)
-            found = chunk.find(ZERO_SECTOR)
-            while found >= 0 and (pos + found) % SECTOR:
-                found = chunk.find(ZERO_SECTOR, found + SECTOR - (pos + found) % SECTOR)
-            if found >= 0:
-                return max(at, self._trim(pos + found, at))
-            pos += len(chunk)
             if not chunk:
                 break
-        return max(at, self._trim(self.size, at))
+            for i in range(0, len(chunk), SECTOR):
+                if chunk[i] == 0 and chunk[i:i + SECTOR] == ZERO_SECTOR[:len(chunk) - i]:
+                    return pos + i
+                if (chunk[i] in starts or chunk[i + 4:i + 8] == b"ftyp") and headers.match(chunk, i):
+                    return pos + i
+            pos += len(chunk)
+        return self.size
 
-    def _trim(self, end: int, floor: int) -> int:
-        back = self.read(max(floor, end - SECTOR), end - max(floor, end - SECTOR))
-        return end - (len(back) - len(back.rstrip(b"\0")))
+    def data_end(self, at: int) -> int:
+        """Where the data from `at` ends: at the next `boundary`, trailing zero bytes before it not
+        counted (a file cut short was overwritten or never finished there)."""
+        end = self.boundary(at)
+        back = self.read(max(at, end - SECTOR), end - max(at, end - SECTOR))
+        return max(at, end - (len(back) - len(back.rstrip(b"\0"))))
 
 
 @dataclass
@@ -138,24 +142,23 @@ def jpeg(r: Region) -> Carved | None:
 
 def _entropy_end(r: Region, pos: int) -> int | None:
     """The offset of the marker after entropy-coded data (0xFF not followed by 00, a restart marker
-    or a fill byte), or None if zeros or the region's end come first."""
-    while pos < r.size:
-        chunk = r.read(pos, CHUNK)
+    or a fill byte), or None if the data ends first (`Region.boundary`: zeros, another file's header)."""
+    end = r.boundary(pos)
+    while pos < end:
+        chunk = r.read(pos, min(CHUNK, end - pos))
         if not chunk:
             return None
-        zero = chunk.find(ZERO_SECTOR)
-        limit = zero if zero >= 0 else len(chunk)
-        at = chunk.find(b"\xff", 0, limit)
+        at = chunk.find(b"\xff")
         while at >= 0:
             if at + 1 >= len(chunk):
                 break
             nxt = chunk[at + 1]
             if nxt != 0 and not 0xD0 <= nxt <= 0xD7 and nxt != 0xFF:
                 return pos + at
-            at = chunk.find(b"\xff", at + 1, limit)
-        if zero >= 0:
+            at = chunk.find(b"\xff", at + 1)
+        if len(chunk) < 2:
             return None
-        pos += max(1, len(chunk) - 1)  # a 0xFF at the chunk's end is looked at again with its next byte
+        pos += len(chunk) - 1  # a 0xFF at the chunk's end is looked at again with its next byte
     return None
 
 
@@ -409,3 +412,24 @@ def header_regex() -> re.Pattern[bytes]:
     """One expression finding every registered header (zero-width, so overlapping starts are all seen)."""
     return re.compile(b"(?=" + b"|".join(b"(?P<" + name.encode() + b">" + f.header + b")"
                                          for name, f in FORMATS.items()) + b")", re.S)
+
+
+def first_bytes() -> frozenset[int]:
+    """The first byte of every header that has a fixed one (MP4's `ftyp` is its 5th to 8th bytes)."""
+    out = set()
+    for fmt in FORMATS.values():
+        first = re.match(rb"\\x([0-9a-f]{2})|([A-Za-z%])", fmt.header)
+        if first is not None:
+            out.add(int(first.group(1), 16) if first.group(1) else first.group(2)[0])
+    return frozenset(out)
+
+
+_HEADERS: tuple[re.Pattern[bytes], frozenset[int], int] | None = None
+
+
+def _headers() -> tuple[re.Pattern[bytes], frozenset[int]]:
+    """header_regex() and first_bytes(), built again only when a carver was registered since."""
+    global _HEADERS
+    if _HEADERS is None or _HEADERS[2] != len(FORMATS):
+        _HEADERS = (header_regex(), first_bytes(), len(FORMATS))
+    return _HEADERS[0], _HEADERS[1]

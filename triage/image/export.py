@@ -26,7 +26,7 @@ from ..core.evidence import evidence_files, get, list_all
 from ..core.ledger import subject
 from ..core.textsafe import csv_cell, csv_writer
 from . import walkers
-from .carve import CarvedContent, carved_entry
+from .carve import CarvedContent, ImageReader, carved_entry
 from .carvers import Carved
 from .container import open_image
 from .export_names import MAX_NAME_BYTES, Layout, safe_component
@@ -272,16 +272,18 @@ def _copy_carved(case: Case, exhibit: str, carved: dict[Key, dict[str, Any]], wa
     """Carved files are read again at their offset and length in the image (nothing is carved again);
     each copy is checked against the listed SHA-256 like any other."""
     source = open_image(get(case, exhibit).absolute_path(case))
+    reader = ImageReader(source)
     try:
         for key, row in carved.items():
             found = Carved(int(row["carved_length"]), row["ext"] or "bin")
             entry = carved_entry(row["partition"], int(row["carved_offset"]), found,
-                                 CarvedContent(source.img.read, int(row["carved_offset"]), found.length))
+                                 CarvedContent(reader.read, int(row["carved_offset"]), found.length))
             entry.path = row["path"]
             index.append(_export_one(entry, row, exhibit, layout, layout.out))
             del wanted[key]
             done(1)
     finally:
+        reader.close()
         source.img.close()
 
 

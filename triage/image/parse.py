@@ -202,6 +202,8 @@ def run(case: Case, image: str, options: ParseOptions,
             finally:
                 if stats is None:  # the walk could not start
                     stats = pipeline.close()
+                if carver is not None:
+                    carver.close()
             if source is None:
                 partitions.append({"partition": 0, "length": None, "slot": None, "description": f"logical {kind}",
                                    "fs_type": kind, "status": "parsed", "message": None})
@@ -273,7 +275,7 @@ def _carver(options: ParseOptions, source: ImageSource | None, pipeline: Pipelin
         if on_entry is not None:
             on_entry(pipeline.stats.files, pipeline.stats.bytes, text, False)
 
-    return carve.Carver(source.img.read, source.size, warn, options.exhibit, progress)
+    return carve.Carver(carve.ImageReader(source), source.size, warn, options.exhibit, progress)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ return None: their unallocated space is not carved, and the run's details say so
 
 from __future__ import annotations
 
+import re
 import struct
 from typing import Any, Callable
 
@@ -76,19 +77,28 @@ def fat(read: Read, offset: int, length: int, kind: str) -> Ranges:
     data = reserved + fats * fat_sectors + (root_entries * 32 + sector - 1) // sector
     clusters = (total - data) // per_cluster
     table = read(offset + reserved * sector, fat_sectors * sector)
-    cluster_bytes = per_cluster * sector
     free: list[tuple[int, int]] = []
-    for n in range(2, clusters + 2):
-        if kind == "FAT12":
+
+    def add(first: int, last: int) -> None:  # clusters first..last-1 are free
+        first, last = max(first, 2), min(last, clusters + 2)
+        if first < last:
+            free.append((offset + (data + (first - 2) * per_cluster) * sector,
+                         offset + (data + (last - 2) * per_cluster) * sector))
+
+    if kind == "FAT12":
+        for n in range(2, clusters + 2):
             pair = table[n * 3 // 2] | table[n * 3 // 2 + 1] << 8
-            value = pair >> 4 if n & 1 else pair & 0xFFF
-        elif kind == "FAT16":
-            value = table[2 * n] | table[2 * n + 1] << 8
-        else:
-            value = struct.unpack_from("<I", table, 4 * n)[0] & 0x0FFFFFFF
-        if value == 0:
-            at = offset + (data + (n - 2) * per_cluster) * sector
-            free.append((at, at + cluster_bytes))
+            if not (pair >> 4 if n & 1 else pair & 0xFFF):
+                add(n, n + 1)
+    else:  # runs of zero entries, found as runs of zero bytes (C speed), whole entries only
+        width = 2 if kind == "FAT16" else 4
+        for run in re.finditer(b"\\x00{%d,}" % width, table[:(clusters + 2) * width]):
+            add(-(-run.start() // width), run.end() // width)
+        if width == 4:  # FAT32's top four bits are reserved: an entry holding only them is free too
+            for top in re.finditer(b"\\x00\\x00\\x00[\\x10\\x20\\x30\\x40\\x50\\x60\\x70\\x80\\x90\\xa0\\xb0\\xc0\\xd0"
+                                   b"\\xe0\\xf0]", table[:(clusters + 2) * 4]):
+                if top.start() % 4 == 0:
+                    add(top.start() // 4, top.start() // 4 + 1)
     end_of_clusters = offset + (data + clusters * per_cluster) * sector
     free.append((end_of_clusters, offset + min(total * sector, length)))
     return merge(free)
