@@ -149,10 +149,18 @@ def test_fat_deleted_files_carved_and_exported(cli: Any, case_dir: Path, tmp_pat
     """FAT: the chain of a deleted file is gone (TSK guesses it contiguous); carving finds the content
     by its structure. `dalil export --carved` copies them, named safely, hash-checked."""
     need("blkls")
+    whole = fx.jpeg(6, (400, 300))
+    cut_at = len(whole) * 6 // 10 // 2048 * 2048 - 100  # 100 bytes short of a cluster's end (2 KiB clusters)
+    while whole[cut_at - 1] == 0:
+        cut_at -= 1
     files = {"DCIM/IMG_0001.JPG": fx.jpeg(21, gps=fx.GPS), "DOCS/A.PDF": fx.pdf("receipt"),
-             "DOCS/B.DOCX": fx.docx("route"), "V.MP4": fx.mp4(b"mp42", 25), "KEEP.PNG": fx.png(8)}
-    image = fat_image(tmp_path, files, ["DCIM/IMG_0001.JPG", "DOCS/A.PDF", "DOCS/B.DOCX", "V.MP4"], size_mb=16)
+             "DOCS/B.DOCX": fx.docx("route"), "V.MP4": fx.mp4(b"mp42", 25), "CUT.JPG": whole[:cut_at],
+             "NEXT.GIF": fx.gif(2), "KEEP.PNG": fx.png(8)}
+    # CUT.JPG's clusters are followed at once by NEXT.GIF's: the cut picture ends where the GIF starts
+    image = fat_image(tmp_path, files, [n for n in files if n != "KEEP.PNG"], size_mb=16)
     raw = image.read_bytes()
+    assert raw[11:14] == b"\x00\x02\x04"  # 512-byte sectors, 4 a cluster: no zero sector after the cut JPEG
+    assert raw.find(files["NEXT.GIF"]) == raw.find(files["CUT.JPG"]) + cut_at + 100
     expected = {raw.find(data): data for name, data in files.items() if name != "KEEP.PNG"}
     before = _file_sha(image)
     rows = parse_rows(cli, case_dir, image, "EXH-1", "--carve")
@@ -160,7 +168,9 @@ def test_fat_deleted_files_carved_and_exported(cli: Any, case_dir: Path, tmp_pat
     assert set(carved) == set(expected)  # the allocated PNG is not carved: its clusters are in use
     for at, data in expected.items():
         assert (carved[at]["length"], carved[at]["sha256"]) == (len(data), _sha(data))
-    assert {carved[at]["path"].rsplit(".", 1)[1] for at in expected} == {"jpg", "pdf", "docx", "mp4"}
+    assert {carved[at]["path"].rsplit(".", 1)[1] for at in expected} == {"jpg", "pdf", "docx", "mp4", "gif"}
+    cut = carved[raw.find(files["CUT.JPG"])]
+    assert "truncated JPEG" in cut["recovered_note"] and raw.find(files["NEXT.GIF"]) > cut["offset"] + cut["length"]
     out = tmp_path / "out"
     cli("export", "--exhibit", "EXH-1", "--carved", "--out", out, "--case", case_dir)
     copies = {_sha(p.read_bytes()) for p in out.rglob("*") if p.is_file() and p.suffix not in (".csv", ".json")}
