@@ -120,8 +120,11 @@ def test_ext4_deleted_and_planted_files_carved_exactly(cli: Any, case_dir: Path,
 
     from reports import data as report_data  # the report's gaps say what was scanned and carved
     from triage.core.case import Case
-    gaps = [g for g in report_data.load(Case.open(str(case_dir))).gaps() if g["location"].startswith("carving")]
+    loaded = report_data.load(Case.open(str(case_dir)))
+    gaps = [g for g in loaded.gaps() if g["location"].startswith("carving")]
     assert gaps and f"{area['bytes_scanned']:,} bytes of unallocated space scanned" in gaps[0]["message"]
+    finding = next(f for f in loaded.findings() if f["carved"] and f["gps_lat"] is not None)  # the photo, by GPS
+    assert {"code": "carved", "detail": f"offset {photo['offset']}, length {photo['length']}"} in finding["reasons"]
 
 
 def _reader(image: Path) -> Callable[[int, int], bytes]:
