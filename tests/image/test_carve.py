@@ -281,3 +281,37 @@ def test_headers_only_at_sector_starts_and_not_inside_a_carved_file() -> None:
     data[4096:4096 + len(outer)] = outer
     found = [(at, fmt.name, c.length) for at, fmt, c in scan(lambda o, n: bytes(data[o:o + n]), [(0, len(data))])]
     assert found == [(4096, "pdf", len(outer))]
+
+
+def test_ntfs_free_clusters_carved(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """NTFS: pictures and a voice note written into clusters `$Bitmap` marks free."""
+    need("blkls")
+    image = ntfs_image(tmp_path, {"kept.txt": b"kept\n"})
+    planted = [fx.jpeg(31, gps=fx.GPS), fx.opus(3), fx.webp(4)]
+    offsets = _plant(image, planted, 4096)
+    before = _file_sha(image)
+    carved = _carved(parse_rows(cli, case_dir, image, "EXH-1", "--carve"))
+    assert {at: (r["length"], r["sha256"]) for at, r in carved.items()} == {
+        at: (len(d), _sha(d)) for at, d in zip(offsets, planted)}
+    assert [carved[at]["path"].rsplit(".", 1)[1] for at in offsets] == ["jpg", "opus", "webp"]
+    assert _file_sha(image) == before
+
+
+def test_carving_progress_names_the_area_and_the_bytes_scanned(case_dir: Path, tmp_path: Path) -> None:
+    """The carving line (what `dalil parse` shows while it carves) goes through the walk's location
+    callback: the area, the megabytes of free space scanned of the total, the files found so far."""
+    from triage.core.case import Case
+    from triage.image import parse as engine
+
+    need("mke2fs", "blkls")
+    image = ext4_image(tmp_path, {"note.txt": b"x\n"}, [])
+    _plant(image, [fx.png(1), fx.gif(2)], 1024)
+    seen: list[str] = []
+    options = engine.ParseOptions(exhibit="EXH-P", no_yara=True, carve=True, jobs=1,
+                                  on_entry=lambda files, nbytes, where, reading: seen.append(where))
+    result = engine.run(Case.open(str(case_dir)), str(image), options)
+    lines = [w for w in seen if w.startswith("carving ")]
+    total = sum(b - a for a, b in unalloc.ext(_reader(image), 0))
+    assert lines[-1] == f"carving EXH-P partition 0: {total / 1e6:,.1f} of {total / 1e6:,.1f} MB of free space " \
+                        "scanned, 2 found"
+    assert result.carving is not None and result.carving[0]["carved"] == {"gif": 1, "png": 1}
