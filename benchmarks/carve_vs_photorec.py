@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import pytsk3  # noqa: E402
 
-import carve_fixtures as fx  # noqa: E402
+import carve_fixtures as fx  # type: ignore[import-not-found]  # noqa: E402
 from triage.image.carve import Carver, ImageReader  # noqa: E402
 from triage.image.container import open_image  # noqa: E402
 from triage.image.walk import volumes  # noqa: E402
@@ -72,7 +72,7 @@ def _db(tmp: Path, seed: int) -> bytes:
     return data
 
 
-def ext4_image(work: Path, copies: int) -> tuple[Path, set[str]]:
+def ext4_image(work: Path, copies: int) -> tuple[Path, dict[str, str]]:
     """64 MiB ext4: `copies` sets deleted with debugfs, `copies` sets written into free blocks, one set kept."""
     root = work / "ext-root"
     root.mkdir()
@@ -92,31 +92,32 @@ def ext4_image(work: Path, copies: int) -> tuple[Path, set[str]]:
         sh("debugfs", "-w", "-R", f"rm /{name}", image)
     raw = image.read_bytes()
     # ext4 leaves holes for all-zero blocks of a file (mke2fs -d writes sparse): those are not whole in free space
-    known = {hashlib.sha256(p.read_bytes()).hexdigest() for p in root.iterdir()
+    known = {hashlib.sha256(p.read_bytes()).hexdigest(): p.name.split(".", 1)[1] for p in root.iterdir()
              if p.name.startswith("d") and raw.find(p.read_bytes()) >= 0}
-    planted = [d for s in planted_sets for d in s.values()]
-    at = (64 * MiB) // 4096 - sum(-(-len(d) // 4096) + 1 for d in planted) - 8
+    planted = [(ext, d) for s in planted_sets for ext, d in s.items()]
+    at = (64 * MiB) // 4096 - sum(-(-len(d) // 4096) + 1 for _, d in planted) - 8
     with open(image, "r+b") as fh:  # the end of the volume is free after mke2fs
-        for data in planted:
+        for ext, data in planted:
             fh.seek(at * 4096)
             fh.write(data)
             at += -(-len(data) // 4096) + 1
-            known.add(hashlib.sha256(data).hexdigest())
+            known[hashlib.sha256(data).hexdigest()] = ext
     return image, known
 
 
-def fat_image(work: Path, copies: int) -> tuple[Path, set[str]]:
+def fat_image(work: Path, copies: int) -> tuple[Path, dict[str, str]]:
     """128 MiB FAT32: `copies` sets copied then deleted with mdel, one set kept."""
     image = work / "fat32.img"
     with open(image, "wb") as fh:
         fh.truncate(128 * MiB)
     sh("mkfs.vfat", "-F", "32", image)
-    known, src = set(), work / "src.bin"
+    known: dict[str, str] = {}
+    src = work / "src.bin"
     for c in range(copies):
         for ext, data in kinds(2000 + c, work).items():
             src.write_bytes(data)
             sh("mcopy", "-i", image, src, f"::/D{c}.{ext.replace('.', '')}")
-            known.add(hashlib.sha256(data).hexdigest())
+            known[hashlib.sha256(data).hexdigest()] = ext
     for ext, data in kinds(2500, work).items():
         src.write_bytes(data)
         sh("mcopy", "-i", image, src, f"::/KEEP.{ext.replace('.', '')}")
@@ -186,17 +187,24 @@ def main() -> None:
                     results[side] = found
             for side in ("dalil", "photorec"):
                 found = results[side]
-                hit = known & set(found)
+                hit = set(known) & set(found)
+                missed: dict[str, int] = {}
+                for digest, kind in known.items():
+                    if digest not in hit:
+                        missed[kind] = missed.get(kind, 0) + 1
                 rows.append((label, side, len(known), len(hit), sum(1 for h in found if h not in known),
-                             statistics.median(times[side])))
+                             statistics.median(times[side]),
+                             " ".join(f"{k}:{n}" for k, n in sorted(missed.items())) or "-"))
             ratio = statistics.median(times["photorec"]) / statistics.median(times["dalil"])
-            rows.append((label, "ratio", 0, 0, 0, ratio))
-        print(f"{'image':<15} {'tool':<9} {'planted':>7} {'found':>6} {'recall':>7} {'false+':>7} {'median s':>9}")
-        for label, side, planted, hit, false_pos, seconds in rows:
+            rows.append((label, "ratio", 0, 0, 0, ratio, ""))
+        print(f"{'image':<15} {'tool':<9} {'planted':>7} {'found':>6} {'recall':>7} {'false+':>7} {'median s':>9}"
+              "  missed (kind:count)")
+        for label, side, planted, found_count, false_pos, seconds, missing in rows:
             if side == "ratio":
                 print(f"{label:<15} {'photorec/dalil time':<31} {seconds:>25.2f}x")
                 continue
-            print(f"{label:<15} {side:<9} {planted:>7} {hit:>6} {hit / planted:>7.1%} {false_pos:>7} {seconds:>9.3f}")
+            print(f"{label:<15} {side:<9} {planted:>7} {found_count:>6} {found_count / planted:>7.1%} {false_pos:>7} "
+                  f"{seconds:>9.3f}  {missing}")
 
 
 if __name__ == "__main__":

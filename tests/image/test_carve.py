@@ -15,11 +15,11 @@ import pytsk3
 
 import carve_fixtures as fx
 from build_images import ext4_image, fat_image, gpt_two_partitions, need, ntfs_image, run
-from parse_helpers import parse_rows
+from parse_helpers import materialise, parse_rows
 from triage.image import unalloc
 from triage.image.carve import free_space, scan
 from triage.image.carvers import FORMATS, Region
-from triage.image.walk import Volume, fs_name
+from triage.image.walk import Volume, fs_name, volumes
 
 
 def _sha(data: bytes) -> str:
@@ -315,3 +315,28 @@ def test_carving_progress_names_the_area_and_the_bytes_scanned(case_dir: Path, t
     assert lines[-1] == f"carving EXH-P partition 0: {total / 1e6:,.1f} of {total / 1e6:,.1f} MB of free space " \
                         "scanned, 2 found"
     assert result.carving is not None and result.carving[0]["carved"] == {"gif": 1, "png": 1}
+
+
+SHARED_FREE = ["dfir_ntfs/ntfs3.raw.gz", "dfir_ntfs/ntfs_index.raw.gz", "dfir_ntfs/fat16.raw.gz",
+               "dfir_ntfs/fat_deleted_dir_2.raw.gz", "dfir_ntfs/win_exfat_7.raw.gz", "dfir_ntfs/exfat_orphan.raw.gz",
+               "dfvfs/mbr.raw.gz", "plaso/tsk_volume_system.raw"]
+
+
+@pytest.mark.parametrize("rel", SHARED_FREE)
+def test_free_space_is_blkls_on_shared_images(rel: str, tmp_path: Path, testdata: Callable[[str], Path]) -> None:
+    """Images made by Windows and other tools (shared test data): every volume's free space, as `blkls`."""
+    need("blkls")
+    image = materialise(testdata(f"disk_images/{rel}"), tmp_path)
+    img = pytsk3.Img_Info(str(image))
+    checked = 0
+    for vol in volumes(img, img.get_size())[1]:
+        try:
+            fs = pytsk3.FS_Info(img, offset=vol.offset)
+        except OSError:
+            continue
+        ranges = free_space(img.read, fs, vol)
+        assert ranges is not None, fs_name(fs)
+        block = int(fs.info.block_size)
+        assert _blocks(ranges, vol.offset, block) == _blkls_free(image, vol.offset // 512), vol.offset
+        checked += 1
+    assert checked

@@ -29,11 +29,11 @@ def parse(
         "--verify-image", help="Also re-hash the image against its registration and, for E01, the media "
                                "against the MD5 stored in it (reads the whole image once more).")] = False,
     carve: Annotated[bool, typer.Option(
-        "--carve", help="Also carve the free space of each NTFS, FAT and ext2/3/4 file system, and the disk outside "
-                        "its partitions, for pictures, PDFs, office/ZIP files, MP4/3GP, SQLite, Opus voice notes "
-                        "and WebP stickers (rows flagged `carved`, with their offset and length in the image). Off "
-                        "by default: it reads all free space (minutes per 100 GB) and adds files with no name or "
-                        "times, so ask for it when deleted content matters.")] = False,
+        "--carve", help="Also carve the free space of each NTFS, FAT, exFAT and ext2/3/4 file system, and the "
+                        "disk outside its partitions, for pictures, PDFs, office/ZIP files, MP4/3GP, SQLite, "
+                        "Opus voice notes and WebP stickers (rows flagged `carved`, with their offset and length "
+                        "in the image). Off by default: it reads all free space once more (on a big, mostly "
+                        "empty disk, most of the image) and adds files with no name or times.")] = False,
     password: common.PasswordOpt = None,
     reason: common.ReasonOpt = None,
     case_dir: common.CaseOpt = None,

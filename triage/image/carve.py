@@ -91,6 +91,8 @@ def free_space(read: Read, fs: Any, vol: Volume) -> unalloc.Ranges | None:
         return unalloc.fat(read, vol.offset, vol.length, kind)
     if kind in ("ext2", "ext3", "ext4"):
         return unalloc.ext(read, vol.offset)
+    if kind == "exFAT":
+        return unalloc.exfat(read, vol.offset, vol.length)
     return None
 
 
@@ -176,7 +178,7 @@ class Carver:
             return
         if ranges is None:
             area.status = "not-carved"
-            area.message = f"free space of {kind} is not located by Dalil (NTFS, FAT and ext2/3/4 are)"
+            area.message = f"free space of {kind} is not located by Dalil (NTFS, FAT, exFAT and ext2/3/4 are)"
             self.warn(f"{self.exhibit}@{vol.offset}", f"carving: {area.message}: not carved")
             return
         yield from self._carve(area, ranges)

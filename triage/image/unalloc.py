@@ -1,7 +1,8 @@
 """Unallocated space of a file system, as byte ranges of the image, read from its allocation map.
 
 pytsk3 has no block walk (`blkls`'s `tsk_fs_block_walk`), so the map is read here: NTFS's `$Bitmap`
-(through pytsk3, one bit a cluster), the FAT (a free cluster is entry 0), and ext2/3/4's block
+(through pytsk3, one bit a cluster), the FAT (a free cluster is entry 0), exFAT's allocation bitmap,
+and ext2/3/4's block
 bitmaps (a group whose bitmap was never written, `BLOCK_UNINIT`, is free but for the metadata placed
 in it). Ranges match `blkls` on the test images (tests/image/test_carve.py). Other file systems
 return None: their unallocated space is not carved, and the run's details say so.
@@ -140,6 +141,47 @@ def ext(read: Read, offset: int) -> Ranges:
             continue
         bits = read(offset + field(raw, 0, 0x20) * block, (count + 7) // 8)
         free.extend(_bitmap_runs(bits, count, offset, block, start))
+    return merge(free)
+
+
+def exfat(read: Read, offset: int, length: int) -> Ranges:
+    """Free clusters by exFAT's allocation bitmap (the root directory's type-0x81 entry: the first
+    bitmap where there are two); sectors past the last cluster too."""
+    boot = read(offset, 512)
+    if boot[3:11] != b"EXFAT   ":
+        raise ValueError("no exFAT boot sector")
+    fat_at, _fat_len, heap, clusters, root = struct.unpack_from("<IIIII", boot, 80)
+    volume_sectors = struct.unpack_from("<Q", boot, 72)[0]
+    sector = 1 << boot[108]
+    cluster = sector << boot[109]
+
+    def at(n: int) -> int:
+        return offset + heap * sector + (n - 2) * cluster
+
+    def chain(first: int, size: int | None) -> bytes:
+        """The clusters of a file from `first`, following the FAT, up to `size` bytes."""
+        out, n, seen = bytearray(), first, set()
+        while 2 <= n < clusters + 2 and n not in seen and (size is None or len(out) < size):
+            seen.add(n)
+            out += read(at(n), cluster)
+            n = struct.unpack("<I", read(offset + fat_at * sector + 4 * n, 4))[0]
+        return bytes(out if size is None else out[:size])
+
+    directory = chain(root, None)
+    bitmap: bytes | None = None
+    for entry in range(0, len(directory) - 31, 32):
+        kind = directory[entry]
+        if kind == 0x81 and not directory[entry + 1] & 1:
+            first, size = struct.unpack_from("<IQ", directory, entry + 20)
+            bitmap = chain(first, size)
+            break
+        if kind == 0:
+            break
+    if bitmap is None:
+        raise ValueError("exFAT allocation bitmap not found in the root directory")
+    free = _bitmap_runs(bitmap, clusters, at(2), cluster)
+    end = at(clusters + 2)
+    free.append((end, offset + min(volume_sectors * sector, length)))
     return merge(free)
 
 
