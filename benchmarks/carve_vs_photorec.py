@@ -6,7 +6,7 @@ Builds two images with the file-system tools: an ext4 volume (files deleted with
 pointers ext4 clears, and files written straight into free blocks) and a FAT32 volume (files deleted
 with mdel, whose cluster chains are gone). Each also holds allocated files of the same kinds, which
 neither tool should give back (both carve free space only). The planted files are built by
-tests/image/carve_fixtures.py (JPEG with GPS, PNG, GIF, WebP, PDF, DOCX, SQLite, MP4, 3GP, Opus),
+tests/image/carve_fixtures.py (JPEG with GPS, PNG, GIF, WebP, PDF, DOCX, SQLite, MP4, 3GP, Opus, TGS),
 plus JPEGs cut short. A tool *finds* a planted file when one of its outputs has that file's SHA-256;
 an output matching no planted file is a *false positive* (a cut JPEG carved to another length counts
 there too). Both sides run on each image `--runs` times, alternating; the table gives each side's
@@ -53,7 +53,8 @@ def kinds(seed: int, tmp: Path) -> dict[str, bytes]:
     return {"jpg": fx.jpeg(seed, (320 + seed % 7 * 16, 240), gps=fx.GPS if seed % 2 else None),
             "png": fx.png(seed), "gif": fx.gif(seed), "webp": fx.webp(seed), "pdf": fx.pdf(f"invoice {seed}"),
             "docx": fx.docx(f"route {seed}"), "sqlite": _db(tmp, seed), "mp4": fx.mp4(b"isom", 20 + seed),
-            "3gp": fx.mp4(b"3gp5", 10 + seed), "opus": fx.opus(2 + seed % 5), "cut.jpg": fx.cut_jpeg(seed + 100)}
+            "3gp": fx.mp4(b"3gp5", 10 + seed), "opus": fx.opus(2 + seed % 5), "tgs": fx.tgs(seed),
+            "cut.jpg": fx.cut_jpeg(seed + 100)}
 
 
 def _db(tmp: Path, seed: int) -> bytes:
@@ -165,7 +166,7 @@ def timed(fn: Callable[[], list[str]]) -> tuple[float, list[str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--copies", type=int, default=6, help="sets of the eleven kinds per image (default 6)")
+    parser.add_argument("--copies", type=int, default=6, help="sets of the twelve kinds per image (default 6)")
     parser.add_argument("--runs", type=int, default=5, help="runs of each tool per image (default 5)")
     args = parser.parse_args()
     for tool in ("photorec", "mke2fs", "debugfs", "mkfs.vfat", "mcopy", "mdel"):

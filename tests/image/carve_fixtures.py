@@ -1,10 +1,12 @@
 """Files to plant in free space for the carving tests and the PhotoRec benchmark, built here, the
 same bytes every time: JPEG (with EXIF GPS), PNG, GIF, PDF, DOCX, an SMS database, MP4, 3GP, Opus in
-Ogg, WebP, and a JPEG cut short."""
+Ogg, WebP, a Telegram sticker (.tgs: gzip'd Lottie), and a JPEG cut short."""
 
 from __future__ import annotations
 
+import gzip
 import io
+import json
 import sqlite3
 import struct
 import zipfile
@@ -153,6 +155,14 @@ def opus(seconds: int) -> bytes:
         frame = bytes((n * 37 + i) % 251 + 1 for i in range(200))
         pages.append(_ogg_page(0x04 if n == seconds - 1 else 0, (n + 1) * 48000, n + 2, frame))
     return b"".join(pages)
+
+
+def tgs(seed: int) -> bytes:
+    """A Telegram animated sticker: Lottie JSON, gzip'd (no name or time in the gzip header)."""
+    layers = [{"ty": 4, "nm": f"shape {i}", "ks": {"o": {"a": 0, "k": (seed * i) % 100}}} for i in range(60)]
+    body = json.dumps({"tgs": 1, "v": "5.5.2", "fr": 60, "ip": 0, "op": 180, "w": 512, "h": 512,
+                       "layers": layers}).encode()
+    return gzip.compress(body, mtime=0)
 
 
 def cut_jpeg(seed: int) -> bytes:

@@ -79,7 +79,7 @@ def test_ext4_deleted_and_planted_files_carved_exactly(cli: Any, case_dir: Path,
                "report.pdf": fx.pdf("invoice 4471"), "letter.docx": fx.docx("the shipment")}
     image = ext4_image(tmp_path, {**deleted, "kept.txt": b"still here\n"}, list(deleted))
     planted = {"sqlite": fx.sms_db(tmp_path), "mp4": fx.mp4(b"isom", 30), "3gp": fx.mp4(b"3gp5", 20),
-               "opus": fx.opus(4), "webp": fx.webp(9), "jpg": fx.cut_jpeg(4)}
+               "opus": fx.opus(4), "webp": fx.webp(9), "tgs": fx.tgs(5), "jpg": fx.cut_jpeg(4)}
     offsets = _plant(image, list(planted.values()), 1024)
     raw = image.read_bytes()
     expected: dict[int, tuple[str, bytes]] = {}
@@ -263,6 +263,9 @@ def test_carvers_refuse_headers_without_structure_and_cut_files() -> None:
     assert FORMATS["zip"].carve(_region(b"PK\x03\x04" + b"\x14" * 200 + tail)) is None  # no central directory
     assert FORMATS["sqlite"].carve(_region(b"SQLite format 3\x00" + bytes(84) + tail)) is None  # page size 0
     assert FORMATS["mp4"].carve(_region(b"\x00\x00\x00\x18ftypisom" + bytes(12) + tail)) is None  # ftyp alone
+    sticker = fx.tgs(1)
+    assert FORMATS["gzip"].carve(_region(sticker[:-4] + b"\0\0\0\1" + tail)) is None  # length in trailer wrong
+    assert FORMATS["gzip"].carve(_region(sticker[:len(sticker) // 2] + tail)) is None  # stream cut
     whole = fx.png(4)
     cut = FORMATS["png"].carve(_region(whole[:len(whole) // 2] + tail))
     assert cut is not None and cut.note and "truncated PNG" in cut.note

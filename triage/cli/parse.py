@@ -31,7 +31,7 @@ def parse(
     carve: Annotated[bool, typer.Option(
         "--carve", help="Also carve the free space of each NTFS, FAT, exFAT and ext2/3/4 file system, and the "
                         "disk outside its partitions, for pictures, PDFs, office/ZIP files, MP4/3GP, SQLite, "
-                        "Opus voice notes and WebP stickers (rows flagged `carved`, with their offset and length "
+                        "Opus voice notes, WebP and .tgs stickers (rows flagged `carved`, with their offset and length "
                         "in the image). Off by default: it reads all free space once more (on a big, mostly "
                         "empty disk, most of the image) and adds files with no name or times.")] = False,
     password: common.PasswordOpt = None,

@@ -4,9 +4,10 @@ Each carver is registered with its header (`@carver(NAME, EXT, regex)`) and walk
 structure rather than guessing from a size cap: JPEG markers to the end-of-image marker, PNG chunks
 (CRC-checked) to IEND, GIF blocks to the trailer, PDF to its last `%%EOF`, ZIP to the end of central
 directory whose offsets agree, MP4/3GP boxes, SQLite's page size × page count, Ogg pages (WhatsApp
-and Telegram voice notes are Opus in Ogg) and RIFF/WebP (stickers). A carver returns a `Carved`
-(length, extension, note) or None when the bytes are not that format after all. A file cut short
-(its end overwritten or past the free space) is carved to the end of its data with a note saying so.
+and Telegram voice notes are Opus in Ogg), RIFF/WebP (stickers) and gzip (Telegram's .tgs stickers),
+inflated to its end and checked against its trailer. A carver returns a `Carved` (length, extension,
+note) or None when the bytes are not that format after all. A file cut short (its end overwritten or
+past the free space) is carved to where its data ends (`Region.boundary`), with a note saying so.
 """
 
 from __future__ import annotations
@@ -406,6 +407,53 @@ def webp(r: Region) -> Carved | None:
     if size < 12 or length > r.size:
         return None
     return Carved(length, "webp")
+
+
+# --- gzip (Telegram's animated stickers, .tgs, are gzip'd Lottie JSON) -----------------------------------
+
+GZIP_MAX_OUTPUT = 512 * 1024 * 1024  # inflating stops past this (a decompression bomb is not followed)
+
+
+@carver("gzip", "gz", rb"\x1f\x8b\x08[\x00-\x1f]")
+def gzip_(r: Region) -> Carved | None:
+    """To the end of the deflate stream and its trailer, whose CRC-32 and length must match what
+    was inflated (the stream itself says where it ends)."""
+    head = r.read(0, 10)
+    if len(head) < 10:
+        return None
+    flags, pos = head[3], 10
+    if flags & 0x04:  # FEXTRA
+        pos += 2 + struct.unpack("<H", r.read(pos, 2).ljust(2, b"\0"))[0]
+    for flag in (0x08, 0x10):  # FNAME, FCOMMENT: zero-terminated
+        if flags & flag:
+            end = r.read(pos, 4096).find(b"\0")
+            if end < 0:
+                return None
+            pos += end + 1
+    if flags & 0x02:  # FHCRC
+        pos += 2
+    inflater, crc, produced, start = zlib.decompressobj(-15), 0, 0, b""
+    while not inflater.eof:
+        feed = r.read(pos, CHUNK)
+        if not feed:
+            return None
+        fed_at = pos
+        while feed and not inflater.eof:
+            try:
+                out = inflater.decompress(feed, CHUNK)
+            except zlib.error:
+                return None
+            crc, produced = zlib.crc32(out, crc), produced + len(out)
+            start = start or out[:16]
+            if produced > GZIP_MAX_OUTPUT:
+                return None
+            consumed = len(feed) - len(inflater.unconsumed_tail)
+            fed_at, feed = fed_at + consumed, inflater.unconsumed_tail
+        pos = fed_at - len(inflater.unused_data) if inflater.eof else fed_at
+    trailer = r.read(pos, 8)
+    if len(trailer) < 8 or struct.unpack("<II", trailer) != (crc & 0xFFFFFFFF, produced & 0xFFFFFFFF):
+        return None
+    return Carved(pos + 8, "tgs" if start.startswith(b'{"tgs"') else "gz")
 
 
 def header_regex() -> re.Pattern[bytes]:
