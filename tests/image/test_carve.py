@@ -368,3 +368,49 @@ def test_split_image_carved_like_its_raw_twin(cli: Any, case_dir: Path, tmp_path
     out = tmp_path / "out"
     cli("export", "--exhibit", "SPLIT", "--carved", "--out", out, "--case", case_dir)
     assert {_sha(p.read_bytes()) for p in out.rglob("*") if p.is_file()} >= {_sha(d) for d in planted}
+
+
+class _Carved:
+    """A carved file as the walk hands it to the collector (content in memory here)."""
+
+    carved = True
+    deleted = True
+
+    def __init__(self, offset: int, data: bytes) -> None:
+        self.partition, self.path, self.name = 0, f"/$Carved/{offset}.sqlite", f"{offset}.sqlite"
+        self.data, self.size = data, len(data)
+
+    def read(self, offset: int, length: int) -> bytes:
+        return self.data[offset:offset + length]
+
+
+def test_collector_takes_carved_databases_by_their_tables(tmp_path: Path) -> None:
+    """A carved database is kept for the parsers whose TABLES it has, whether its content came with it
+    (a small file) or must be read (a large one: data None); other carved files are left alone."""
+    from triage.artifacts import load
+    from triage.artifacts.collect import Collector
+
+    collector = Collector(tmp_path / "work", load())
+    sms = fx.sms_db(tmp_path)
+    collector.offer(_Carved(4096, sms), sms)
+    collector.offer(_Carved(8192, sms), None)
+    other = sqlite3_bytes(tmp_path)
+    collector.offer(_Carved(16384, other), other)
+    picture = fx.png(1)
+    collector.offer(_Carved(32768, picture), None)
+    groups = collector.groups()
+    assert sorted((g.main.path, g.parsers) for g in groups if g.main) == [
+        ("/$Carved/4096.sqlite", ("android.sms",)), ("/$Carved/8192.sqlite", ("android.sms",))]
+    assert not collector.errors
+    collector.cleanup()
+
+
+def sqlite3_bytes(tmp: Path) -> bytes:
+    import sqlite3
+
+    path = tmp / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    conn.commit()
+    conn.close()
+    return path.read_bytes()

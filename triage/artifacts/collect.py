@@ -103,7 +103,7 @@ class Collector:
         """Called for each file whose content the walk reads: copy it if a parser wants it."""
         suffix = self.wants(entry.partition, entry.path, entry.name)
         if suffix is None:
-            if getattr(entry, "carved", False) and self.by_tables and data is not None and data.startswith(SQLITE):
+            if getattr(entry, "carved", False) and self.by_tables:
                 self._offer_carved(entry, data)
             return
         stem_path = entry.path[:len(entry.path) - len(suffix)] if suffix else entry.path
@@ -130,11 +130,13 @@ class Collector:
         else:
             group.main = copied
 
-    def _offer_carved(self, entry: Readable, data: bytes) -> None:
-        """A carved SQLite database: copied, and kept for the parsers whose TABLES it has."""
+    def _offer_carved(self, entry: Readable, data: bytes | None) -> None:
+        """A carved file that is a SQLite database: copied, and kept for the parsers whose TABLES it has."""
         key = (entry.partition, entry.path, bool(entry.deleted))
         folder = self.work / f"{len(self._groups) + 1}c"
         try:
+            if not (data if data is not None else entry.read(0, len(SQLITE))).startswith(SQLITE):
+                return
             copied = self._copy(entry, data, folder / "main")
             names = _tables(copied.local)
         except Exception as exc:  # a carved database too damaged to read: its row stays, no records
