@@ -121,8 +121,8 @@ def time_converter(fs_type: str, tz: str) -> Callable[[int, int], str | None]:
     days: dict[int, str] = {}  # day number -> "YYYY-MM-DDT": files of one volume share few days
 
     def convert(sec: int, nano: int) -> str | None:
-        if not sec:
-            return None
+        if not sec:  # no time: e.g. $MFT's $STANDARD_INFORMATION as mkntfs writes it (0); Debian's fls
+            return None  # 4.11 prints 2076-11-29 08:54:34 there, the unsigned wrap of 1601 in its conversion
         try:
             if not local and 0 < sec < 253402300800:
                 day, rest = divmod(sec, 86400)
