@@ -265,9 +265,9 @@ def carving_gaps(run: dict[str, Any]) -> list[dict[str, str]]:
         if a.get("status") == "not-carved":
             message = f"free space not carved: {a.get('message')}"
         else:
-            message = (f"{a.get('bytes_scanned', 0):,} bytes of unallocated space scanned in {a.get('runs', 0)} run(s); "
-                       f"carved {carved} ({a.get('carved_bytes', 0):,} bytes): rows flagged carved, no names or times"
-                       + (f"; {a['message']}" if a.get("message") else ""))
+            message = (f"{a.get('bytes_scanned', 0):,} bytes of unallocated space scanned in {a.get('runs', 0)} "
+                       f"run(s); carved {carved} ({a.get('carved_bytes', 0):,} bytes): rows flagged carved, "
+                       "no names or times" + (f"; {a['message']}" if a.get("message") else ""))
         out.append({"exhibit": str(run.get("exhibit") or ""), "location": where, "message": message})
     return out
 

@@ -414,3 +414,21 @@ def sqlite3_bytes(tmp: Path) -> bytes:
     conn.commit()
     conn.close()
     return path.read_bytes()
+
+
+def test_a_picture_in_dense_free_space_is_not_read_past_its_end() -> None:
+    """A whole JPEG followed by 64 MiB of old data (no zero sector, no header): carved to its EOI
+    reading about one chunk, not up to the next zero sector or the end of the free run."""
+    picture = fx.jpeg(8)
+    data = picture + b"\x11" * (64 * 1024 * 1024)
+    read_bytes = 0
+
+    def read(offset: int, length: int) -> bytes:
+        nonlocal read_bytes
+        piece = data[offset:offset + length]
+        read_bytes += len(piece)
+        return piece
+
+    found = FORMATS["jpeg"].carve(Region(read, 0, len(data)))
+    assert found is not None and found.length == len(picture) and found.note is None
+    assert read_bytes < 4 * 1024 * 1024

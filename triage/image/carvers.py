@@ -49,18 +49,28 @@ class Region:
         file's data begins or none is left: a whole zero sector (never written, or wiped) or a
         registered header (files start on sector boundaries). The region's end when there is none."""
         pos = max(SECTOR, -(-at // SECTOR) * SECTOR)
-        headers, starts = _headers()
         while pos < self.size:
             chunk = self.read(pos, CHUNK)
             if not chunk:
                 break
-            for i in range(0, len(chunk), SECTOR):
-                if chunk[i] == 0 and chunk[i:i + SECTOR] == ZERO_SECTOR[:len(chunk) - i]:
-                    return pos + i
-                if (chunk[i] in starts or chunk[i + 4:i + 8] == b"ftyp") and headers.match(chunk, i):
-                    return pos + i
+            stop = self.stop_in(chunk, pos)
+            if stop is not None:
+                return stop
             pos += len(chunk)
         return self.size
+
+    @staticmethod
+    def stop_in(chunk: bytes, pos: int, first: int = 0) -> int | None:
+        """The first boundary (see `boundary`) among the sector starts of `chunk` (read at `pos`, a
+        sector start) from its byte `first` on, the file's own first sector excepted; None when there
+        is none in it."""
+        headers, starts = _headers()
+        for i in range(max(SECTOR - pos, -(-first // SECTOR) * SECTOR, 0), len(chunk), SECTOR):
+            if chunk[i] == 0 and chunk[i:i + SECTOR] == ZERO_SECTOR[:len(chunk) - i]:
+                return pos + i
+            if (chunk[i] in starts or chunk[i + 4:i + 8] == b"ftyp") and headers.match(chunk, i):
+                return pos + i
+        return None
 
     def data_end(self, at: int) -> int:
         """Where the data from `at` ends: at the next `boundary`, trailing zero bytes before it not
@@ -143,23 +153,27 @@ def jpeg(r: Region) -> Carved | None:
 
 def _entropy_end(r: Region, pos: int) -> int | None:
     """The offset of the marker after entropy-coded data (0xFF not followed by 00, a restart marker
-    or a fill byte), or None if the data ends first (`Region.boundary`: zeros, another file's header)."""
-    end = r.boundary(pos)
-    while pos < end:
-        chunk = r.read(pos, min(CHUNK, end - pos))
+    or a fill byte), or None if the data ends first (`Region.boundary`: zeros, another file's header).
+    Read a chunk at a time, so a picture followed by other data is not read past its end."""
+    sector = pos - pos % SECTOR
+    while sector < r.size:
+        chunk = r.read(sector, CHUNK + 1)  # one byte more: a 0xFF at the chunk's end is seen with the next
         if not chunk:
             return None
-        at = chunk.find(b"\xff")
+        body = chunk[:CHUNK]
+        stop = r.stop_in(body, sector, pos - sector)  # not before `pos`: the sector's start is the header's
+        limit = (stop - sector) if stop is not None else len(body)
+        at = chunk.find(b"\xff", max(0, pos - sector), limit)
         while at >= 0:
             if at + 1 >= len(chunk):
                 break
             nxt = chunk[at + 1]
             if nxt != 0 and not 0xD0 <= nxt <= 0xD7 and nxt != 0xFF:
-                return pos + at
-            at = chunk.find(b"\xff", at + 1)
-        if len(chunk) < 2:
+                return sector + at
+            at = chunk.find(b"\xff", at + 1, limit)
+        if stop is not None or len(body) < CHUNK:
             return None
-        pos += len(chunk) - 1  # a 0xFF at the chunk's end is looked at again with its next byte
+        sector += CHUNK
     return None
 
 
