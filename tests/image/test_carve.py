@@ -416,11 +416,12 @@ def sqlite3_bytes(tmp: Path) -> bytes:
     return path.read_bytes()
 
 
-def test_a_picture_in_dense_free_space_is_not_read_past_its_end() -> None:
-    """A whole JPEG followed by 64 MiB of old data (no zero sector, no header): carved to its EOI
-    reading about one chunk, not up to the next zero sector or the end of the free run."""
-    picture = fx.jpeg(8)
-    data = picture + b"\x11" * (64 * 1024 * 1024)
+@pytest.mark.parametrize("kind", ["jpeg", "pdf"])
+def test_a_file_in_dense_free_space_is_not_read_past_its_end(kind: str) -> None:
+    """A whole JPEG (or PDF) followed by 64 MiB of old data (no zero sector, no header): carved to its
+    end reading about one chunk, not up to the next zero sector or the end of the free run."""
+    whole = fx.jpeg(8) if kind == "jpeg" else fx.pdf("dense")
+    data = whole + b"\x11" * (64 * 1024 * 1024)
     read_bytes = 0
 
     def read(offset: int, length: int) -> bytes:
@@ -429,6 +430,21 @@ def test_a_picture_in_dense_free_space_is_not_read_past_its_end() -> None:
         read_bytes += len(piece)
         return piece
 
-    found = FORMATS["jpeg"].carve(Region(read, 0, len(data)))
-    assert found is not None and found.length == len(picture) and found.note is None
+    found = FORMATS[kind].carve(Region(read, 0, len(data)))
+    assert found is not None and found.length == len(whole) and found.note is None
     assert read_bytes < 4 * 1024 * 1024
+
+
+def test_pdf_carved_to_its_last_revision_and_no_further() -> None:
+    """An incrementally updated PDF ends at its last `%%EOF`; what follows (old data, another PDF in
+    the next sector) is not part of it."""
+    first = fx.pdf("v1")
+    updated = first + (b"6 0 obj\n<< /Producer (edit) >>\nendobj\nxref\n0 1\n0000000000 65535 f \n"
+                       b"trailer\n<< /Size 7 /Prev 9 >>\nstartxref\n%d\n%%%%EOF\n" % len(first))
+    for tail in (bytes(4096), b"old text, not a PDF " * 400, b"\x11" * 5000):
+        data = updated + tail
+        assert FORMATS["pdf"].carve(_region(data)) == FORMATS["pdf"].carve(_region(updated)) is not None
+        assert FORMATS["pdf"].carve(_region(data)).length == len(updated)  # type: ignore[union-attr]
+    padded = updated + b"\n" * (-len(updated) % 512)  # the next PDF starts at the next sector
+    data = padded + fx.pdf("another") + bytes(1024)
+    assert FORMATS["pdf"].carve(_region(data)).length == len(updated)  # type: ignore[union-attr]

@@ -258,25 +258,27 @@ def _sub_blocks(r: Region, pos: int) -> int | None:
 
 @carver("pdf", "pdf", rb"%PDF-1\.[0-9]|%PDF-2\.0")
 def pdf(r: Region) -> Carved | None:
-    """To the last `%%EOF` before the data ends (an updated PDF has one per revision)."""
-    end = r.data_end(5)
-    last = None
+    """To the `%%EOF` after which no incremental update follows (an updated PDF has one `%%EOF` per
+    revision, each update starting with an object or a cross-reference table right after it)."""
     pos = 0
-    while pos < end:
-        chunk = r.read(pos, min(CHUNK, end - pos))
-        if not chunk:
-            break
-        at = chunk.rfind(b"%%EOF")
-        if at >= 0:
-            last = pos + at + 5
-        pos += max(1, len(chunk) - 4)
+    while pos < r.size:
+        chunk = r.read(pos, CHUNK + 64)  # a little more: `%%EOF` and what follows it across the chunk's end
         if len(chunk) < 5:
             break
-    if last is None:
-        return Carved(end, "pdf", truncated("PDF (no %%EOF)")) if end > 64 else None
-    tail = r.read(last, 2)
-    last += 2 if tail == b"\r\n" else 1 if tail[:1] in (b"\r", b"\n") else 0
-    return Carved(last, "pdf")
+        at = chunk.find(b"%%EOF", 0, CHUNK)
+        while at >= 0:
+            end = at + 5
+            end += 2 if chunk[end:end + 2] == b"\r\n" else 1 if chunk[end:end + 1] in (b"\r", b"\n") else 0
+            after = chunk[end:end + 40] if end + 40 <= len(chunk) else r.read(pos + end, 40)
+            if not UPDATE.match(after):
+                return Carved(pos + end, "pdf")
+            at = chunk.find(b"%%EOF", at + 5, CHUNK)
+        pos += CHUNK
+    end = r.data_end(5)
+    return Carved(end, "pdf", truncated("PDF (no %%EOF)")) if end > 64 else None
+
+
+UPDATE = re.compile(rb"[\r\n\t ]*(\d+ \d+ obj|xref)")
 
 
 # --- ZIP (docx, xlsx, pptx, odt, apk, jar…) -------------------------------------------------------------
