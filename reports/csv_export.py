@@ -12,7 +12,7 @@ from .data import CaseData, yara_hits
 
 FILE_COLUMNS = ("exhibit", "partition", "path", "name", "inode", "size", "deleted", "md5", "sha1", "sha256",
                 "mime", "ext_mismatch", "mtime", "atime", "ctime", "crtime", "gps_lat", "gps_lon", "known",
-                "yara", "entropy", "tags", "indicators")
+                "yara", "entropy", "tags", "indicators", "carved", "carved_offset", "carved_length")
 CAPTURE_COLUMNS = ("exhibit", "url", "captured_at", "status", "sha256", "warc", "warc_record_id",
                    "screenshot_sha256", "title", "kind", "post_id", "tags", "indicators", "text")
 INDICATOR_COLUMNS = ("kind", "value", "source", "exhibit", "where", "sha256")

@@ -161,6 +161,7 @@ class CaseData:
                 out.append({"exhibit": str(c.get("exhibit") or ""), "location": f"collection {c.get('id')}",
                             "message": f"{c['failures']} request(s) failed during the capture"})
         for r in self.runs:
+            out.extend(carving_gaps(r))
             if r.get("status") not in (None, "done", "ok", "finished"):
                 out.append({"exhibit": str(r.get("exhibit") or ""), "location": f"{r.get('kind')} run {r.get('id')}",
                             "message": f"run status: {r.get('status')}"})
@@ -195,6 +196,9 @@ class CaseData:
                 reasons.append({"code": "gps", "detail": ""})
             if row.get("ext_mismatch"):
                 reasons.append({"code": "ext_mismatch", "detail": str(row.get("mime") or "")})
+            if reasons and row.get("carved"):  # where in the image, since there is no name or time
+                reasons.append({"code": "carved", "detail": f"offset {row.get('carved_offset')}, "
+                                                            f"length {row.get('carved_length')}"})
             found = flat_indicators(row.get("indicators"))
             if row.get("deleted") and found:  # a deleted file whose recovered content names phones, prices...
                 reasons.append({"code": "indicators", "detail": "; ".join(f"{k} {v}" for k, v in found[:6])
@@ -246,6 +250,26 @@ class CaseData:
                            "exhibit": str((entry.get("subject") or {}).get("exhibit") or ""),
                            "what": str(entry.get("examiner") or "")})
         return sorted(events, key=lambda e: e["time"])
+
+
+def carving_gaps(run: dict[str, Any]) -> list[dict[str, str]]:
+    """A parse run with --carve: what free space was scanned and what was carved there, per area, and
+    the file systems whose free space was not carved."""
+    details = run.get("details")
+    areas = details.get("carving") if run.get("kind") == "parse" and isinstance(details, dict) else None
+    out = []
+    for a in areas or []:
+        where = (f"carving partition {a.get('partition')} ({a.get('fs_type')})" if a.get("kind") == "unallocated"
+                 else "carving outside the partitions")
+        carved = ", ".join(f"{n} {ext}" for ext, n in (a.get("carved") or {}).items()) or "nothing"
+        if a.get("status") == "not-carved":
+            message = f"free space not carved: {a.get('message')}"
+        else:
+            message = (f"{a.get('bytes_scanned', 0):,} bytes of unallocated space scanned in {a.get('runs', 0)} "
+                       f"run(s); carved {carved} ({a.get('carved_bytes', 0):,} bytes): rows flagged carved, "
+                       "no names or times" + (f"; {a['message']}" if a.get("message") else ""))
+        out.append({"exhibit": str(run.get("exhibit") or ""), "location": where, "message": message})
+    return out
 
 
 def _epoch_to_text(row: dict[str, Any]) -> dict[str, Any]:

@@ -85,6 +85,8 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "r_ext_mismatch": ("extension does not match content", "extension non conforme au contenu",
                        "الامتداد لا يطابق المحتوى"),
     "r_deleted": ("deleted", "supprimé", "محذوف"),
+    "r_carved": ("carved from unallocated space", "récupéré par carving dans l'espace non alloué",
+                 "مستخرج بالنحت من المساحة غير المخصصة"),
     "r_indicators": ("indicators in recovered content", "indicateurs dans le contenu récupéré",
                      "مؤشرات في المحتوى المسترجع"),
     "source_path": ("Source", "Origine", "المصدر"),

@@ -3,7 +3,9 @@
 A parser is a subclass of `Artifact` with declarative class attributes, as xLEAPP modules and plaso
 parsers are: `NAME`, `VERSION`, `APP`, `PATTERNS` (globs over the paths `dalil parse` lists, `*`
 crossing `/`), optionally `ALSO` (other files it reads through `ctx.find`, e.g. WhatsApp's `wa.db`
-beside `msgstore.db`) and `FORMAT` (`sqlite`, `plist` or `bytes`: checked before it runs). Its one
+beside `msgstore.db`), `FORMAT` (`sqlite`, `plist` or `bytes`: checked before it runs) and `TABLES`
+(sets of tables that together identify its database where no path can: a database carved from
+unallocated space, `dalil parse --carve`, has none). Its one
 method, `parse(ctx)`, yields records (`records.Message`, `Call`, `Contact`, `Item`). Subclassing
 registers it; a second class with the same NAME fails at import. Parsers live in the `android` and
 `ios` subpackages and are found automatically.
@@ -40,6 +42,7 @@ class Artifact:
     PATTERNS: ClassVar[tuple[str, ...]] = ()
     ALSO: ClassVar[tuple[str, ...]] = ()
     FORMAT: ClassVar[str] = "sqlite"
+    TABLES: ClassVar[tuple[tuple[str, ...], ...]] = ()  # any one set, all its tables present: this app's database
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

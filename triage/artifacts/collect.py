@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 from . import Artifact
 
 COMPANIONS = ("-wal", "-journal")
+SQLITE = b"SQLite format 3\x00"
 CHUNK = 4 * 1024 * 1024
 MAX_COPY = 8 * 1024 ** 3  # a single wanted file larger than this is not copied (a warning says so)
 
@@ -57,6 +59,7 @@ class Group:
     key: tuple[int, str, bool]
     main: Copied | None = None
     companions: dict[str, Copied] = field(default_factory=dict)
+    parsers: tuple[str, ...] = ()  # for a carved database (no path to match): the parsers its tables call for
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
@@ -77,6 +80,7 @@ class Collector:
                     self.wild.append(_glob(pattern))
                 else:
                     self.by_name.setdefault(base, []).append(_glob(pattern))
+        self.by_tables = {cls.NAME: cls.TABLES for cls in parsers.values() if cls.TABLES}
         self._groups: dict[tuple[int, str, bool], Group] = {}
         self.errors: list[tuple[str, str]] = []  # (location, message) for the run's warnings
         self._made = False
@@ -99,6 +103,8 @@ class Collector:
         """Called for each file whose content the walk reads: copy it if a parser wants it."""
         suffix = self.wants(entry.partition, entry.path, entry.name)
         if suffix is None:
+            if getattr(entry, "carved", False) and self.by_tables:
+                self._offer_carved(entry, data)
             return
         stem_path = entry.path[:len(entry.path) - len(suffix)] if suffix else entry.path
         key = (entry.partition, stem_path, bool(entry.deleted))
@@ -123,6 +129,25 @@ class Collector:
             group.companions[suffix] = copied
         else:
             group.main = copied
+
+    def _offer_carved(self, entry: Readable, data: bytes | None) -> None:
+        """A carved file that is a SQLite database: copied, and kept for the parsers whose TABLES it has."""
+        key = (entry.partition, entry.path, bool(entry.deleted))
+        folder = self.work / f"{len(self._groups) + 1}c"
+        try:
+            if not (data if data is not None else entry.read(0, len(SQLITE))).startswith(SQLITE):
+                return
+            copied = self._copy(entry, data, folder / "main")
+            names = _tables(copied.local)
+        except Exception as exc:  # a carved database too damaged to read: its row stays, no records
+            self.errors.append((entry.path, f"carved database not readable for phone-artifact parsing: {exc}"))
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        wanted = tuple(name for name, sets in self.by_tables.items() if any(set(s) <= names for s in sets))
+        if not wanted:
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        self._groups[key] = Group(key, copied, parsers=wanted)
 
     def _copy(self, entry: Readable, data: bytes | None, target: Path) -> Copied:
         if not self._made:
@@ -164,6 +189,15 @@ class Collector:
             self.work.parent.rmdir()  # CASE/.work too, once nothing else is in it
         except OSError:
             pass
+
+
+def _tables(path: Path) -> set[str]:
+    """The table names of a SQLite file (opened read-only, never changed)."""
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+    try:
+        return {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
 
 
 def matches(cls: type[Artifact], path: str) -> bool:

@@ -108,7 +108,8 @@ def run(exhibit: str, run_id: int | None, region: str, collector: Collector,
         warn(location, message)
         summary.warnings += 1
     files = sorted((ArtifactFile(g) for g in collector.groups()), key=lambda f: (f.partition, f.path, f.deleted))
-    jobs = [(i, name) for i, file in enumerate(files) for name, cls in parsers.items() if matches(cls, file.path)]
+    jobs = [(i, name) for i, file in enumerate(files) for name, cls in parsers.items()
+            if matches(cls, file.path) or name in file.group.parsers]
     everything: list[tuple[str, Record]] = []
     _WORK = (exhibit, region, files)
     try:

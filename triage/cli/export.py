@@ -9,7 +9,7 @@ import typer
 
 from ..image import query, schema  # noqa: F401  (schema registers the tables)
 from . import common
-from .files import DeletedOpt, GpsOpt, MimeOpt, YaraOpt
+from .files import CarvedOpt, DeletedOpt, GpsOpt, MimeOpt, YaraOpt
 
 
 def export(
@@ -17,6 +17,7 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="Output folder (outside the case and the evidence; nothing"
                                                     " is overwritten: each export gets a new folder in it).")],
     deleted: DeletedOpt = False, mime: MimeOpt = None, yara: YaraOpt = None, has_gps: GpsOpt = False,
+    carved: CarvedOpt = False,
     password: common.PasswordOpt = None,
     reason: common.ReasonOpt = None,
     case_dir: common.CaseOpt = None,
@@ -25,8 +26,8 @@ def export(
     from ..image import export as engine  # loaded only when used
 
     case = common.open_case(case_dir)
-    rows = query.select(case, query.Filters(exhibit, deleted, mime, yara, has_gps))
-    filters = {"deleted": deleted, "mime": mime, "yara": yara, "has_gps": has_gps}
+    rows = query.select(case, query.Filters(exhibit, deleted, mime, yara, has_gps, carved))
+    filters = {"deleted": deleted, "mime": mime, "yara": yara, "has_gps": has_gps, "carved": carved}
     if not any(r["size"] for r in rows):
         common.warn(f"no file of {exhibit} with content matches the filters ({_describe(filters)}):"
                     " nothing to export" if any(filters.values()) else f"{exhibit} has no file with content")
@@ -45,7 +46,7 @@ def export(
 
 
 def _describe(filters: dict[str, Any]) -> str:
-    flags = {"deleted": "--deleted", "mime": "--mime", "yara": "--yara", "has_gps": "--has-gps"}
+    flags = {"deleted": "--deleted", "mime": "--mime", "yara": "--yara", "has_gps": "--has-gps", "carved": "--carved"}
     return " ".join(flags[k] if v is True else f"{flags[k]} {v}" for k, v in filters.items() if v)
 
 

@@ -15,17 +15,19 @@ DeletedOpt = Annotated[bool, typer.Option(
 MimeOpt = Annotated[str | None, typer.Option("--mime", help="MIME type prefix, e.g. image/ or image/jpeg.")]
 YaraOpt = Annotated[str | None, typer.Option("--yara", help="Only files matching this YARA rule name.")]
 GpsOpt = Annotated[bool, typer.Option("--has-gps", help="Only files with GPS coordinates.")]
+CarvedOpt = Annotated[bool, typer.Option(
+    "--carved", help="Only files carved from unallocated space (dalil parse --carve), with their offset and length.")]
 
 
 def files(
     exhibit: ExhibitOpt = None, deleted: DeletedOpt = False, mime: MimeOpt = None, yara: YaraOpt = None,
-    has_gps: GpsOpt = False,
+    has_gps: GpsOpt = False, carved: CarvedOpt = False,
     fmt: Annotated[common.ListFormat, typer.Option("--format", help="table, jsonl or csv.")] = common.ListFormat.table,
     case_dir: common.CaseOpt = None,
 ) -> None:
     """One row per file (and per NTFS stream) found by dalil parse."""
     case = common.open_case(case_dir)
-    filters = query.Filters(exhibit, deleted, mime, yara, has_gps)
+    filters = query.Filters(exhibit, deleted, mime, yara, has_gps, carved)
     rows = [query.public(r) for r in query.select(case, filters)]
     for note in query.unknown_filters(case, filters):
         common.info(f"note: {note}")

@@ -28,6 +28,12 @@ def parse(
     verify_image: Annotated[bool, typer.Option(
         "--verify-image", help="Also re-hash the image against its registration and, for E01, the media "
                                "against the MD5 stored in it (reads the whole image once more).")] = False,
+    carve: Annotated[bool, typer.Option(
+        "--carve", help="Also carve the free space of each NTFS, FAT, exFAT and ext2/3/4 file system, and the "
+                        "disk outside its partitions, for pictures, PDFs, office/ZIP files, MP4/3GP, SQLite, "
+                        "Opus voice notes, WebP and .tgs stickers (rows flagged `carved`, with their offset and length "
+                        "in the image). Off by default: it reads all free space once more (on a big, mostly "
+                        "empty disk, most of the image) and adds files with no name or times.")] = False,
     password: common.PasswordOpt = None,
     reason: common.ReasonOpt = None,
     case_dir: common.CaseOpt = None,
@@ -37,7 +43,8 @@ def parse(
 
     options = engine.ParseOptions(exhibit=exhibit, rules=list(rules or []), no_yara=no_yara,
                                   known_good=list(known_good or []), known_bad=list(known_bad or []),
-                                  jobs=jobs, tz=tz, reason=reason, verify_image=verify_image, password=password)
+                                  jobs=jobs, tz=tz, reason=reason, verify_image=verify_image, password=password,
+                                  carve=carve)
     case = common.open_case(case_dir)
     with common.progress_items(None, f"parsing {exhibit}") as advance:
         result = isolate.run(case, image, options, progress=advance)  # a libtsk crash ends the child, not this
@@ -47,6 +54,14 @@ def parse(
                    + (f" ({part['message']})" if part["message"] else ""))
     common.say(f"exhibit {exhibit}: {s.files} entries ({s.deleted} deleted), {s.with_content} with content, "
                f"{s.bytes:,} bytes read, {s.yara_hits} with YARA hits, {s.gps} with GPS")
+    for area in result.carving or []:
+        where = f"partition {area['partition']}" if area["kind"] == "unallocated" else "outside the partitions"
+        if area["status"] == "not-carved":
+            common.say(f"carving {where}: not carved ({area['message']})")
+            continue
+        kinds = ", ".join(f"{n} {ext}" for ext, n in area["carved"].items()) or "nothing"
+        common.say(f"carving {where}: {area['bytes_scanned']:,} bytes of free space scanned in {area['runs']} "
+                   f"run(s), carved {kinds}" + (f" ({area['message']})" if area["message"] else ""))
     found = (result.artifacts or {}).get("counts") or {}
     if found:
         common.say("phone records: " + ", ".join(f"{n} {kind}" for kind, n in sorted(found.items()))

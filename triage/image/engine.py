@@ -37,6 +37,7 @@ from ..core.store import dumps
 from .schema import REALLOC_NOTE
 from .walk import Entry
 
+CARVED_NOTE = "carved from unallocated space: no file-system record (name, times) is left"
 SMALL = 16 * 1024 * 1024
 READ = 4 * 1024 * 1024
 MAX_INFLIGHT_BYTES = 192 * 1024 * 1024
@@ -213,6 +214,8 @@ class Pipeline:
         if entry.deleted:
             row["recovered"] = 1
             row["recovered_note"] = "recovered, may be overwritten"
+            if entry.carved:
+                row["recovered_note"] = CARVED_NOTE + (f"; {entry.note}" if entry.note else "")
         if self.on_entry is not None:
             self.on_entry(self.stats.files, self.stats.bytes, location, True)
         try:

@@ -26,6 +26,8 @@ from ..core.evidence import evidence_files, get, list_all
 from ..core.ledger import subject
 from ..core.textsafe import csv_cell, csv_writer
 from . import walkers
+from .carve import CarvedContent, ImageReader, carved_entry
+from .carvers import Carved
 from .container import open_image
 from .export_names import MAX_NAME_BYTES, Layout, safe_component
 from .walk import Entry, numbered
@@ -246,6 +248,11 @@ def _copy_all(case: Case, exhibit: str, wanted: dict[Key, dict[str, Any]], layou
     """Re-walk the exhibit and copy each wanted entry (removed from `wanted` once it has its row)."""
     if not wanted or opened is None:
         return
+    carved = {key: row for key, row in wanted.items() if row.get("carved")}
+    if carved:
+        _copy_carved(case, exhibit, carved, wanted, layout, index, done)
+    if not wanted:
+        return
     with _entries(case, exhibit, _run_tz(case, exhibit), warn, opened) as entries:
         for entry in numbered(entries):
             key = (entry.partition, entry.path, entry.inode, entry.attr)
@@ -258,6 +265,26 @@ def _copy_all(case: Case, exhibit: str, wanted: dict[Key, dict[str, Any]], layou
                 index.append(_export_one(entry, row, exhibit, layout, layout.out))
             del wanted[key]
             done(1)
+
+
+def _copy_carved(case: Case, exhibit: str, carved: dict[Key, dict[str, Any]], wanted: dict[Key, dict[str, Any]],
+                 layout: Layout, index: list[dict[str, Any]], done: Callable[[int], None]) -> None:
+    """Carved files are read again at their offset and length in the image (nothing is carved again);
+    each copy is checked against the listed SHA-256 like any other."""
+    source = open_image(get(case, exhibit).absolute_path(case))
+    reader = ImageReader(source)
+    try:
+        for key, row in carved.items():
+            found = Carved(int(row["carved_length"]), row["ext"] or "bin")
+            entry = carved_entry(row["partition"], int(row["carved_offset"]), found,
+                                 CarvedContent(reader.read, int(row["carved_offset"]), found.length))
+            entry.path = row["path"]
+            index.append(_export_one(entry, row, exhibit, layout, layout.out))
+            del wanted[key]
+            done(1)
+    finally:
+        reader.close()
+        source.img.close()
 
 
 def _tally(result: Exported) -> None:

@@ -100,13 +100,16 @@ def run(case: Case, image: str, options: engine.ParseOptions,
     crashes: list[str] = []
     shown, started = 0, time.monotonic()
 
-    def report(done: int, nbytes: int) -> None:
-        """Move the bar to `done` (a re-started child counts from 0 again: only new ground moves it)."""
+    def report(done: int, nbytes: int, where: str = "") -> None:
+        """Move the bar to `done` (a re-started child counts from 0 again: only new ground moves it);
+        while the child carves (`--carve`), its carving line is shown instead of the rates."""
         nonlocal shown
-        if progress is not None and done > shown:
+        carving = where.startswith("carving ")
+        if progress is not None and (done > shown or carving):
             elapsed = max(time.monotonic() - started, 1e-6)
-            progress(done - shown, rate=f"{done / elapsed:,.0f} files/s  {nbytes / elapsed / 1e6:,.1f} MB/s")
-            shown = done
+            progress(max(done - shown, 0), rate=where if carving else
+                     f"{done / elapsed:,.0f} files/s  {nbytes / elapsed / 1e6:,.1f} MB/s")
+            shown = max(done, shown)
 
     for attempt in range(AUTO_RESUMES + 1):
         outcome = _attempt(case, image, options, report)
@@ -127,7 +130,7 @@ def run(case: Case, image: str, options: engine.ParseOptions,
     raise AssertionError("unreachable")
 
 
-def _attempt(case: Case, image: str, options: engine.ParseOptions, report: Callable[[int, int], None]
+def _attempt(case: Case, image: str, options: engine.ParseOptions, report: Callable[[int, int, str], None]
              ) -> engine.ParseResult | tuple[str, str, int, bool, str | None]:
     """One child: its result, or, if it died, (cause, location, entries reached, reading content?,
     where the walk was when the crash is put on a streamed file).
@@ -194,13 +197,13 @@ def _child(root: Any, image: str, options: engine.ParseOptions, shared: _Shared,
         os._exit(code)
 
 
-def _wait(reader: int, shared: _Shared, report: Callable[[int, int], None]) -> bytes | None:
+def _wait(reader: int, shared: _Shared, report: Callable[[int, int, str], None]) -> bytes | None:
     """Read the child's answer; meanwhile report its progress from the shared counters."""
     chunks: list[bytes] = []
     while True:
         ready, _, _ = select.select([reader], [], [], 0.1)
-        _, done, nbytes, _, _ = shared.read()
-        report(done, nbytes)
+        _, done, nbytes, _, where = shared.read()
+        report(done, nbytes, where)
         if ready:
             piece = os.read(reader, 1 << 20)
             if not piece:

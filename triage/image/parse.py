@@ -34,7 +34,7 @@ from ..core.hashing import MultiHasher, iter_chunks, open_readonly
 from ..core.ledger import subject
 from ..core.store import dumps
 from ..links import index as links_index
-from . import logical, schema, walkers  # noqa: F401  (schema registers the tables)
+from . import carve, logical, schema, walkers  # noqa: F401  (schema registers the tables)
 from .container import EwfImg, ImageSource, open_image
 from .engine import INSERT, Pipeline, Stats, row_values
 from .volumes import store_volumes, volume_row
@@ -56,6 +56,7 @@ class ParseOptions:
     reason: str | None = None
     verify_image: bool = False
     password: str | None = field(default=None, repr=False)  # an encrypted backup's; never stored
+    carve: bool = False  # also carve the free space of each file system and outside the partitions
     # (files, bytes, location, reading content) as each entry is reached and while its content is read
     on_entry: Callable[[int, int, str, bool], None] | None = None
     on_stream: Callable[[str | None], None] | None = None  # a large file's content starts/ends streaming
@@ -72,6 +73,7 @@ class ParseResult:
     crashes: list[str] = field(default_factory=list)  # files whose content crashed libtsk (got past)
     run_id: int | None = None  # the run its rows and warnings carry
     artifacts: dict[str, Any] | None = None  # the phone-artifact stage's summary (counts, parsers)
+    carving: list[dict[str, Any]] | None = None  # with --carve: each area scanned (carve.Area.ledger)
 
 
 def prepare(options: ParseOptions) -> tuple[Settings, list[dict[str, str]]]:
@@ -189,10 +191,11 @@ def run(case: Case, image: str, options: ParseOptions,
                                 avoid=crashed_at(case, options.exhibit), collector=collector)
             partitions: list[dict[str, Any]] = []
             log = _Partitions(source, options.exhibit, partitions, warn) if source is not None else None
+            carver = _carver(options, source, pipeline, warn)
             stats: Stats | None = None
             try:
                 with walkers.walk_exhibit(path, opened, source, options.tz, warn, options.exhibit, case.root,
-                                          log) as entries:
+                                          log, carver) as entries:
                     try:
                         _feed(entries, pipeline)
                     finally:  # inside the walk's `with`: large files are still being read from what it made
@@ -200,6 +203,8 @@ def run(case: Case, image: str, options: ParseOptions,
             finally:
                 if stats is None:  # the walk could not start
                     stats = pipeline.close()
+                if carver is not None:
+                    carver.close()
             if source is None:
                 partitions.append({**volume_row(Volume(0, 0, None, f"logical {kind}", "logical")),
                                    "offset": None, "length": None, "fs_type": kind})
@@ -229,6 +234,7 @@ def run(case: Case, image: str, options: ParseOptions,
                 "known_bad_sets": [str(p) for p in options.known_bad],
                 "image_verification": verification,
                 "artifacts": staged.summary.ledger(),
+                "carving": carver.ledger() if carver is not None else None,
             }
             with case.store.transaction() as c:
                 store_volumes(c, options.exhibit, run_id, partitions)
@@ -249,7 +255,25 @@ def run(case: Case, image: str, options: ParseOptions,
                         + "".join(f"; {msg}" for _loc, msg in warnings if msg.startswith("EWF image"))
                         + " (recorded as warnings)")
     return ParseResult(options.exhibit, stats, len(warnings), partitions, rules_used, verification, run_id=run_id,
-                       artifacts=staged.summary.ledger())
+                       artifacts=staged.summary.ledger(), carving=carver.ledger() if carver is not None else None)
+
+
+def _carver(options: ParseOptions, source: ImageSource | None, pipeline: Pipeline,
+            warn: Callable[[str, str], None]) -> carve.Carver | None:
+    """With --carve, what carves a disk image (its progress shown as the walk's location); a logical
+    extraction or backup has no free space to carve (a warning says so)."""
+    if not options.carve:
+        return None
+    if source is None:
+        warn(options.exhibit, "--carve: a logical extraction or backup has no unallocated space: nothing carved")
+        return None
+    on_entry = options.on_entry
+
+    def progress(text: str) -> None:
+        if on_entry is not None:
+            on_entry(pipeline.stats.files, pipeline.stats.bytes, text, False)
+
+    return carve.Carver(carve.ImageReader(source), source.size, warn, options.exhibit, progress)
 
 
 @contextmanager

@@ -24,6 +24,7 @@ class Filters:
     mime: str | None = None
     yara: str | None = None
     has_gps: bool = False
+    carved: bool = False
 
 
 def select(case: Case, filters: Filters) -> list[dict[str, Any]]:
@@ -41,6 +42,8 @@ def select(case: Case, filters: Filters) -> list[dict[str, Any]]:
         params.append(_like_prefix(filters.mime))
     if filters.has_gps:
         where.append("gps_lat IS NOT NULL AND gps_lon IS NOT NULL")
+    if filters.carved:
+        where.append("carved = 1")
     sql = "SELECT * FROM files" + (" WHERE " + " AND ".join(where) if where else "")
     rows = [dict(r) for r in case.store.query(sql + " ORDER BY exhibit, partition, path, attr", params)]
     if filters.yara:

@@ -127,8 +127,8 @@ def time_converter(fs_type: str, tz: str) -> Callable[[int, int], str | None]:
     days: dict[int, str] = {}  # day number -> "YYYY-MM-DDT": files of one volume share few days
 
     def convert(sec: int, nano: int) -> str | None:
-        if not sec:
-            return None
+        if not sec:  # no time: e.g. $MFT's $STANDARD_INFORMATION as mkntfs writes it (0); Debian's fls
+            return None  # 4.11 prints 2076-11-29 08:54:34 there, the unsigned wrap of 1601 in its conversion
         try:
             if not local and 0 < sec < 253402300800:
                 day, rest = divmod(sec, 86400)
@@ -152,11 +152,18 @@ def time_converter(fs_type: str, tz: str) -> Callable[[int, int], str | None]:
     return convert
 
 
+_SPECIAL = {6: (0o4000, "s"), 3: (0o2000, "s"), 0: (0o1000, "t")}  # setuid, setgid, sticky: in x's place
+
+
 def _perm(mode: int) -> str:
+    """`rwxr-xr-x` as TSK writes it: a setuid, setgid or sticky bit in the owner's, group's or others'
+    x place (`s`/`t` over x, `S`/`T` without x): `rwsr-xr-x`, `rwxrwxrwt`."""
     bits = ""
     for who in (6, 3, 0):
         r, w, x = (mode >> who) & 4, (mode >> who) & 2, (mode >> who) & 1
-        bits += ("r" if r else "-") + ("w" if w else "-") + ("x" if x else "-")
+        flag, letter = _SPECIAL[who]
+        exe = (letter if x else letter.upper()) if mode & flag else ("x" if x else "-")
+        bits += ("r" if r else "-") + ("w" if w else "-") + exe
     return bits
 
 
@@ -178,8 +185,8 @@ def _streams(f: Any, fs_type: str, is_dir: bool
         if kind not in (NTFS_DATA, NTFS_IDXROOT):
             continue
         name = info.name.decode("utf-8", "replace") if isinstance(info.name, bytes) else (info.name or "")
-        if kind == NTFS_IDXROOT and name == "$I30":
-            out.append((None, None, None, 0))
+        if kind == NTFS_IDXROOT and name == "$I30":  # a folder: its index root, as `fls -m` lists it
+            out.append((kind, int(info.id), None, int(info.size)))
             continue
         stream = None if name in ("", "$Data") else name
         out.append((kind, int(info.id), stream, int(info.size)))
@@ -350,7 +357,8 @@ def _describe(f: Any, fs_type: str, partition: int, prefix: str, dir_addr: int, 
     streams, fname = _streams(f, fs_type, is_dir)
     fn = _file_name(f, fname, name, convert)
     for attr_type, attr_id, stream, size in streams:
-        readable = (regular or attr_type is not None) and not (realloc)
+        readable = (regular or attr_type is not None) and not realloc \
+            and not (attr_type == NTFS_IDXROOT and stream is None)  # a folder's index: listed, not read
         note = None
         if fs_type == "NTFS" and path == "/$BadClus" and stream == "$Bad":
             readable, note = False, BAD_CLUSTER_MAP

@@ -119,16 +119,27 @@ def located(warn: Warn, where: str) -> Warn:
     return lambda loc, msg: warn(f"{where}:{loc}", msg)
 
 
+class Carving(Protocol):
+    """What carves a disk image: each file system's free space after its walk, then the space
+    outside the partitions (`carve.Carver`)."""
+
+    def filesystem(self, vol: Volume, fs: Any) -> Iterator[Entry]: ...
+
+    def unpartitioned(self, volumes: list[Volume], vs_type: str) -> Iterator[Entry]: ...
+
+
 @contextmanager
 def walk_exhibit(path: Path, opened: Opened, source: ImageSource | None, tz: str, warn: Warn, exhibit: str,
-                 case_root: Path, log: VolumeLog | None = None) -> Iterator[Iterator[Entry]]:
-    """The exhibit's entries; what was made to read them is removed when the `with` ends."""
+                 case_root: Path, log: VolumeLog | None = None,
+                 carver: Carving | None = None) -> Iterator[Iterator[Entry]]:
+    """The exhibit's entries (a disk image's carved files too, given a `carver`); what was made to
+    read them is removed when the `with` ends."""
     on_error = located(warn, exhibit)
     kind = opened.kind
     if kind is None:
         if source is None:
             raise ValueError("a disk image needs its opened source")
-        yield _image(source, tz, warn, exhibit, log or QuietVolumes(warn, exhibit))
+        yield _image(source, tz, warn, exhibit, log or QuietVolumes(warn, exhibit), carver)
     elif kind == "zip":
         yield logical.walk_zip(path, tz, on_error)
     elif kind == "tar":
@@ -154,8 +165,10 @@ def walk_exhibit(path: Path, opened: Opened, source: ImageSource | None, tz: str
         raise ValueError(f"unknown exhibit kind {kind!r}")
 
 
-def _image(source: ImageSource, tz: str, warn: Warn, exhibit: str, log: VolumeLog) -> Iterator[Entry]:
-    for vol in volumes(source.img, source.size)[1]:
+def _image(source: ImageSource, tz: str, warn: Warn, exhibit: str, log: VolumeLog,
+           carver: Carving | None = None) -> Iterator[Entry]:
+    vs_type, found = volumes(source.img, source.size)
+    for vol in found:
         try:
             fs = pytsk3.FS_Info(source.img, offset=vol.offset)
         except (IOError, OSError, RuntimeError) as exc:
@@ -166,6 +179,10 @@ def _image(source: ImageSource, tz: str, warn: Warn, exhibit: str, log: VolumeLo
             yield from walk_fs(fs, vol.offset, tz, located(warn, f"{exhibit}@{vol.offset}"))
         except Exception as exc:  # a damaged file system: keep what was listed, disclose the gap
             log.stopped(vol, exc)
+        if carver is not None:
+            yield from carver.filesystem(vol, fs)
+    if carver is not None:
+        yield from carver.unpartitioned(found, vs_type)
 
 
 @contextmanager

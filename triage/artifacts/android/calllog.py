@@ -47,6 +47,7 @@ class AndroidCallLog(Artifact):
     DESCRIPTION = "Phone calls from the contacts provider's call log (calllog.db, or contacts2.db before Android 7)"
     PATTERNS = ("*/com.android.providers.contacts/databases/calllog.db", "*/calllog.db",
                 "*/com.android.providers.contacts/databases/contacts2.db", "*/contacts2.db")
+    TABLES = (("calls",),)
 
     def parse(self, ctx: Context) -> Iterator[Record]:
         reading = Reading()

@@ -35,6 +35,7 @@ class AndroidContacts(Artifact):
     APP = "contacts"
     DESCRIPTION = "Contacts from the contacts provider (contacts2.db), one per raw contact, deleted ones flagged"
     PATTERNS = ("*/com.android.providers.contacts/databases/contacts2.db", "*/contacts2.db")
+    TABLES = (("raw_contacts", "data", "mimetypes"),)
 
     def parse(self, ctx: Context) -> Iterator[Record]:
         reading = Reading()

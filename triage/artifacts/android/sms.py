@@ -28,6 +28,7 @@ class AndroidSMS(Artifact):
     APP = "sms"
     DESCRIPTION = "SMS and MMS from the telephony provider (mmssms.db)"
     PATTERNS = ("*/com.android.providers.telephony/databases/mmssms.db", "*/mmssms.db")
+    TABLES = (("sms", "threads"), ("pdu", "part", "addr"))
 
     def parse(self, ctx: Context) -> Iterator[Record]:
         threads = self._threads(ctx)

@@ -36,6 +36,7 @@ class AndroidTelegram(Artifact):
     PATTERNS = ("*/org.telegram.messenger*/files/cache4.db", "*/org.telegram.messenger*/files/account*/cache4.db",
                 "*/files/cache4.db", "*/files/account*/cache4.db", "*/apps/*/f/cache4.db",
                 "*/apps/*/f/account*/cache4.db")
+    TABLES = (("messages_v2", "users", "dialogs"), ("messages", "users", "dialogs", "enc_chats"))
 
     def parse(self, ctx: Context) -> Iterator[Record]:
         reading = Reading()

@@ -30,6 +30,7 @@ class AndroidWhatsApp(Artifact):
     DESCRIPTION = "WhatsApp and WhatsApp Business messages, media, locations and calls (msgstore.db)"
     PATTERNS = ("*/com.whatsapp/databases/msgstore.db", "*/com.whatsapp.w4b/databases/msgstore.db",
                 "*/apps/com.whatsapp/db/msgstore.db", "*/apps/com.whatsapp.w4b/db/msgstore.db", "*/msgstore.db")
+    TABLES = (("message", "chat", "jid"), ("messages", "chat_list"))
     ALSO = ("*/wa.db",)
 
     def parse(self, ctx: Context) -> Iterator[Record]:
