@@ -29,6 +29,14 @@ def parse(
         "--verify-image", help="Also re-hash the image against its registration and, for E01, the media "
                                "against the MD5 stored in it (reads the whole image once more).")] = False,
     password: common.PasswordOpt = None,
+    recovery_key: Annotated[str | None, typer.Option(
+        "--recovery-key", envvar="DALIL_VOLUME_RECOVERY_KEY", show_default=False,
+        help="Recovery key of an encrypted volume: BitLocker's 48-digit recovery password, a FileVault or APFS "
+             "recovery key. Prefer the environment variable. Never written to the case.")] = None,
+    key_file: Annotated[Path | None, typer.Option(
+        "--key-file", show_default=False,
+        help="Key file of an encrypted volume: a BitLocker startup key (.BEK), a FileVault "
+             "EncryptedRoot.plist.wipekey, a LUKS key file. Its content is never written to the case.")] = None,
     reason: common.ReasonOpt = None,
     case_dir: common.CaseOpt = None,
 ) -> None:
@@ -37,7 +45,8 @@ def parse(
 
     options = engine.ParseOptions(exhibit=exhibit, rules=list(rules or []), no_yara=no_yara,
                                   known_good=list(known_good or []), known_bad=list(known_bad or []),
-                                  jobs=jobs, tz=tz, reason=reason, verify_image=verify_image, password=password)
+                                  jobs=jobs, tz=tz, reason=reason, verify_image=verify_image, password=password,
+                                  recovery_key=recovery_key, key_file=key_file)
     case = common.open_case(case_dir)
     with common.progress_items(None, f"parsing {exhibit}") as advance:
         result = isolate.run(case, image, options, progress=advance)  # a libtsk crash ends the child, not this

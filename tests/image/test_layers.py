@@ -1,0 +1,221 @@
+"""Volume layers: encrypted volumes (recognised on every volume, opened with a key), LVM2 logical
+volumes, Volume Shadow Copy stores, f2fs, random-looking volumes. Listings compared with `fls` on
+the plain file system (LUKS), on the LV's extents (LVM), on each store (VSS)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import subprocess
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from build_images import MiB, ext4_image, fat_image, need, run, sha256
+from layer_images import f2fs_image, fls_paths, luks_image, lvm_image, qcow2_to_raw
+from parse_helpers import parse_rows
+
+PASSWORD = "correct-horse-7781"
+SECRET = "خطة الرحلة — meet at the harbour 03:00\n".encode() * 10
+
+
+def volumes_of(cli: Any, case_dir: Path, exhibit: str) -> list[dict[str, Any]]:
+    out = cli("volumes", "--case", case_dir, "--exhibit", exhibit, "--format", "jsonl").stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def case_text(case_dir: Path) -> bytes:
+    """Every byte the case keeps (database, ledger, logs), to look for a key in it."""
+    return b"".join(p.read_bytes() for p in sorted(case_dir.rglob("*")) if p.is_file())
+
+
+def test_luks1_is_reported_locked_and_opened_with_its_password(cli: Any, case_dir: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    image, plain = luks_image(tmp_path, {"plan.txt": SECRET, "d/inner.bin": b"\x01" * 5000}, PASSWORD, 1)
+    before = hashlib.sha256(image.read_bytes()).hexdigest()
+    result = cli("parse", image, "--exhibit", "LOCKED", "--case", case_dir, "--no-yara", code=1)
+    assert "LUKS1" in result.stderr and "--password" in result.stderr
+    [row] = volumes_of(cli, case_dir, "LOCKED")
+    assert row["encrypted"] == "luks" and row["status"] == "locked" and row["files"] == 0
+    assert "aes-xts-plain64" in row["message"] and "key slot 0" in row["message"]
+
+    monkeypatch.setenv("DALIL_VOLUME_PASSWORD", "nope")
+    wrong = cli("parse", image, "--exhibit", "WRONG", "--case", case_dir, "--no-yara", code=1)
+    assert "does not open it" in wrong.stderr
+    monkeypatch.delenv("DALIL_VOLUME_PASSWORD")
+
+    recovery = "111111-222222-333333-444444-555555-666666-777777-888888"
+    rows = parse_rows(cli, case_dir, image, "OPEN", "--no-yara", "--password", PASSWORD, "--recovery-key", recovery)
+    [row] = volumes_of(cli, case_dir, "OPEN")
+    assert row["encrypted"] == "luks" and row["status"] == "parsed" and row["fs_type"] == "ext2"
+    assert "opened" in row["message"]
+    expected = fls_paths(plain)
+    assert {r["path"] for r in rows} == set(expected)
+    assert {r["path"]: r["inode"] for r in rows} == {p: int(i.split("-")[0]) for p, (_d, i) in expected.items()}
+    assert next(r for r in rows if r["path"] == "/plan.txt")["sha256"] == sha256(SECRET)
+    assert hashlib.sha256(image.read_bytes()).hexdigest() == before  # evidence untouched
+    kept = case_text(case_dir)
+    assert PASSWORD.encode() not in kept and recovery.encode() not in kept  # no key in any file of the case
+    ledger = [json.loads(line) for line in cli("log", "--case", case_dir, "--format", "jsonl").stdout.splitlines()
+              if line.strip()]
+    parsed = [e for e in ledger if e["action"] == "parsed" and "OPEN" in e["command"]]
+    assert parsed[-1]["details"]["volume_keys_given"] == ["password", "recovery-key"]
+    assert "<redacted>" in parsed[-1]["command"]
+
+
+def test_luks2_is_named_with_what_it_needs(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    image, _plain = luks_image(tmp_path, {"a.txt": b"a\n"}, PASSWORD, 2)
+    result = cli("parse", image, "--exhibit", "L2", "--case", case_dir, "--password", PASSWORD, code=1)
+    assert "LUKS2" in result.stderr and "LUKS1 only" in result.stderr
+    [row] = volumes_of(cli, case_dir, "L2")
+    assert row["encrypted"] == "luks" and row["status"] == "locked"
+
+
+def test_luks_key_file(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    image, plain = luks_image(tmp_path, {"k.txt": b"key file\n"}, PASSWORD, 1)
+    key = tmp_path / "keyfile"
+    key.write_text(PASSWORD)
+    rows = parse_rows(cli, case_dir, image, "KF", "--key-file", key, "--no-yara")
+    assert {r["path"] for r in rows} == set(fls_paths(plain))
+
+
+def test_lvm_logical_volumes_are_walked(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    ext = ext4_image(tmp_path, {"home/user/notes.txt": SECRET}, delete=[], size_mb=4)
+    fat = fat_image(tmp_path, {"PHOTO.JPG": b"\xff\xd8\xff" + b"j" * 3000}, [], size_mb=3)
+    image, starts = lvm_image(tmp_path, {"root": ext, "media": fat})
+    rows = parse_rows(cli, case_dir, image, "LVM", "--no-yara")
+    vols = {v["partition"]: v for v in volumes_of(cli, case_dir, "LVM")}
+    assert vols[0]["fs_type"] == "LVM2" and vols[0]["status"] == "parsed" and "vgdalil" in vols[0]["message"]
+    for name, start in starts.items():
+        vol = vols[start]
+        assert vol["scheme"] == "lvm" and vol["parent"] == 0 and vol["status"] == "parsed"
+        assert vol["slot"] == f"vgdalil/{name}" and vol["offset"] == start
+        listed = {r["path"] for r in rows if r["partition"] == start}
+        assert listed == set(fls_paths(image, start // 512)), name
+        assert vol["files"] == len(listed)
+    assert vols[starts["root"]]["fs_type"] == "ext4" and vols[starts["media"]]["fs_type"].startswith("FAT")
+    notes = next(r for r in rows if r["path"] == "/home/user/notes.txt")
+    assert notes["sha256"] == sha256(SECRET) and notes["partition"] == starts["root"]
+
+
+def _store_listing(raw: Path, tmp: Path, number: int) -> dict[str, tuple[bool, str]]:
+    """`fls` on a raw copy of shadow-copy store `number`, written sparse into tmp through pyvshadow."""
+    import pyvshadow
+
+    out = tmp / f"vss{number}.raw"
+    with open(raw, "rb") as src, open(out, "wb") as dst:
+        volume = pyvshadow.volume()
+        volume.open_file_object(src)
+        store = volume.get_store(number - 1)
+        size, chunk, pos = store.volume_size, 4 * MiB, 0
+        while pos < size:
+            data = store.read_buffer_at_offset(min(chunk, size - pos), pos)
+            if data.strip(b"\0"):
+                dst.seek(pos)
+                dst.write(data)
+            pos += len(data)
+        dst.truncate(size)
+    return fls_paths(out)
+
+
+def test_shadow_copies_are_listed_as_views_with_their_differences(cli: Any, case_dir: Path, tmp_path: Path,
+                                                                testdata: Callable[[str], Path]) -> None:
+    need("vshadowinfo")
+    raw = qcow2_to_raw(testdata("disk_images/plaso/vsstest.qcow2"), tmp_path)
+    rows = parse_rows(cli, case_dir, raw, "VSS", "--no-yara")
+    info = subprocess.run(["vshadowinfo", str(raw)], capture_output=True, check=True, text=True).stdout
+    ids = [line.split(":", 1)[1].strip() for line in info.splitlines() if line.strip().startswith("Identifier")]
+    assert len(ids) == 2
+    vols = volumes_of(cli, case_dir, "VSS")
+    assert [(v["partition"], v["scheme"], v["snapshot"]) for v in vols] == [(0, "none", None), (0, "vss", "vss1"),
+                                                                            (0, "vss", "vss2")]
+    for number, vol in enumerate(vols[1:], 1):
+        assert ids[number - 1] in vol["description"] and vol["parent"] == 0 and vol["fs_type"] == "NTFS"
+    live = {r["path"] for r in rows if r["snapshot"] is None}
+    assert live == set(fls_paths(raw))
+    for number in (1, 2):
+        store = _store_listing(raw, tmp_path, number)
+        listed = {r["path"] for r in rows if r["snapshot"] == f"vss{number}"}
+        assert listed and listed <= set(store)  # only what the store holds
+        assert set(store) - live <= listed  # everything the live volume no longer has
+        assert vols[number]["files"] == len(listed)
+    # older states: syslog before it was compressed (gone from the live volume), another_file before it was read
+    assert "/syslog" in {r["path"] for r in rows if r["snapshot"] == "vss1"} and "/syslog" not in live
+    old = next(r for r in rows if r["snapshot"] == "vss2" and r["path"] == "/another_file")
+    new = next(r for r in rows if r["snapshot"] is None and r["path"] == "/another_file")
+    assert old["sha256"] == new["sha256"] and old["atime"] < new["atime"]
+    # an entry identical in the store and on the live volume is not listed again
+    assert "/password.txt" in live and "/password.txt" not in {r["path"] for r in rows if r["snapshot"]}
+
+
+def _bitlocker_to_go(tmp: Path) -> Path:
+    """A FAT32 stick as BitLocker To Go leaves it: boot sector OEM `MSWIN4.1`, the FVE metadata
+    offset at byte 440 pointing at a `-FVE-FS-` block (here in a file's data: only its signature
+    matters for recognition; no test image of a real one is small enough to keep)."""
+    image = fat_image(tmp, {"BITLOC~1.EXE": b"MZ" + b"\0" * 4000, "AUTORUN.INF": b"[autorun]\r\n",
+                            "COV0000.BL": b"-FVE-FS-" + bytes(range(256)) * 64}, [], size_mb=40)
+    need("mkfs.vfat")
+    data = bytearray(image.read_bytes())
+    where = data.find(b"-FVE-FS-" + bytes(range(8)))
+    data[3:11] = b"MSWIN4.1"
+    struct.pack_into("<Q", data, 440, where)
+    image.write_bytes(bytes(data))
+    return image
+
+
+def test_bitlocker_to_go_is_not_taken_for_plain_fat(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    image = _bitlocker_to_go(tmp_path)
+    result = cli("parse", image, "--exhibit", "TOGO", "--case", case_dir, "--no-yara")  # the stub is listed: rc 0
+    assert "BitLocker To Go" in result.stderr
+    [row] = volumes_of(cli, case_dir, "TOGO")
+    assert row["encrypted"] == "bitlocker" and row["status"] == "locked" and row["fs_type"].startswith("FAT")
+    assert "discovery volume" in row["message"] and row["files"] > 0
+
+
+def test_bitlocker_partition_beside_a_plain_one(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    need("sfdisk", "mkfs.vfat", "mcopy")
+    image = tmp_path / "disk.img"
+    with open(image, "wb") as fh:
+        fh.truncate(24 * MiB)
+    table = "label: gpt\nstart=2048, size=16384, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\nstart=18432, size=20480\n"
+    subprocess.run(["sfdisk", "-q", str(image)], input=table.encode(), check=True, capture_output=True)
+    run("mkfs.vfat", "--offset", "2048", image, str(16384 // 2))
+    src = tmp_path / "a.txt"
+    src.write_bytes(b"plain\n")
+    run("mcopy", "-i", f"{image}@@{2048 * 512}", src, "::/A.TXT")
+    with open(image, "r+b") as fh:  # partition 2: a BitLocker (Windows 7+) volume header
+        fh.seek(18432 * 512)
+        fh.write(b"\xeb\x58\x90-FVE-FS-" + b"\0" * 501)
+    rows = parse_rows(cli, case_dir, image, "BDE", "--no-yara")
+    assert "/A.TXT" in {r["path"] for r in rows}
+    vols = {v["partition"]: v for v in volumes_of(cli, case_dir, "BDE")}
+    assert vols[2048 * 512]["status"] == "parsed" and vols[2048 * 512]["encrypted"] is None
+    locked = vols[18432 * 512]
+    assert locked["encrypted"] == "bitlocker" and locked["status"] == "locked" and "BitLocker" in locked["message"]
+
+
+def test_random_volume_is_unknown_high_entropy(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    image = tmp_path / "container.bin"
+    image.write_bytes(hashlib.shake_256(b"dalil veracrypt-like").digest(2 * MiB))  # deterministic, random-looking
+    cli("parse", image, "--exhibit", "RND", "--case", case_dir, "--no-yara", code=1)
+    [row] = volumes_of(cli, case_dir, "RND")
+    assert row["encrypted"] == "unknown-high-entropy" and row["status"] == "locked"
+    assert "VeraCrypt" in row["message"]
+
+
+def test_zeroed_volume_is_not_called_encrypted(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    image = tmp_path / "zeros.bin"
+    image.write_bytes(b"\0" * (2 * MiB))
+    cli("parse", image, "--exhibit", "ZERO", "--case", case_dir, "--no-yara", code=1)
+    [row] = volumes_of(cli, case_dir, "ZERO")
+    assert row["encrypted"] is None and row["status"] == "no-filesystem"
+
+
+def test_f2fs_is_named_and_refused_clearly(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    image = f2fs_image(tmp_path)
+    result = cli("parse", image, "--exhibit", "F2FS", "--case", case_dir, "--no-yara", code=1)
+    assert "F2FS" in result.stderr
+    [row] = volumes_of(cli, case_dir, "F2FS")
+    assert row["fs_type"] == "F2FS" and row["status"] == "unsupported" and "F2FS" in row["message"]
