@@ -15,7 +15,7 @@ import pytest
 
 from build_images import MiB, ext4_image, fat_image, need, run, sha256
 from layer_images import f2fs_image, fls_paths, luks_image, lvm_image, qcow2_to_raw
-from parse_helpers import parse_rows
+from parse_helpers import body_sizes, fls_entries, parse_rows
 
 PASSWORD = "correct-horse-7781"
 SECRET = "خطة الرحلة — meet at the harbour 03:00\n".encode() * 10
@@ -219,3 +219,26 @@ def test_f2fs_is_named_and_refused_clearly(cli: Any, case_dir: Path, tmp_path: P
     assert "F2FS" in result.stderr
     [row] = volumes_of(cli, case_dir, "F2FS")
     assert row["fs_type"] == "F2FS" and row["status"] == "unsupported" and "F2FS" in row["message"]
+
+
+def test_apfs_volume_is_listed_as_tsk_lists_it(cli: Any, case_dir: Path, testdata: Callable[[str], Path]) -> None:
+    image = testdata("disk_images/dfvfs/apfs.raw")
+    rows = parse_rows(cli, case_dir, image, "APFS", "--no-yara")
+    vols = volumes_of(cli, case_dir, "APFS")
+    assert [(v["partition"], v["fs_type"], v["status"]) for v in vols] == [(0, "APFS container", "parsed"),
+                                                                           (107 * 4096, "APFS", "parsed")]
+    volume = vols[1]  # its id is where pstat finds the volume superblock (block 107): fls -P apfs -B 107
+    assert volume["scheme"] == "apfs" and volume["parent"] == 0 and "apfs_test" in volume["message"]
+    assert volume["encrypted"] is None and volume["files"] == 10
+    expected = fls_entries(image.with_name("apfs.raw.fls.txt"))
+    assert {r["path"]: str(r["inode"]) for r in rows} == {p: i for p, (_d, i) in expected.items()}
+    sizes = body_sizes(image.with_name("apfs.raw.fls_body.txt"))
+    assert all(r["size"] == sizes[r["path"]] for r in rows if r["type"] == "r")
+    need("icat")
+    for row in rows:
+        if row["type"] == "r" and row["size"]:
+            out = subprocess.run(["icat", "-P", "apfs", "-B", "107", str(image), str(row["inode"])],
+                                 capture_output=True, check=True).stdout
+            assert row["sha256"] == sha256(out), row["path"]
+    link = next(r for r in rows if r["path"] == "/a_link")
+    assert link["type"] == "l"

@@ -16,9 +16,9 @@ from typing import Callable, Iterator
 
 import pytsk3
 
-from . import lvm, shadow
+from . import apfs, lvm, shadow
 from .encryption import VolumeKeys, detect, image_reader, open_encrypted
-from .walk import Volume, volumes
+from .walk import Entry, Volume, volumes
 
 MAX_DEPTH = 4  # layers within layers (LUKS on LVM on a partition …): more is a loop or a trap
 Warn = Callable[[str, str], None]
@@ -35,6 +35,7 @@ class Layer:
     message: str | None = None
     stores: bool = False            # shadow-copy stores of this volume follow it
     key_kind: str | None = None     # the kind of key that opened it
+    entries: Callable[[str, Warn], Iterator[Entry]] | None = None  # a walk not through pytsk3 (APFS)
 
     @property
     def derived(self) -> bool:
@@ -77,6 +78,9 @@ def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth:
             if lv.img is not None:
                 yield from _expand(lv.img, 0, lv.vol, keys, depth + 1)
         return
+    if depth < MAX_DEPTH and apfs.is_container(read):
+        yield from _apfs(img, at, vol, keys)
+        return
     stores = []
     try:
         stores = shadow.stores(read, vol)
@@ -85,6 +89,20 @@ def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth:
     yield Layer(vol, img, at, message=note, stores=bool(stores), key_kind=key_kind)
     for store in stores:
         yield Layer(store.vol, store.img, 0, message="only the entries that differ from the live volume are listed")
+
+
+def _apfs(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys) -> Iterator[Layer]:
+    try:
+        found = apfs.volumes(image_reader(img, at), vol, keys)
+    except (IOError, OSError, RuntimeError) as exc:
+        yield Layer(vol, img, at, walk=False, status="unreadable", fs_type="APFS",
+                    message=f"APFS container that cannot be opened ({_gist(exc)})")
+        return
+    yield Layer(vol, img, at, walk=False, status="parsed", fs_type="APFS container",
+                message=f"APFS container: {len(found)} volume(s)")
+    for one in found:
+        yield Layer(one.vol, img, at, walk=one.entries is not None, status=one.status, fs_type="APFS",
+                    message=one.message, key_kind=one.key_kind, entries=one.entries)
 
 
 def _gist(exc: BaseException) -> str:

@@ -174,6 +174,13 @@ def _image(source: ImageSource, tz: str, warn: Warn, exhibit: str, log: VolumeLo
         if not layer.walk:
             log.noted(vol, layer.status or "parsed", layer.fs_type, layer.message)
             continue
+        if layer.entries is not None:  # a file system read by its own library (APFS)
+            log.noted(vol, layer.status or "parsed", layer.fs_type, layer.message)
+            try:
+                yield from layer.entries(tz, located(warn, f"{exhibit}@{vol.offset}"))
+            except Exception as exc:  # a damaged file system: keep what was listed, disclose the gap
+                log.stopped(vol, exc)
+            continue
         try:
             fs = pytsk3.FS_Info(layer.img, offset=layer.at)
         except (IOError, OSError, RuntimeError) as exc:
