@@ -167,7 +167,7 @@ def _volume_superblocks(read: Read) -> list[int]:
         omap = read(struct.unpack_from("<Q", nx, 160)[0] * block, block)
         tree = struct.unpack_from("<Q", omap, 48)[0]
         xid = struct.unpack_from("<Q", nx, 16)[0]
-        out = []
+        out: list[int] = []
         for i in range(min(struct.unpack_from("<I", nx, 180)[0], 100)):
             oid = struct.unpack_from("<Q", nx, 184 + 8 * i)[0]
             if not oid:

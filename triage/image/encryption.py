@@ -133,7 +133,7 @@ def _luks_header(read: Read, head: bytes) -> Found:
         elif version == 2:
             size = struct.unpack_from(">Q", head, 8)[0]
             meta = json.loads(read(4096, min(max(size - 4096, 0), 4 * 1024 * 1024)).split(b"\0", 1)[0])
-            segment = next(iter(meta.get("segments", {}).values()), {})
+            segment: dict[str, Any] = next(iter(meta.get("segments", {}).values()), {})
             found.method = str(segment.get("encryption") or "") or None
             slots = sorted(int(k) for k in meta.get("keyslots", {}))
         else:
