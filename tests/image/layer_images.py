@@ -26,21 +26,25 @@ def ext2_tree(tmp: Path, files: dict[str, bytes], name: str = "tree") -> Path:
     return root
 
 
-def luks_image(tmp: Path, files: dict[str, bytes], password: str, version: int) -> tuple[Path, Path]:
-    """(the encrypted image, a plain copy of the ext2 file system it holds) — 12 MiB, file system 8 MiB."""
+def luks_image(tmp: Path, files: dict[str, bytes], password: str, version: int, argon2: bool = False,
+               sector_size: int = 512) -> tuple[Path, Path]:
+    """(the encrypted image, a plain copy of the ext2 file system it holds) — 12 MiB, file system 8 MiB;
+    key slot by PBKDF2 (1000 iterations), or Argon2id (32 MiB, 4 passes) for LUKS2."""
     need("cryptsetup", "mke2fs")
     root = ext2_tree(tmp, files)
     image = tmp / f"luks{version}.img"
     with open(image, "wb") as fh:
         fh.truncate(12 * MiB)
-    run("mke2fs", "-q", "-t", "ext2", "-d", root, "-F", image, "8M")
+    run("mke2fs", "-q", "-t", "ext2", "-b", "4096", "-d", root, "-F", image, "8M")
     plain = tmp / "plain-ext2.img"
     plain.write_bytes(image.read_bytes()[:8 * MiB])
     key = tmp / "pass.txt"
     key.write_text(password)
     try:
+        kdf = (["--pbkdf", "argon2id", "--pbkdf-memory", "32768", "--pbkdf-force-iterations", "4"] if argon2
+               else ["--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000"])
         run("cryptsetup", "reencrypt", "--encrypt", "--type", "luks2", "--reduce-device-size", "4M",
-            "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--batch-mode", "--key-file", key, image)
+            "--sector-size", str(sector_size), *kdf, "--batch-mode", "--key-file", key, image)
         if version == 1:
             run("cryptsetup", "convert", image, "--type", "luks1", "--batch-mode")
     except subprocess.CalledProcessError as exc:

@@ -65,12 +65,22 @@ def test_luks1_is_reported_locked_and_opened_with_its_password(cli: Any, case_di
     assert "<redacted>" in parsed[-1]["command"]
 
 
-def test_luks2_is_named_with_what_it_needs(cli: Any, case_dir: Path, tmp_path: Path) -> None:
-    image, _plain = luks_image(tmp_path, {"a.txt": b"a\n"}, PASSWORD, 2)
-    result = cli("parse", image, "--exhibit", "L2", "--case", case_dir, "--password", PASSWORD, code=1)
-    assert "LUKS2" in result.stderr and "LUKS1 only" in result.stderr
-    [row] = volumes_of(cli, case_dir, "L2")
-    assert row["encrypted"] == "luks" and row["status"] == "locked"
+@pytest.mark.parametrize("argon2, sector_size", [(False, 512), (True, 4096)])
+def test_luks2_is_opened_without_device_mapper(cli: Any, case_dir: Path, tmp_path: Path, argon2: bool,
+                                               sector_size: int) -> None:
+    image, plain = luks_image(tmp_path, {"plan.txt": SECRET, "d/e/deep.bin": b"\x02" * 70000}, PASSWORD, 2,
+                              argon2=argon2, sector_size=sector_size)
+    result = cli("parse", image, "--exhibit", "L2", "--case", case_dir, "--no-yara", code=1)
+    assert "LUKS2" in result.stderr and "aes-xts-plain64" in result.stderr and "key slot 0" in result.stderr
+    wrong = cli("parse", image, "--exhibit", "L2W", "--case", case_dir, "--no-yara", "--password", "nope", code=1)
+    assert "does not open it" in wrong.stderr
+    rows = parse_rows(cli, case_dir, image, "L2OK", "--no-yara", "--password", PASSWORD)
+    [row] = volumes_of(cli, case_dir, "L2OK")
+    assert row["encrypted"] == "luks" and row["status"] == "parsed" and row["fs_type"] == "ext2"
+    assert {r["path"] for r in rows} == set(fls_paths(plain))
+    by_path = {r["path"]: r for r in rows}
+    assert by_path["/plan.txt"]["sha256"] == sha256(SECRET)
+    assert by_path["/d/e/deep.bin"]["sha256"] == sha256(b"\x02" * 70000)
 
 
 def test_luks_key_file(cli: Any, case_dir: Path, tmp_path: Path) -> None:

@@ -287,24 +287,22 @@ def _bitlocker(found: Found, fh: Slice, length: int, keys: VolumeKeys) -> Unlock
 def _luks(found: Found, fh: Slice, length: int, keys: VolumeKeys) -> Unlocked:
     import pyluksde
 
-    if found.variant != "LUKS1":
-        return Unlocked(None, f"{found.describe()}: Dalil's LUKS reader (libluksde) opens LUKS1 only: not opened; "
-                              "a copy converted with `cryptsetup convert --type luks1` (PBKDF2 key slots) can be parsed")
-    vol = pyluksde.volume()
-    vol.open_file_object(fh)
-    secret: str | None = None
+    secret: bytes | None = None
     kind = None
     if keys.password:
-        secret, kind = keys.password, "password"
+        secret, kind = keys.password.encode("utf-8"), "password"
     elif keys.key_file:
-        data = keys.key_file.read_bytes()
-        try:
-            secret, kind = data.decode("utf-8"), "key-file"
-        except UnicodeDecodeError:
-            return Unlocked(None, f"{found.describe()}: the key file is not text, which the LUKS reader needs")
+        secret, kind = keys.key_file.read_bytes(), "key-file"
     if secret is None:
         return Unlocked(None, _needs(found, "--password (a passphrase of one of its key slots) or --key-file"))
-    vol.set_password(secret)
+    if found.variant == "LUKS2":
+        return _luks2(found, fh._read, length, secret, keys, kind)
+    vol = pyluksde.volume()
+    vol.open_file_object(fh)
+    try:
+        vol.set_password(secret.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Unlocked(None, f"{found.describe()}: the key file is not text, which the LUKS1 reader needs")
     try:
         ok = vol.unlock()
     except (IOError, OSError, RuntimeError):
@@ -312,6 +310,19 @@ def _luks(found: Found, fh: Slice, length: int, keys: VolumeKeys) -> Unlocked:
     if not ok or vol.is_locked():
         return Unlocked(None, _wrong(found, keys))
     return Unlocked(LayerImg(vol, int(vol.get_size()), fh), f"{found.describe()}: opened", kind)
+
+
+def _luks2(found: Found, read: Read, length: int, secret: bytes, keys: VolumeKeys, kind: str | None) -> Unlocked:
+    from . import luks2
+
+    try:
+        header = luks2.read_header(read)
+        key = luks2.unlock(read, header, secret)
+    except (luks2.Luks2Error, KeyError, ValueError) as exc:
+        return Unlocked(None, f"{found.describe()}: cannot be opened ({_gist(exc)})")
+    if key is None:
+        return Unlocked(None, _wrong(found, keys))
+    return Unlocked(luks2.Luks2Img(read, length, header, key), f"{found.describe()}: opened", kind)
 
 
 def _filevault(found: Found, fh: Slice, length: int, keys: VolumeKeys) -> Unlocked:
