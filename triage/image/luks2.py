@@ -131,7 +131,7 @@ def xts_decrypt(key: bytes, data: bytes, first_sector: int, sector_size: int, iv
     numbers = np.zeros((count, 2), dtype="<u8")
     numbers[:, 0] = np.arange(first_sector, first_sector + count * iv_step, iv_step, dtype=np.uint64)
     tweak_enc = Cipher(algorithms.AES(key[half:]), modes.ECB()).encryptor()
-    start = np.frombuffer(tweak_enc.update(memoryview(numbers).cast("B")), dtype="<u8").reshape(count, 2)
+    start = np.frombuffer(tweak_enc.update(numbers.tobytes()), dtype="<u8").reshape(count, 2)
     per = sector_size // 16
     tweaks = np.empty((count, per, 2), dtype="<u8")
     lo, hi = start[:, 0].copy(), start[:, 1].copy()
@@ -143,7 +143,7 @@ def xts_decrypt(key: bytes, data: bytes, first_sector: int, sector_size: int, iv
     flat = tweaks.reshape(-1)
     mixed = np.frombuffer(data, dtype="<u8", count=count * sector_size // 8) ^ flat
     dec = Cipher(algorithms.AES(key[:half]), modes.ECB()).decryptor()
-    plain = np.frombuffer(dec.update(memoryview(mixed).cast("B")), dtype="<u8") ^ flat
+    plain = np.frombuffer(dec.update(mixed.tobytes()), dtype="<u8") ^ flat
     return plain.tobytes()
 
 
