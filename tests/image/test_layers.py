@@ -252,3 +252,21 @@ def test_apfs_volume_is_listed_as_tsk_lists_it(cli: Any, case_dir: Path, testdat
             assert row["sha256"] == sha256(out), row["path"]
     link = next(r for r in rows if r["path"] == "/a_link")
     assert link["type"] == "l"
+
+
+@pytest.mark.parametrize("header, kind, name", [
+    ((0, b"\xeb\x52\x90-FVE-FS-"), "bitlocker", "BitLocker (Windows Vista)"),
+    ((88, b"CS\x01\x00\x00\x00"), "filevault", "FileVault 2 (Core Storage)"),
+])
+def test_encryption_headers_are_named_even_when_unreadable(cli: Any, case_dir: Path, tmp_path: Path,
+                                                           header: tuple[int, bytes], kind: str, name: str) -> None:
+    """Only the signature is real here (no BitLocker or Core Storage image small enough to keep): the
+    volume is named with what it is, the library's refusal of the rest is one line, rc 1."""
+    image = tmp_path / "volume.bin"
+    data = bytearray(MiB)
+    data[header[0]:header[0] + len(header[1])] = header[1]
+    image.write_bytes(bytes(data))
+    result = cli("parse", image, "--exhibit", "ENC", "--case", case_dir, "--no-yara", code=1)
+    assert name in result.stderr
+    [row] = volumes_of(cli, case_dir, "ENC")
+    assert row["encrypted"] == kind and row["status"] == "locked" and row["message"].startswith(name)

@@ -52,7 +52,8 @@ def parse(
         result = isolate.run(case, image, options, progress=advance)  # a libtsk crash ends the child, not this
     s = result.stats
     for part in result.partitions:
-        common.say(f"partition {part['partition']}: {part['fs_type'] or '-'} {part['status']}, {part['files']} entries"
+        view = f" [{part['snapshot']}]" if part.get("snapshot") else ""
+        common.say(f"partition {part['partition']}{view}: {part['fs_type'] or '-'} {part['status']}, {part['files']} entries"
                    + (f" ({part['message']})" if part["message"] else ""))
     common.say(f"exhibit {exhibit}: {s.files} entries ({s.deleted} deleted), {s.with_content} with content, "
                f"{s.bytes:,} bytes read, {s.yara_hits} with YARA hits, {s.gps} with GPS")

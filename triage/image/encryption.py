@@ -6,7 +6,8 @@ the FAT32 "discovery volume" Windows puts in front of its encrypted data):
 
 - BitLocker: `-FVE-FS-` at byte 3 (Vista and Windows 7+ volumes); BitLocker To Go: `MSWIN4.1` at
   byte 3 and, at the FVE metadata offset stored at byte 440, a `-FVE-FS-` metadata block;
-- LUKS 1 and 2: `LUKS\\xba\\xbe` at byte 0 (the 16-bit version after it);
+- LUKS 1 and 2: `LUKS\\xba\\xbe` at byte 0 (the 16-bit version after it); cipher and key slots read
+  from the header; LUKS1 opened through libluksde, LUKS2 through luks2.py;
 - FileVault 2 / Core Storage: `CS` at byte 88 of a Core Storage physical volume (version 1);
 - APFS encrypted volumes: found by `apfs.py` when it opens the container;
 - `unknown-high-entropy`: a volume with no file system and no header whose sampled blocks all look
