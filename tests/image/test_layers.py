@@ -63,6 +63,17 @@ def test_luks1_is_reported_locked_and_opened_with_its_password(cli: Any, case_di
     parsed = [e for e in ledger if e["action"] == "parsed" and "OPEN" in e["command"]]
     assert parsed[-1]["details"]["volume_keys_given"] == ["password", "recovery-key"]
     assert "<redacted>" in parsed[-1]["command"]
+    # export and preview re-open the volume with the key from the environment
+    monkeypatch.setenv("DALIL_VOLUME_PASSWORD", PASSWORD)
+    out = tmp_path / "out"
+    cli("export", "--exhibit", "OPEN", "--out", out, "--case", case_dir)
+    assert [p.read_bytes() for p in out.rglob("plan.txt")] == [SECRET]
+    from triage.core.case import Case
+    from triage.image import content
+
+    case = Case.open(case_dir)
+    [plan] = [dict(r) for r in case.store.query("SELECT * FROM files WHERE exhibit = 'OPEN' AND path = '/plan.txt'")]
+    assert content.read(case, plan, 0, 40) == SECRET[:40]
 
 
 @pytest.mark.parametrize("argon2, sector_size", [(False, 512), (True, 4096)])
@@ -158,6 +169,20 @@ def test_shadow_copies_are_listed_as_views_with_their_differences(cli: Any, case
     assert old["sha256"] == new["sha256"] and old["atime"] < new["atime"]
     # an entry identical in the store and on the live volume is not listed again
     assert "/password.txt" in live and "/password.txt" not in {r["path"] for r in rows if r["snapshot"]}
+    # export and preview read a store's file from its store, not the live volume's file of that path
+    out = tmp_path / "out"
+    cli("export", "--exhibit", "VSS", "--mime", "text/", "--out", out, "--case", case_dir)
+    [index] = list(out.rglob("index-VSS.json"))
+    exported = json.loads(index.read_text())
+    syslog = next(e for e in exported if e["original_path"] == "/syslog")
+    assert syslog["snapshot"] == "vss1" and syslog["status"] == "ok" and "p0-vss1" in syslog["exported_path"]
+    assert all(e["sha256_copy"] == e["sha256_listed"] for e in exported if e["status"] == "ok")
+    from triage.core.case import Case
+    from triage.image import content
+
+    case = Case.open(case_dir)
+    [row] = [dict(r) for r in case.store.query("SELECT * FROM files WHERE exhibit = 'VSS' AND path = '/syslog'")]
+    assert row["snapshot"] == "vss1" and sha256(content.read(case, row, 0, row["size"])) == row["sha256"]
 
 
 def _bitlocker_to_go(tmp: Path) -> Path:

@@ -48,6 +48,14 @@ def expand(img: pytsk3.Img_Info, size: int, keys: VolumeKeys) -> Iterator[Layer]
         yield from _expand(img, vol.offset, vol, keys, 0)
 
 
+def find(img: pytsk3.Img_Info, size: int, keys: VolumeKeys, partition: int, snapshot: str | None) -> Layer | None:
+    """The walkable layer a `files` row's (partition, snapshot) names, or None."""
+    for layer in expand(img, size, keys):
+        if layer.walk and (layer.vol.offset, layer.vol.snapshot) == (partition, snapshot):
+            return layer
+    return None
+
+
 def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth: int,
             note: str | None = None, key_kind: str | None = None) -> Iterator[Layer]:
     read = image_reader(img, at)
