@@ -91,6 +91,20 @@ def lvm_image(tmp: Path, volumes: dict[str, Path]) -> tuple[Path, dict[str, int]
     return image, starts
 
 
+def encrypt_luks2(image: Path, tmp: Path, password: str) -> None:
+    """Encrypt an image in place as cryptsetup does offline (its last 4 MiB must be free)."""
+    need("cryptsetup")
+    key = tmp / "pass-luks.txt"
+    key.write_text(password)
+    try:
+        run("cryptsetup", "reencrypt", "--encrypt", "--type", "luks2", "--reduce-device-size", "4M", "--pbkdf",
+            "pbkdf2", "--pbkdf-force-iterations", "1000", "--batch-mode", "--key-file", key, image)
+    except subprocess.CalledProcessError as exc:
+        pytest.skip(f"cryptsetup cannot encrypt a file here: {exc.stderr.decode(errors='replace')[:200]}")
+    finally:
+        key.unlink()
+
+
 def f2fs_image(tmp: Path) -> Path:
     need("mkfs.f2fs")
     image = tmp / "userdata.img"

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import pytest
 
 from build_images import MiB, ext4_image, fat_image, need, run, sha256
-from layer_images import f2fs_image, fls_paths, luks_image, lvm_image, qcow2_to_raw
+from layer_images import encrypt_luks2, f2fs_image, fls_paths, luks_image, lvm_image, qcow2_to_raw
 from parse_helpers import body_sizes, fls_entries, parse_rows
 
 PASSWORD = "correct-horse-7781"
@@ -119,6 +119,23 @@ def test_lvm_logical_volumes_are_walked(cli: Any, case_dir: Path, tmp_path: Path
     assert vols[starts["root"]]["fs_type"] == "ext4" and vols[starts["media"]]["fs_type"].startswith("FAT")
     notes = next(r for r in rows if r["path"] == "/home/user/notes.txt")
     assert notes["sha256"] == sha256(SECRET) and notes["partition"] == starts["root"]
+
+
+def test_lvm_inside_luks2(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """A Linux laptop's usual layout: LUKS2 holding an LVM2 physical volume holding the root file system."""
+    ext = ext4_image(tmp_path, {"home/user/notes.txt": SECRET}, delete=[], size_mb=4)
+    image, starts = lvm_image(tmp_path, {"root": ext})
+    encrypt_luks2(image, tmp_path, PASSWORD)
+    cli("parse", image, "--exhibit", "LOL", "--case", case_dir, "--no-yara", code=1)
+    [locked] = volumes_of(cli, case_dir, "LOL")
+    assert locked["encrypted"] == "luks" and locked["status"] == "locked"
+    rows = parse_rows(cli, case_dir, image, "LOL2", "--no-yara", "--password", PASSWORD)
+    pv, lv = volumes_of(cli, case_dir, "LOL2")
+    assert pv["fs_type"] == "LVM2" and pv["encrypted"] == "luks" and "opened" in pv["message"]
+    assert lv["scheme"] == "lvm" and lv["parent"] == 0 and lv["partition"] == starts["root"]
+    assert lv["encrypted"] == "luks" and lv["fs_type"] == "ext4" and lv["status"] == "parsed"
+    assert {r["path"] for r in rows} == set(fls_paths(ext))
+    assert next(r for r in rows if r["path"] == "/home/user/notes.txt")["sha256"] == sha256(SECRET)
 
 
 def _store_listing(raw: Path, tmp: Path, number: int) -> dict[str, tuple[bool, str]]:

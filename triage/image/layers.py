@@ -80,9 +80,11 @@ def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth:
             yield Layer(vol, img, at, walk=False, status="unreadable", fs_type="LVM2",
                         message=f"LVM2 physical volume whose metadata cannot be read ({_gist(exc)})")
             return
-        yield Layer(vol, img, at, walk=False, status="parsed", fs_type="LVM2",
-                    message=f"LVM2 physical volume of volume group {group}: {len(logical)} logical volume(s)")
+        yield Layer(vol, img, at, walk=False, status="parsed", fs_type="LVM2", key_kind=key_kind,
+                    message=(f"{note}; " if note else "")
+                    + f"LVM2 physical volume of volume group {group}: {len(logical)} logical volume(s)")
         for lv in logical:
+            lv.vol.encrypted = vol.encrypted  # inside an encrypted volume (LVM on LUKS): its data was encrypted
             if lv.img is not None:
                 yield from _expand(lv.img, 0, lv.vol, keys, depth + 1)
         return

@@ -1,6 +1,8 @@
 """LVM2 physical volumes: the volume group's logical volumes, each read through libvslvm as a volume.
 
-A logical volume's `partition` id is the image offset of its first extent (the PV's offset, plus the
+A logical volume's `partition` id is the image offset of its first extent (inside a decrypted volume,
+LVM on LUKS: the volume's offset plus the extent's offset in the decrypted data, so still unique and
+within its partition) (the PV's offset, plus the
 PV's data area start `pe_start`, plus the first stripe's extent times the extent size), read from the
 volume group's text metadata: unique per exhibit and stable across runs. When the metadata cannot be
 read that way, the id is the PV's offset plus the LV's 1-based index (also stable; never an offset of
