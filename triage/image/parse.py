@@ -45,6 +45,9 @@ SIGNATURES = [(32, b"NXSB", "APFS"), (3, b"-FVE-FS-", "BitLocker"), (0, b"LUKS\x
               (0, b"XFSB", "XFS"), (1024, b"\x10\x20\xf5\xf2", "F2FS"), (65536 + 64, b"_BHRfS_M", "Btrfs")]
 
 
+UNREAD_HINTS = {"F2FS": " (Android's userdata is usually F2FS: parse a logical extraction of the phone instead)"}
+
+
 @dataclass
 class ParseOptions:
     exhibit: str
@@ -357,7 +360,7 @@ def _no_fs(img: pytsk3.Img_Info, at: int, vol: Volume, part: dict[str, Any], exc
     found = _signature(img, at)
     if found:
         part["fs_type"], part["status"] = found, "unsupported"
-        part["message"] = f"{found} file system, which pytsk3 cannot read: not listed"
+        part["message"] = f"{found} file system, which pytsk3 cannot read: not listed" + UNREAD_HINTS.get(found, "")
     elif vol.encrypted is None and looks_random(image_reader(img, at), vol.length):
         part["encrypted"], part["status"] = "unknown-high-entropy", "locked"
         part["message"] = ("no file system and no header: every sampled block looks random, as an encrypted volume "
