@@ -16,7 +16,7 @@ modification and MFT-change times on every write.)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from .encryption import LayerImg, Read, Slice
 from .walk import Entry, Volume
@@ -53,29 +53,27 @@ def stores(read: Read, live: Volume) -> list[Store]:
     return found
 
 
-def _key(entry: Entry) -> tuple[str, str | None]:
-    return entry.path, entry.stream
-
-
-def _signature(entry: Entry) -> tuple[Any, ...]:
-    return (entry.inode, entry.size, entry.deleted, tuple(sorted(entry.times.items())))
+def _fingerprint(entry: Entry) -> int:
+    """One int per (path, stream, inode, size, deleted, times): a live volume of a million entries
+    costs tens of megabytes to remember."""
+    return hash((entry.path, entry.stream, entry.inode, entry.size, entry.deleted, tuple(sorted(entry.times.items()))))
 
 
 class Live:
     """What the live volume listed, for telling a store's entries that differ from it."""
 
     def __init__(self) -> None:
-        self._seen: dict[int, dict[tuple[str, str | None], set[int]]] = {}
+        self._seen: dict[int, set[int]] = {}
 
     def remember(self, partition: int, entries: Iterable[Entry]) -> Iterator[Entry]:
-        seen = self._seen.setdefault(partition, {})
+        seen = self._seen.setdefault(partition, set())
         for entry in entries:
-            seen.setdefault(_key(entry), set()).add(hash(_signature(entry)))
+            seen.add(_fingerprint(entry))
             yield entry
 
     def differing(self, partition: int, snapshot: str, entries: Iterable[Entry]) -> Iterator[Entry]:
-        seen = self._seen.get(partition, {})
+        seen = self._seen.get(partition, set())
         for entry in entries:
             entry.snapshot = snapshot
-            if hash(_signature(entry)) not in seen.get(_key(entry), ()):
+            if _fingerprint(entry) not in seen:
                 yield entry
