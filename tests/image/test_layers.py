@@ -312,3 +312,30 @@ def test_encryption_headers_are_named_even_when_unreadable(cli: Any, case_dir: P
     assert name in result.stderr
     [row] = volumes_of(cli, case_dir, "ENC")
     assert row["encrypted"] == kind and row["status"] == "locked" and row["message"].startswith(name)
+
+
+def _rewrite_luks2_json(image: Path, old: bytes, new: bytes, checksum: bool) -> None:
+    """Edit the primary LUKS2 header's JSON (and, if asked, set its checksum as cryptsetup would)."""
+    data = bytearray(image.read_bytes())
+    size = struct.unpack_from(">Q", data, 8)[0]
+    area = bytes(data[4096:size])
+    assert old in area
+    text = area.split(b"\0", 1)[0].replace(old, new)
+    data[4096:size] = text + bytes(size - 4096 - len(text))
+    if checksum:
+        data[448:512] = bytes(64)
+        data[448:480] = hashlib.sha256(bytes(data[:size])).digest()
+    image.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("checksum, said", [(True, "beyond what cryptsetup makes"), (False, "checksum does not match")])
+def test_crafted_or_damaged_luks2_header_is_refused_in_one_line(cli: Any, case_dir: Path, tmp_path: Path,
+                                                                checksum: bool, said: str) -> None:
+    """A header asking for a billion PBKDF2 iterations would hang the parse: refused at once; a header
+    edited without its checksum is named damaged."""
+    image, _plain = luks_image(tmp_path, {"a.txt": b"a\n"}, PASSWORD, 2)
+    _rewrite_luks2_json(image, b'"iterations":1000,', b'"iterations":1000000000,', checksum)
+    result = cli("parse", image, "--exhibit", "BAD", "--case", case_dir, "--no-yara", "--password", PASSWORD, code=1)
+    assert said in result.stderr
+    [row] = volumes_of(cli, case_dir, "BAD")
+    assert row["encrypted"] == "luks" and row["status"] == "locked"

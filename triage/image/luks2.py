@@ -27,6 +27,12 @@ from .encryption import Read
 SUPPORTED = "aes-xts-plain64"
 SECTOR = 512
 MAX_JSON = 4 * 1024 * 1024
+# a crafted header must not make the examiner's machine hang or run out of memory; cryptsetup's own
+# limits are below these (Argon2 memory ≤ 4 GiB, its default 1 GiB; PBKDF2 benchmarked to ~2 s)
+MAX_ITERATIONS = 50_000_000
+MAX_ARGON2_KIB = 4 * 1024 * 1024
+MAX_ARGON2_TIME = 1000
+MAX_KEY_MATERIAL = 64 * 1024 * 1024
 
 
 class Luks2Error(Exception):
@@ -50,7 +56,14 @@ def read_header(read: Read) -> Header:
     size = struct.unpack_from(">Q", head, 8)[0]
     if not 4096 < size <= MAX_JSON + 4096:
         raise Luks2Error(f"implausible LUKS2 header size {size}")
-    meta = json.loads(read(4096, size - 4096).split(b"\0", 1)[0])
+    area = read(4096, size - 4096)
+    algo = head[72:104].split(b"\0", 1)[0].decode("ascii", "replace")
+    if algo in hashlib.algorithms_available:  # the header's own checksum: a damaged header is named so
+        digest = hashlib.new(algo, head[:448] + bytes(64) + head[512:] + area).digest()
+        if digest != head[448:448 + len(digest)]:
+            raise Luks2Error("the header's checksum does not match: the header is damaged (a backup header "
+                             "may exist in the key-slot area; cryptsetup repair works on a copy)")
+    meta = json.loads(area.split(b"\0", 1)[0])
     segment = meta["segments"]["0"]
     length = None if segment.get("size") == "dynamic" else int(segment["size"])
     return Header(meta, int(segment["offset"]), length, int(segment.get("sector_size", SECTOR)),
@@ -76,6 +89,11 @@ def _slot_key(read: Read, slot: dict[str, Any], password: bytes) -> bytes:
     kdf, area, af = slot["kdf"], slot["area"], slot["af"]
     area_key = int(area["key_size"])
     salt = base64.b64decode(kdf["salt"])
+    key_size, stripes = int(slot["key_size"]), int(af["stripes"])
+    if not (0 < area_key <= 128 and 0 < key_size <= 128 and 0 < key_size * stripes <= MAX_KEY_MATERIAL
+            and int(kdf.get("iterations", 1)) <= MAX_ITERATIONS and int(kdf.get("memory", 0)) <= MAX_ARGON2_KIB
+            and int(kdf.get("time", 1)) <= MAX_ARGON2_TIME):
+        raise Luks2Error("a key slot asks for key sizes or KDF costs beyond what cryptsetup makes: refused")
     if kdf["type"] == "pbkdf2":
         derived = hashlib.pbkdf2_hmac(kdf["hash"], password, salt, int(kdf["iterations"]), area_key)
     elif kdf["type"] in ("argon2id", "argon2i"):
@@ -88,7 +106,6 @@ def _slot_key(read: Read, slot: dict[str, Any], password: bytes) -> bytes:
                        memory_cost=int(kdf["memory"])).derive(password)
     else:
         raise Luks2Error(f"key slot KDF {kdf['type']} is not supported")
-    key_size, stripes = int(slot["key_size"]), int(af["stripes"])
     length = (key_size * stripes + SECTOR - 1) // SECTOR * SECTOR
     material = xts_decrypt(derived, read(int(area["offset"]), length), 0, SECTOR)
     return _af_merge(material[:key_size * stripes], key_size, stripes, af.get("hash", "sha256"))
@@ -98,6 +115,8 @@ def _check(digest: dict[str, Any], key: bytes) -> bool:
     if digest.get("type") != "pbkdf2":
         return False
     want = base64.b64decode(digest["digest"])
+    if int(digest["iterations"]) > MAX_ITERATIONS:
+        raise Luks2Error("the key digest asks for more PBKDF2 iterations than cryptsetup makes: refused")
     got = hashlib.pbkdf2_hmac(digest["hash"], key, base64.b64decode(digest["salt"]), int(digest["iterations"]),
                               len(want))
     return got == want
