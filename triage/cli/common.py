@@ -42,8 +42,8 @@ CaseOpt = Annotated[
 PasswordOpt = Annotated[
     str | None,
     typer.Option("--password", envvar="DALIL_BACKUP_PASSWORD", show_default=False,
-                 help="Password of encrypted evidence: an encrypted iTunes/Finder backup or Android .ab backup "
-                      "(later also encrypted volumes). Prefer the environment variable: a command line can be seen "
+                 help="Password of encrypted evidence: an encrypted iTunes/Finder backup or Android .ab backup, "
+                      "an encrypted volume (BitLocker, LUKS, FileVault, APFS; or $DALIL_VOLUME_PASSWORD). Prefer the environment variable: a command line can be seen "
                       "by other users. Never written to the case; the ledger only says that one was given."),
 ]
 ReasonOpt = Annotated[

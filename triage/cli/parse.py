@@ -35,6 +35,14 @@ def parse(
                         "in the image). Off by default: it reads all free space once more (on a big, mostly "
                         "empty disk, most of the image) and adds files with no name or times.")] = False,
     password: common.PasswordOpt = None,
+    recovery_key: Annotated[str | None, typer.Option(
+        "--recovery-key", envvar="DALIL_VOLUME_RECOVERY_KEY", show_default=False,
+        help="Recovery key of an encrypted volume: BitLocker's 48-digit recovery password, a FileVault or APFS "
+             "recovery key. Prefer the environment variable. Never written to the case.")] = None,
+    key_file: Annotated[Path | None, typer.Option(
+        "--key-file", show_default=False,
+        help="Key file of an encrypted volume: a BitLocker startup key (.BEK), a FileVault "
+             "EncryptedRoot.plist.wipekey, a LUKS key file. Its content is never written to the case.")] = None,
     reason: common.ReasonOpt = None,
     case_dir: common.CaseOpt = None,
 ) -> None:
@@ -44,13 +52,14 @@ def parse(
     options = engine.ParseOptions(exhibit=exhibit, rules=list(rules or []), no_yara=no_yara,
                                   known_good=list(known_good or []), known_bad=list(known_bad or []),
                                   jobs=jobs, tz=tz, reason=reason, verify_image=verify_image, password=password,
-                                  carve=carve)
+                                  recovery_key=recovery_key, key_file=key_file, carve=carve)
     case = common.open_case(case_dir)
     with common.progress_items(None, f"parsing {exhibit}") as advance:
         result = isolate.run(case, image, options, progress=advance)  # a libtsk crash ends the child, not this
     s = result.stats
     for part in result.partitions:
-        common.say(f"partition {part['partition']}: {part['fs_type'] or '-'} {part['status']}, {part['files']} entries"
+        view = f" [{part['snapshot']}]" if part.get("snapshot") else ""
+        common.say(f"partition {part['partition']}{view}: {part['fs_type'] or '-'} {part['status']}, {part['files']} entries"
                    + (f" ({part['message']})" if part["message"] else ""))
     common.say(f"exhibit {exhibit}: {s.files} entries ({s.deleted} deleted), {s.with_content} with content, "
                f"{s.bytes:,} bytes read, {s.yara_hits} with YARA hits, {s.gps} with GPS")

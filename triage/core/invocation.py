@@ -1,7 +1,7 @@
 """The command line of the running Dalil invocation, recorded in every ledger entry.
 
 Credentials written into a URL (`--proxy socks5h://user:secret@host:9050`, `https://user:pw@site/`)
-and the value of a secret option (`--password TEXT`, `--password=TEXT`) are replaced by `<redacted>`
+and the value of a secret option (`--password TEXT`, `--password=TEXT`, `--recovery-key KEY`) are replaced by `<redacted>`
 before the command line is kept: the ledger travels in court bundles.
 """
 
@@ -20,7 +20,7 @@ def redact(arg: str) -> str:
     return _USERINFO.sub(lambda m: f"{m.group('scheme')}<redacted>@", arg)
 
 
-SECRET_OPTIONS = ("--password",)  # options whose value is never kept
+SECRET_OPTIONS = ("--password", "--recovery-key")  # options whose value is never kept
 
 
 def redact_argv(argv: list[str]) -> list[str]:

@@ -12,8 +12,9 @@ import pytsk3
 from ..core.case import Case
 from ..core.errors import DalilError, NotFound, Unsupported
 from ..core.evidence import get
-from . import walkers
+from . import layers, walkers
 from .container import open_image
+from .encryption import VolumeKeys
 from .export import _run_tz
 from .walk import Entry, numbered, walk_fs
 
@@ -33,11 +34,18 @@ def _candidates(case: Case, row: dict[str, Any]) -> Generator[Entry, None, None]
             yield from entries
         return
     source = open_image(path)
+    layer = layers.find(source.img, source.size, VolumeKeys.build(), int(row["partition"]), row.get("snapshot"))
+    if layer is not None and layer.entries is not None:  # APFS: its own walker
+        yield from layer.entries(tz, lambda loc, msg: None)
+        return
+    img, at = (layer.img, layer.at) if layer is not None else (source.img, int(row["partition"]))
     try:
-        fs = pytsk3.FS_Info(source.img, offset=int(row["partition"]))
+        fs = pytsk3.FS_Info(img, offset=at)
     except (IOError, OSError, RuntimeError) as exc:
         raise Unsupported(f"file system at offset {row['partition']} of {exhibit} cannot be opened: {exc}") from exc
-    yield from walk_fs(fs, int(row["partition"]), tz, lambda loc, msg: None)
+    for entry in walk_fs(fs, int(row["partition"]), tz, lambda loc, msg: None):
+        entry.snapshot = row.get("snapshot")
+        yield entry
 
 
 def read(case: Case, row: dict[str, Any], offset: int = 0, length: int = 4096) -> bytes:

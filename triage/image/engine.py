@@ -63,7 +63,7 @@ class Stats:
     yara_hits: int = 0
     gps: int = 0
     errors: int = 0
-    partitions: dict[int, int] = field(default_factory=dict)
+    partitions: dict[int | tuple[int, str], int] = field(default_factory=dict)  # (partition, snapshot) for views
 
 
 def ext_of(name: str) -> str:
@@ -201,7 +201,8 @@ class Pipeline:
         row = base_row(entry, self.exhibit, self.run_id)
         self.stats.files += 1
         self.stats.deleted += int(entry.deleted)
-        self.stats.partitions[entry.partition] = self.stats.partitions.get(entry.partition, 0) + 1
+        key = entry.partition if entry.snapshot is None else (entry.partition, entry.snapshot)
+        self.stats.partitions[key] = self.stats.partitions.get(key, 0) + 1
         if location in self.avoid and entry.has_content:  # libtsk crashed here before: listed, not read
             self._failed(row, "content not read: the file-system library crashed at this entry in an earlier run "
                               "(see the parse-crashed ledger entry)")

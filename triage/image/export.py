@@ -37,9 +37,9 @@ __all__ = ["MAX_NAME_BYTES", "Exported", "export", "safe_component"]
 CHUNK = 4 * 1024 * 1024
 STOP_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}  # the output is unusable: stop, record what was done
 COLUMNS = ["exported_path", "original_path", "exhibit", "partition", "inode", "deleted", "size",
-           "sha256_listed", "sha256_copy", "status", "attr", "reason"]
+           "sha256_listed", "sha256_copy", "status", "attr", "reason", "snapshot"]
 NOT_FOUND = "not found on re-reading the exhibit"
-Key = tuple[int, str, int | None, str]
+Key = tuple[int, str, int | None, str, str | None]  # partition, path, inode, attr, snapshot
 
 
 @dataclass
@@ -152,14 +152,15 @@ def _row(row: dict[str, Any], exhibit: str, status: str, reason: str | None = No
     return {"exported_path": exported, "original_path": row["path"], "exhibit": exhibit,
             "partition": row["partition"], "inode": row["inode"], "deleted": bool(row["deleted"]),
             "size": row["size"], "sha256_listed": row["sha256"], "sha256_copy": digest, "status": status,
-            "attr": row["attr"], "reason": reason}
+            "attr": row["attr"], "reason": reason, "snapshot": row.get("snapshot")}
 
 
 def _export_one(entry: Entry, row: dict[str, Any], exhibit: str, layout: Layout, out: Path) -> dict[str, Any]:
     """Copy one file; any failure of this file is its row's `error` (a full disk stops the run)."""
     rel: Path | None = None
     try:
-        rel = layout.target(entry.partition, [p for p in entry.path.split("/") if p != ""])
+        view = entry.partition if entry.snapshot is None else f"{entry.partition}-{entry.snapshot}"  # p0-vss1/
+        rel = layout.target(view, [p for p in entry.path.split("/") if p != ""])
         if rel.is_absolute() or ".." in rel.parts:
             raise IntegrityError(f"sanitised path left the output folder: {rel}")
         digest = _copy(entry, out / rel)
@@ -194,7 +195,7 @@ def _wanted(rows: list[dict[str, Any]], exhibit: str, index: list[dict[str, Any]
     wanted: dict[Key, dict[str, Any]] = {}
     for r in rows:
         if r["size"] and r["sha256"]:
-            wanted[(r["partition"], r["path"], r["inode"], r["attr"])] = r
+            wanted[(r["partition"], r["path"], r["inode"], r["attr"], r.get("snapshot"))] = r
         elif r["size"] and not str(r.get("type") or "").startswith("d"):
             index.append(_row(r, exhibit, "skipped", _no_hash_reason(r)))
     return wanted
@@ -255,7 +256,7 @@ def _copy_all(case: Case, exhibit: str, wanted: dict[Key, dict[str, Any]], layou
         return
     with _entries(case, exhibit, _run_tz(case, exhibit), warn, opened) as entries:
         for entry in numbered(entries):
-            key = (entry.partition, entry.path, entry.inode, entry.attr)
+            key = (entry.partition, entry.path, entry.inode, entry.attr, entry.snapshot)
             row = wanted.get(key)
             if row is None:
                 continue

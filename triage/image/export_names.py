@@ -92,8 +92,8 @@ class Layout:
         self.base = self._make_base(safe_component(exhibit))
         self.claimed: dict[Path, set[str]] = {}
         self.next_n: dict[tuple[Path, str, bool], int] = {}  # the next ~n to try for a name in a folder
-        self.folders: dict[tuple[int, tuple[str, ...]], Path] = {}
-        self.flat: dict[tuple[int, tuple[str, ...]], Path] = {}  # flattened folder -> the folder holding it
+        self.folders: dict[tuple[int | str, tuple[str, ...]], Path] = {}
+        self.flat: dict[tuple[int | str, tuple[str, ...]], Path] = {}  # flattened folder -> the folder holding it
         self.made: set[Path] = {self.base}
         self.flattened = 0
 
@@ -111,13 +111,13 @@ class Layout:
                     pass
             candidate, n = suffixed(name, n, True), n + 1
 
-    def target(self, partition: int, parts: list[str]) -> Path:
+    def target(self, partition: int | str, parts: list[str]) -> Path:
         """The new file's path (relative to `out`), its folders created."""
         folder = self.folder(partition, tuple(parts[:-1]))
         self.ensure(folder)
         return folder / self.claim(folder, safe_component(parts[-1] if parts else "_"), is_dir=False)
 
-    def folder(self, partition: int, parts: tuple[str, ...]) -> Path:
+    def folder(self, partition: int | str, parts: tuple[str, ...]) -> Path:
         """The output folder for the listed folder `parts` (not created)."""
         key = (partition, parts)
         if key in self.folders:

@@ -35,6 +35,7 @@ from ..core.ledger import subject
 from ..core.store import dumps
 from ..links import index as links_index
 from . import carve, logical, schema, walkers  # noqa: F401  (schema registers the tables)
+from .encryption import VolumeKeys, image_reader, looks_random
 from .container import EwfImg, ImageSource, open_image
 from .engine import INSERT, Pipeline, Stats, row_values
 from .volumes import store_volumes, volume_row
@@ -42,6 +43,9 @@ from .walk import Entry, Volume, fs_name, numbered
 
 SIGNATURES = [(32, b"NXSB", "APFS"), (3, b"-FVE-FS-", "BitLocker"), (0, b"LUKS\xba\xbe", "LUKS"),
               (0, b"XFSB", "XFS"), (1024, b"\x10\x20\xf5\xf2", "F2FS"), (65536 + 64, b"_BHRfS_M", "Btrfs")]
+
+
+UNREAD_HINTS = {"F2FS": " (Android's userdata is usually F2FS: parse a logical extraction of the phone instead)"}
 
 
 @dataclass
@@ -55,7 +59,9 @@ class ParseOptions:
     tz: str = "UTC"
     reason: str | None = None
     verify_image: bool = False
-    password: str | None = field(default=None, repr=False)  # an encrypted backup's; never stored
+    password: str | None = field(default=None, repr=False)  # an encrypted backup's or volume's; never stored
+    recovery_key: str | None = field(default=None, repr=False)  # an encrypted volume's; never stored
+    key_file: Path | None = None  # a BitLocker .BEK, FileVault wipekey or LUKS key file; its content never stored
     carve: bool = False  # also carve the free space of each file system and outside the partitions
     # (files, bytes, location, reading content) as each entry is reached and while its content is read
     on_entry: Callable[[int, int, str, bool], None] | None = None
@@ -161,11 +167,11 @@ def run(case: Case, image: str, options: ParseOptions,
     source: ImageSource | None = None
     opened: walkers.Opened | None = None
     if path.exists():  # a wrong password or a damaged header stops here, before anything is registered
-        source, opened = _open(path, options.password)
+        source, opened = _open(path, options)
     with case.locked():
         row, path = resolve(case, image, options.exhibit, options.reason, source)
         if opened is None:
-            source, opened = _open(path, options.password)
+            source, opened = _open(path, options)
         kind = opened.kind
         conn = case.store.conn
         cur = conn.execute("INSERT INTO runs (kind, exhibit, started, status, details) VALUES (?,?,?,?,?)",
@@ -218,11 +224,14 @@ def run(case: Case, image: str, options: ParseOptions,
             elif source is not None and (stats.errors or any(p["status"] != "parsed" for p in partitions)):
                 _check_ewf(source, options.exhibit, warn)
             for part in partitions:
-                part["files"] = stats.partitions.get(part["partition"], 0)
+                part["files"] = stats.partitions.get(part["partition"] if not part["snapshot"]
+                                                     else (part["partition"], part["snapshot"]), 0)
             case.ensure_examiner_registered()
             details = {
                 "run_id": run_id, "format": source.format if source else kind,
                 **({"container": opened.describe()} if kind in ("itunes-backup", "android-backup") else {}),
+                **({"volume_keys_given": opened.volume_keys.describe()}
+                   if opened.volume_keys is not None and opened.volume_keys.given else {}),
                 "segments": [p.name for p in source.segments] if source else [],
                 "files": stats.files, "files_with_content": stats.with_content, "deleted": stats.deleted,
                 "bytes_read": str(stats.bytes), "yara_hit_files": stats.yara_hits, "gps_files": stats.gps,
@@ -249,7 +258,7 @@ def run(case: Case, image: str, options: ParseOptions,
     if verification is not None and verification["ok"] is False:
         raise Corrupted("image verification failed: " + "; ".join(verification["problems"])
                         + " (the listing is kept; recorded as warnings)")
-    if not any(p["status"] == "parsed" for p in partitions):
+    if not any(p["status"] == "parsed" or (p["status"] == "locked" and p["files"]) for p in partitions):
         raise Corrupted(f"no readable file system in {path.name}: "
                         + "; ".join(f"partition at byte offset {p['partition']}: {p['message']}" for p in partitions)
                         + "".join(f"; {msg}" for _loc, msg in warnings if msg.startswith("EWF image"))
@@ -314,11 +323,12 @@ def _feed(entries: Iterator[Entry], pipeline: Pipeline) -> None:
         pipeline.submit(entry)
 
 
-def _open(path: Path, password: str | None) -> tuple[ImageSource | None, walkers.Opened]:
+def _open(path: Path, options: ParseOptions) -> tuple[ImageSource | None, walkers.Opened]:
     """The image opened, or the container checked (and unlocked: a wrong password fails here)."""
     kind = walkers.kind_of(path)
     source = open_image(path) if kind is None else None
-    return source, walkers.open_container(path, kind, password)
+    keys = VolumeKeys.build(options.password, options.recovery_key, options.key_file) if kind is None else None
+    return source, walkers.open_container(path, kind, options.password, keys)
 
 
 class _Partitions:
@@ -337,8 +347,20 @@ class _Partitions:
     def opened(self, vol: Volume, fs: Any) -> None:
         self._part(vol)["fs_type"] = fs_name(fs)
 
-    def unreadable(self, vol: Volume, exc: Exception) -> None:
-        _no_fs(self.source, vol, self._part(vol), exc, self.warn, f"{self.exhibit}@{vol.offset}")
+    def unreadable(self, vol: Volume, exc: Exception, img: Any = None, at: int | None = None) -> None:
+        _no_fs(img if img is not None else self.source.img, vol.offset if at is None else at, vol, self._part(vol),
+               exc, self.warn, f"{self.exhibit}@{vol.offset}")
+
+    def noted(self, vol: Volume, status: str, fs_type: str | None, message: str | None) -> None:
+        """A layer's row (a locked or unsupported volume, an LVM PV) or news on the one just opened;
+        a status other than `parsed` is also a warning."""
+        last = self.partitions[-1] if self.partitions else None
+        same = last is not None and (last["partition"], last["snapshot"]) == (vol.offset, vol.snapshot)
+        part = last if same and last is not None else self._part(vol)
+        part["status"], part["message"], part["encrypted"] = status, message, vol.encrypted
+        part["fs_type"] = fs_type or part["fs_type"]
+        if status != "parsed":
+            self.warn(f"{self.exhibit}@{vol.offset}", f"partition {_label(vol)}: {message}")
 
     def stopped(self, vol: Volume, exc: Exception) -> None:
         part = self.partitions[-1]
@@ -350,19 +372,23 @@ def _label(vol: Volume) -> str:
     return f"at byte offset {vol.offset}" + (f" (slot {vol.slot}, {vol.description})" if vol.slot else "")
 
 
-def _no_fs(source: ImageSource, vol: Volume, part: dict[str, Any], exc: Exception,
+def _no_fs(img: pytsk3.Img_Info, at: int, vol: Volume, part: dict[str, Any], exc: Exception,
            warn: Callable[[str, str], None], where: str) -> None:
     try:
-        source.img.read(vol.offset, 512)
+        img.read(at, 512)
     except (IOError, OSError, RuntimeError) as read_exc:
         part["status"] = "unreadable"
         part["message"] = f"cannot read the image there ({_short(read_exc)}): truncated or corrupt?"
         warn(where, f"partition {_label(vol)}: {part['message']}")
         return
-    found = _signature(source.img, vol.offset)
+    found = _signature(img, at)
     if found:
         part["fs_type"], part["status"] = found, "unsupported"
-        part["message"] = f"{found} file system, which pytsk3 cannot read: not listed"
+        part["message"] = f"{found} file system, which pytsk3 cannot read: not listed" + UNREAD_HINTS.get(found, "")
+    elif vol.encrypted is None and looks_random(image_reader(img, at), vol.length):
+        part["encrypted"], part["status"] = "unknown-high-entropy", "locked"
+        part["message"] = ("no file system and no header: every sampled block looks random, as an encrypted volume "
+                           "(VeraCrypt/TrueCrypt) or one wiped with random data does; nothing can be listed")
     else:
         part["status"] = "no-filesystem"
         detail = _short(exc)

@@ -19,7 +19,7 @@ from .walk import Volume
 # `dalil volumes` fields (a contract: names and order), then the extra ones jsonl/csv also carry
 COLUMNS = ["exhibit", "partition", "offset", "length", "scheme", "fs_type", "encrypted", "status", "message"]
 EXTRA = ["slot", "description", "snapshot", "parent", "files", "run_id"]
-TABLE_COLUMNS = ["exhibit", "partition", "scheme", "fs_type", "encrypted", "status", "files", "message"]
+TABLE_COLUMNS = ["exhibit", "partition", "snapshot", "scheme", "fs_type", "encrypted", "status", "files", "message"]
 
 
 def volume_row(vol: Volume) -> dict[str, Any]:

@@ -28,8 +28,9 @@ import pytsk3
 
 from ..core.errors import Corrupted, UsageError
 from ..core.hashing import open_readonly
-from . import adb, itunes, logical
+from . import adb, itunes, layers, logical, shadow
 from .container import ImageSource
+from .encryption import VolumeKeys
 from .walk import Entry, Volume, volumes, walk_fs
 
 WORK = ".work"
@@ -58,6 +59,7 @@ class Opened:
     header: adb.Header | None = None
     keys: adb.Keys | None = None
     decoded: adb.Decoded | None = None
+    volume_keys: VolumeKeys | None = None  # keys for encrypted volumes of a disk image (memory only)
 
     @property
     def encrypted(self) -> bool:
@@ -73,13 +75,18 @@ class Opened:
         if self.decoded is not None:
             out["decoded_tar"] = {"size": self.decoded.size, "sha256": self.decoded.sha256}
         out["password_given"] = self.password_given
+        if self.volume_keys is not None and self.volume_keys.given:
+            out["volume_keys_given"] = self.volume_keys.describe()
         return out
 
 
-def open_container(path: Path, kind: str | None, password: str | None) -> Opened:
+def open_container(path: Path, kind: str | None, password: str | None,
+                   volume_keys: VolumeKeys | None = None) -> Opened:
     """Read a backup's header and unlock it: a usage error without a password it needs,
     WrongPassword with a wrong one, Corrupted for a damaged header."""
     opened = Opened(kind, password_given=bool(password))
+    if kind is None:
+        opened.volume_keys = volume_keys or VolumeKeys.build(password)
     if kind == "itunes-backup":
         opened.backup = itunes.open_backup(path, password)
     elif kind == "android-backup":
@@ -93,9 +100,11 @@ class VolumeLog(Protocol):
 
     def opened(self, vol: Volume, fs: Any) -> None: ...
 
-    def unreadable(self, vol: Volume, exc: Exception) -> None: ...
+    def unreadable(self, vol: Volume, exc: Exception, img: Any = None, at: int | None = None) -> None: ...
 
     def stopped(self, vol: Volume, exc: Exception) -> None: ...
+
+    def noted(self, vol: Volume, status: str, fs_type: str | None, message: str | None) -> None: ...
 
 
 class QuietVolumes:
@@ -107,11 +116,14 @@ class QuietVolumes:
     def opened(self, vol: Volume, fs: Any) -> None:
         pass
 
-    def unreadable(self, vol: Volume, exc: Exception) -> None:
+    def unreadable(self, vol: Volume, exc: Exception, img: Any = None, at: int | None = None) -> None:
         pass
 
     def stopped(self, vol: Volume, exc: Exception) -> None:
         self.warn(f"{self.exhibit}@{vol.offset}", f"export: listing stopped early: {exc}")
+
+    def noted(self, vol: Volume, status: str, fs_type: str | None, message: str | None) -> None:
+        pass
 
 
 def located(warn: Warn, where: str) -> Warn:
@@ -139,7 +151,7 @@ def walk_exhibit(path: Path, opened: Opened, source: ImageSource | None, tz: str
     if kind is None:
         if source is None:
             raise ValueError("a disk image needs its opened source")
-        yield _image(source, tz, warn, exhibit, log or QuietVolumes(warn, exhibit), carver)
+        yield _image(source, tz, warn, exhibit, log or QuietVolumes(warn, exhibit), opened.volume_keys, carver)
     elif kind == "zip":
         yield logical.walk_zip(path, tz, on_error)
     elif kind == "tar":
@@ -166,23 +178,46 @@ def walk_exhibit(path: Path, opened: Opened, source: ImageSource | None, tz: str
 
 
 def _image(source: ImageSource, tz: str, warn: Warn, exhibit: str, log: VolumeLog,
-           carver: Carving | None = None) -> Iterator[Entry]:
-    vs_type, found = volumes(source.img, source.size)
-    for vol in found:
+           keys: VolumeKeys | None = None, carver: Carving | None = None) -> Iterator[Entry]:
+    live = shadow.Live()  # what a volume with shadow copies listed, to keep only what its stores change
+    for layer in layers.expand(source.img, source.size, keys or VolumeKeys()):
+        vol = layer.vol
+        if not layer.walk:
+            log.noted(vol, layer.status or "parsed", layer.fs_type, layer.message)
+            continue
+        if layer.entries is not None:  # a file system read by its own library (APFS)
+            log.noted(vol, layer.status or "parsed", layer.fs_type, layer.message)
+            try:
+                yield from layer.entries(tz, located(warn, f"{exhibit}@{vol.offset}"))
+            except Exception as exc:  # a damaged file system: keep what was listed, disclose the gap
+                log.stopped(vol, exc)
+            continue
         try:
-            fs = pytsk3.FS_Info(source.img, offset=vol.offset)
+            fs = pytsk3.FS_Info(layer.img, offset=layer.at)
         except (IOError, OSError, RuntimeError) as exc:
-            log.unreadable(vol, exc)
+            log.unreadable(vol, exc, layer.img, layer.at)
             continue
         log.opened(vol, fs)
+        if layer.status or layer.message:
+            log.noted(vol, layer.status or "parsed", None, layer.message)
+        where = f"{exhibit}@{vol.offset}" + (f"[{vol.snapshot}]" if vol.snapshot else "")
+        entries = walk_fs(fs, vol.offset, tz, located(warn, where))
+        if vol.snapshot:
+            entries = live.differing(vol.offset, vol.snapshot, entries)
+        elif layer.stores:
+            entries = live.remember(vol.offset, entries)
         try:
-            yield from walk_fs(fs, vol.offset, tz, located(warn, f"{exhibit}@{vol.offset}"))
+            yield from entries
         except Exception as exc:  # a damaged file system: keep what was listed, disclose the gap
             log.stopped(vol, exc)
-        if carver is not None:
+        if carver is not None and not layer.derived:
             yield from carver.filesystem(vol, fs)
+        elif carver is not None and not vol.snapshot:  # its free space is not one run of the image: carving offsets would mislead
+            warn(where, f"carving: the free space of {vol.scheme} volume {vol.description or vol.offset} "
+                        "(read through a library, not at its place in the image) is not carved")
     if carver is not None:
-        yield from carver.unpartitioned(found, vs_type)
+        vs_type, found = volumes(source.img, source.size)
+        yield from carver.unpartitioned(found, vs_type.lower())
 
 
 @contextmanager

@@ -1,0 +1,120 @@
+"""Every layer of a disk image, from its partitions down to the file systems to walk.
+
+`expand()` takes each partition (or the whole image) from `walk.volumes()` and looks at it before
+any file system is opened: an encrypted volume (encryption.py) is described and, with a key, opened
+and looked at again; an LVM2 physical volume yields its logical volumes (lvm.py); an NTFS volume is
+followed by its shadow-copy stores (shadow.py). Each `Layer` says where its file system is read
+(`img`, `at`) or, when there is nothing to walk, what status and message its `partitions` row gets.
+A layer read through a library is a pytsk3 image of its own (`encryption.LayerImg`), so the usual
+pytsk3 walk and the usual content reads go through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import pytsk3
+
+from . import apfs, lvm, shadow
+from .encryption import VolumeKeys, detect, image_reader, open_encrypted
+from .walk import Entry, Volume, volumes
+
+MAX_DEPTH = 4  # layers within layers (LUKS on LVM on a partition …): more is a loop or a trap
+Warn = Callable[[str, str], None]
+
+
+@dataclass
+class Layer:
+    vol: Volume
+    img: pytsk3.Img_Info
+    at: int                         # the file system's offset in `img`
+    walk: bool = True               # False: nothing to walk, the row says why (status, message)
+    status: str | None = None       # the row's status when not `parsed` (or after the walk, e.g. `locked`)
+    fs_type: str | None = None
+    message: str | None = None
+    stores: bool = False            # shadow-copy stores of this volume follow it
+    key_kind: str | None = None     # the kind of key that opened it
+    entries: Callable[[str, Warn], Iterator[Entry]] | None = None  # a walk not through pytsk3 (APFS)
+
+    @property
+    def derived(self) -> bool:
+        """Read through a library (not at its own offset in the image)."""
+        return self.at != self.vol.offset or self.vol.scheme in ("lvm", "vss") or self.key_kind is not None
+
+
+def expand(img: pytsk3.Img_Info, size: int, keys: VolumeKeys) -> Iterator[Layer]:
+    for vol in volumes(img, size)[1]:
+        yield from _expand(img, vol.offset, vol, keys, 0)
+
+
+def find(img: pytsk3.Img_Info, size: int, keys: VolumeKeys, partition: int, snapshot: str | None) -> Layer | None:
+    """The walkable layer a `files` row's (partition, snapshot) names, or None."""
+    for layer in expand(img, size, keys):
+        if layer.walk and (layer.vol.offset, layer.vol.snapshot) == (partition, snapshot):
+            return layer
+    return None
+
+
+def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth: int,
+            note: str | None = None, key_kind: str | None = None) -> Iterator[Layer]:
+    read = image_reader(img, at)
+    found = detect(read) if depth < MAX_DEPTH else None
+    if found is not None:
+        vol.encrypted = found.kind
+        opened = open_encrypted(found, read, vol.length, keys)
+        if opened.img is not None:
+            inner = Volume(vol.offset, int(opened.img.get_size()), vol.slot, vol.description, vol.scheme,
+                           found.kind, vol.snapshot, vol.parent)
+            yield from _expand(opened.img, 0, inner, keys, depth + 1, opened.message, opened.key_kind)
+        elif found.discovery:
+            yield Layer(vol, img, at, status="locked", message=opened.message + "; only the unencrypted "
+                        "discovery volume in front of it (a FAT32 stub with BitLocker To Go's reader) is listed")
+        else:
+            yield Layer(vol, img, at, walk=False, status="locked", message=opened.message)
+        return
+    if depth < MAX_DEPTH and lvm.is_physical_volume(read):
+        try:
+            group, logical = lvm.logical_volumes(read, vol)
+        except (IOError, OSError, RuntimeError) as exc:
+            yield Layer(vol, img, at, walk=False, status="unreadable", fs_type="LVM2",
+                        message=f"LVM2 physical volume whose metadata cannot be read ({_gist(exc)})")
+            return
+        yield Layer(vol, img, at, walk=False, status="parsed", fs_type="LVM2", key_kind=key_kind,
+                    message=(f"{note}; " if note else "")
+                    + f"LVM2 physical volume of volume group {group}: {len(logical)} logical volume(s)")
+        for lv in logical:
+            lv.vol.encrypted = vol.encrypted  # inside an encrypted volume (LVM on LUKS): its data was encrypted
+            if lv.img is not None:
+                yield from _expand(lv.img, 0, lv.vol, keys, depth + 1)
+        return
+    if depth < MAX_DEPTH and apfs.is_container(read):
+        yield from _apfs(img, at, vol, keys)
+        return
+    stores = []
+    try:
+        stores = shadow.stores(read, vol)
+    except (IOError, OSError, RuntimeError) as exc:
+        note = (note + "; " if note else "") + f"its shadow copies cannot be read ({_gist(exc)})"
+    yield Layer(vol, img, at, message=note, stores=bool(stores), key_kind=key_kind)
+    for store in stores:
+        yield Layer(store.vol, store.img, 0, message="only the entries that differ from the live volume are listed")
+
+
+def _apfs(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys) -> Iterator[Layer]:
+    try:
+        found = apfs.volumes(image_reader(img, at), vol, keys)
+    except (IOError, OSError, RuntimeError) as exc:
+        yield Layer(vol, img, at, walk=False, status="unreadable", fs_type="APFS",
+                    message=f"APFS container that cannot be opened ({_gist(exc)})")
+        return
+    yield Layer(vol, img, at, walk=False, status="parsed", fs_type="APFS container",
+                message=f"APFS container: {len(found)} volume(s)")
+    for one in found:
+        yield Layer(one.vol, img, at, walk=one.entries is not None, status=one.status, fs_type="APFS",
+                    message=one.message, key_kind=one.key_kind, entries=one.entries)
+
+
+def _gist(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]

@@ -1,0 +1,142 @@
+"""LVM2 physical volumes: the volume group's logical volumes, each read through libvslvm as a volume.
+
+A logical volume's `partition` id is the image offset of its first extent (inside a decrypted volume,
+LVM on LUKS: the volume's offset plus the extent's offset in the decrypted data, so still unique and
+within its partition) (the PV's offset, plus the
+PV's data area start `pe_start`, plus the first stripe's extent times the extent size), read from the
+volume group's text metadata: unique per exhibit and stable across runs. When the metadata cannot be
+read that way, the id is the PV's offset plus the LV's 1-based index (also stable; never an offset of
+another volume since a PV starts with its label sector).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from .encryption import LayerImg, Read, Slice
+from .walk import Volume
+
+LABEL = b"LABELONE"
+LVM2 = b"LVM2 001"
+MDA_MAGIC = b" LVM2 x[5A%r0N*>"
+SECTOR = 512
+
+
+def is_physical_volume(read: Read) -> bool:
+    """An LVM2 label in one of the first four sectors (it is in sector 1 as pvcreate writes it)."""
+    try:
+        head = read(0, 4 * SECTOR)
+    except (IOError, OSError, RuntimeError):
+        return False
+    return any(head[i * SECTOR:i * SECTOR + 8] == LABEL and head[i * SECTOR + 24:i * SECTOR + 32] == LVM2
+               for i in range(4))
+
+
+@dataclass
+class Logical:
+    """One logical volume, ready to be read."""
+
+    vol: Volume
+    img: LayerImg | None
+    message: str | None = None
+
+
+def logical_volumes(read: Read, pv: Volume) -> tuple[str, list[Logical]]:
+    """The volume group's name and its logical volumes (a single-PV group: LVs on other PVs are read
+    as far as this PV holds them, which libvslvm reports as an error on read)."""
+    import pyvslvm
+
+    fh = Slice(read, pv.length)
+    handle = pyvslvm.handle()
+    handle.open_file_object(fh)
+    handle.open_physical_volume_files_as_file_objects([fh])
+    group = handle.get_volume_group()
+    starts = _first_extents(read)
+    found: list[Logical] = []
+    for index, lv in enumerate(group.logical_volumes):
+        name = str(lv.name)
+        start = starts.get(name)
+        partition = pv.offset + start if start is not None else pv.offset + index + 1
+        vol = Volume(partition, int(lv.size), f"{group.name}/{name}", f"LVM2 logical volume {group.name}/{name}",
+                     "lvm", parent=pv.offset)
+        found.append(Logical(vol, LayerImg(lv, int(lv.size), (handle, fh))))
+    if not found:
+        return str(group.name), []
+    return str(group.name), found
+
+
+def _first_extents(read: Read) -> dict[str, int]:
+    """{LV name: byte offset of its first extent in the PV}, from the PV's text metadata ({} if unread)."""
+    try:
+        head = read(0, 4 * SECTOR)
+        label = next(i for i in range(4) if head[i * SECTOR:i * SECTOR + 8] == LABEL) * SECTOR
+        pv_header = label + struct.unpack_from("<I", head, label + 20)[0]
+        pos = pv_header + 32 + 8
+        data_start = struct.unpack_from("<Q", head, pv_header + 32)[0]
+        while struct.unpack_from("<Q", head, pos)[0]:
+            pos += 16
+        pos += 16
+        mda = struct.unpack_from("<Q", head, pos)[0]
+        meta = read(mda, SECTOR)
+        if meta[4:20] != MDA_MAGIC:
+            return {}
+        offset, size = struct.unpack_from("<QQ", meta, 40)
+        text = read(mda + offset, size).rstrip(b"\0").decode("utf-8", "replace")
+        return _parse(text, data_start)
+    except (IOError, OSError, RuntimeError, StopIteration, struct.error, ValueError):
+        return {}
+
+
+def _parse(text: str, data_start: int) -> dict[str, int]:
+    tree = _tree(iter(re.findall(r'"(?:[^"\\]|\\.)*"|[{}\[\]=,]|[^\s{}\[\]=,"#]+|#[^\n]*', text)))
+    group = next((v for v in tree.values() if isinstance(v, dict)), {})
+    extent = int(group.get("extent_size", 0)) * SECTOR
+    pvs = group.get("physical_volumes", {})
+    out: dict[str, int] = {}
+    for name, lv in (group.get("logical_volumes") or {}).items():
+        seg = lv.get("segment1") if isinstance(lv, dict) else None
+        stripes = seg.get("stripes") if isinstance(seg, dict) else None
+        if not extent or not isinstance(stripes, list) or len(stripes) < 2:
+            continue
+        pv = pvs.get(stripes[0], {})
+        pe_start = int(pv.get("pe_start", 0)) * SECTOR or data_start
+        out[name] = pe_start + int(stripes[1]) * extent
+    return out
+
+
+def _tree(tokens: Iterator[str]) -> dict[str, Any]:
+    """LVM's metadata syntax: `name { … }`, `key = value`, `key = [ a, b ]`, `# comments`."""
+    out: dict[str, Any] = {}
+    for tok in tokens:
+        if tok == "}":
+            return out
+        if tok.startswith("#"):
+            continue
+        nxt = next(tokens, None)
+        if nxt == "{":
+            out[tok] = _tree(tokens)
+        elif nxt == "=":
+            value = next(tokens, "")
+            if value == "[":
+                items: list[Any] = []
+                for item in tokens:
+                    if item == "]":
+                        break
+                    if item != ",":
+                        items.append(_value(item))
+                out[tok] = items
+            else:
+                out[tok] = _value(value)
+    return out
+
+
+def _value(tok: str) -> Any:
+    if tok.startswith('"'):
+        return tok[1:-1]
+    try:
+        return int(tok)
+    except ValueError:
+        return tok
