@@ -37,9 +37,12 @@ from ..links import index as links_index
 from . import logical, schema, walkers  # noqa: F401  (schema registers the tables)
 from .container import EwfImg, ImageSource, open_image
 from .engine import INSERT, Pipeline, Stats, row_values
+from . import truncation
+from .virtual import CONTAINER_PARTITION, CONTAINER_SCHEMES, container_row
 from .volumes import store_volumes, volume_row
 from .walk import Entry, Volume, fs_name, numbered
 
+READ_STATUSES = ("parsed", "truncated")  # a volume whose files were listed (a truncated one: those in the image)
 SIGNATURES = [(32, b"NXSB", "APFS"), (3, b"-FVE-FS-", "BitLocker"), (0, b"LUKS\xba\xbe", "LUKS"),
               (0, b"XFSB", "XFS"), (1024, b"\x10\x20\xf5\xf2", "F2FS"), (65536 + 64, b"_BHRfS_M", "Btrfs")]
 
@@ -128,12 +131,12 @@ def resolve(case: Case, image: str, exhibit: str, reason: str | None,
             if path.resolve() not in same:
                 raise UsageError(f"exhibit {exhibit!r} is registered for another file ({row.source_path})")
             return row, path
+        if source is not None and (len(source.segments) > 1 or path.is_dir()):  # a sparse bundle is a folder
+            return _register_segments(case, source.segments, exhibit, source.format, reason), path
         if path.is_dir():
             from .register_dir import register_directory
 
             return register_directory(case, path, exhibit, reason), path
-        if source is not None and len(source.segments) > 1:
-            return _register_segments(case, source.segments, exhibit, source.format, reason), path
         return evidence.add(case, path, exhibit, in_place=True, reason=reason, kind="image"), path
     if known and image == exhibit:
         row = evidence.get(case, exhibit)
@@ -189,6 +192,8 @@ def run(case: Case, image: str, options: ParseOptions,
                                 avoid=crashed_at(case, options.exhibit), collector=collector)
             partitions: list[dict[str, Any]] = []
             log = _Partitions(source, options.exhibit, partitions, warn) if source is not None else None
+            if source is not None and source.layer is not None:
+                partitions.append(container_row(source, options.exhibit, warn))
             stats: Stats | None = None
             try:
                 with walkers.walk_exhibit(path, opened, source, options.tz, warn, options.exhibit, case.root,
@@ -219,6 +224,7 @@ def run(case: Case, image: str, options: ParseOptions,
                 "run_id": run_id, "format": source.format if source else kind,
                 **({"container": opened.describe()} if kind in ("itunes-backup", "android-backup") else {}),
                 "segments": [p.name for p in source.segments] if source else [],
+                **({"container_layer": source.layer} if source is not None and source.layer else {}),
                 "files": stats.files, "files_with_content": stats.with_content, "deleted": stats.deleted,
                 "bytes_read": str(stats.bytes), "yara_hit_files": stats.yara_hits, "gps_files": stats.gps,
                 "partitions": [{k: p[k] for k in ("partition", "scheme", "fs_type", "encrypted", "status", "files")}
@@ -243,7 +249,7 @@ def run(case: Case, image: str, options: ParseOptions,
     if verification is not None and verification["ok"] is False:
         raise Corrupted("image verification failed: " + "; ".join(verification["problems"])
                         + " (the listing is kept; recorded as warnings)")
-    if not any(p["status"] == "parsed" for p in partitions):
+    if not any(p["status"] in READ_STATUSES and p.get("scheme") not in CONTAINER_SCHEMES for p in partitions):
         raise Corrupted(f"no readable file system in {path.name}: "
                         + "; ".join(f"partition at byte offset {p['partition']}: {p['message']}" for p in partitions)
                         + "".join(f"; {msg}" for _loc, msg in warnings if msg.startswith("EWF image"))
@@ -307,14 +313,26 @@ class _Partitions:
 
     def _part(self, vol: Volume) -> dict[str, Any]:
         part = volume_row(vol)
+        if self.source.layer is not None and part["parent"] is None:
+            part["parent"] = CONTAINER_PARTITION  # a volume of the virtual disk: its layer's row
         self.partitions.append(part)
         return part
 
     def opened(self, vol: Volume, fs: Any) -> None:
-        self._part(vol)["fs_type"] = fs_name(fs)
+        part = self._part(vol)
+        part["fs_type"] = fs_name(fs)
+        short = truncation.volume_shortfall(self.source, vol) or truncation.fs_shortfall(self.source, fs)
+        if short:
+            truncation.mark(part, short)
+            self.warn(f"{self.exhibit}@{vol.offset}", f"partition {_label(vol)}: image truncated: {short}")
 
     def unreadable(self, vol: Volume, exc: Exception) -> None:
-        _no_fs(self.source, vol, self._part(vol), exc, self.warn, f"{self.exhibit}@{vol.offset}")
+        part = self._part(vol)
+        _no_fs(self.source, vol, part, exc, self.warn, f"{self.exhibit}@{vol.offset}")
+        short = truncation.volume_shortfall(self.source, vol)
+        if short:
+            part["status"], part["message"] = "truncated", short
+            self.warn(f"{self.exhibit}@{vol.offset}", f"partition {_label(vol)}: image truncated: {short}")
 
     def stopped(self, vol: Volume, exc: Exception) -> None:
         part = self.partitions[-1]
