@@ -21,17 +21,30 @@ AFF4_MEMBERS = ("information.turtle", "information.yaml", "container.description
 
 def is_aff4(path: Path) -> bool:
     """Whether the zip at `path` is an AFF4 container (its metadata members or an `aff4://` comment)."""
+    return kind(path) is not None
+
+
+def kind(path: Path) -> str | None:
+    """'AFF4 disk image', 'AFF4-L logical image', 'AFF4 container', or None for any other zip."""
     try:
         with open_readonly(path) as fh, zipfile.ZipFile(fh) as zf:
             names = set(zf.namelist())
             comment = zf.comment
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
-    return comment.startswith(b"aff4://") or "information.turtle" in names or (
-        "container.description" in names and "version.txt" in names)
+            turtle = zf.read("information.turtle")[:1 << 20] if "information.turtle" in names else b""
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, RuntimeError, NotImplementedError):
+        return None
+    if not (comment.startswith(b"aff4://") or turtle or {"container.description", "version.txt"} <= names):
+        return None
+    if b"aff4:ImageStream" in turtle or b"aff4:Map" in turtle or b"aff4:DiskImage" in turtle:
+        return "AFF4 disk image"
+    if b"aff4:FileImage" in turtle or b"aff4:LogicalImage" in turtle:
+        return "AFF4-L logical image"
+    return "AFF4 container"
 
 
 def refuse(path: Path) -> Unsupported:
-    return Unsupported(f"{path.name} is an AFF4 image (a zip of compressed image chunks, not an extraction): "
-                       "Dalil cannot read AFF4; export the disk to raw or E01 with an AFF4 tool (e.g. "
-                       "`aff4imager --export` or pyaff4 in an environment of its own) and parse that")
+    what = kind(path) or "AFF4 container"
+    return Unsupported(f"{path.name} is an {what}: its data are AFF4 streams described in information.turtle, "
+                       "not plain zip members, and Dalil cannot read AFF4 (pyaff4 does not install on this "
+                       "Python); export it to raw or E01 with an AFF4 tool (e.g. `aff4imager --export`) and "
+                       "parse that")

@@ -39,10 +39,10 @@ SCHEMES = {"VMDK": "vmdk", "VHD": "vhd", "VHDX": "vhdx", "QCOW": "qcow", "DMG (U
 CONTAINER_SCHEMES = frozenset(SCHEMES.values())
 CONTAINER_PARTITION = -1  # the container layer's row in `partitions` (no file lies in it directly)
 
-VMDK_DISK_TYPES = {0: "2GbExtentFlat", 1: "2GbExtentSparse", 2: "custom", 3: "fullDevice", 4: "monolithicFlat",
-                   5: "monolithicSparse", 6: "partitionedDevice", 7: "streamOptimized", 8: "vmfsFlat",
-                   9: "vmfsFlatPreAllocated", 10: "vmfsFlatZeroed", 11: "vmfsRaw", 12: "vmfsRdm",
-                   13: "vmfsRdmp", 14: "vmfsSparse", 15: "vmfsSparseThin", 16: "vmfsSparse"}
+VMDK_DISK_TYPES = {1: "2GbExtentFlat", 2: "2GbExtentSparse", 3: "custom", 4: "fullDevice", 5: "partitionedDevice",
+                   6: "monolithicFlat", 7: "monolithicSparse", 8: "streamOptimized", 9: "vmfsFlat",
+                   10: "vmfsFlatPreAllocated", 11: "vmfsFlatZeroed", 12: "vmfsRaw", 13: "vmfsRdm", 14: "vmfsRdmp",
+                   15: "vmfsSparse", 16: "vmfsSparseThin"}  # pyvmdk.disk_types
 VHDI_DISK_TYPES = {2: "fixed", 3: "dynamic", 4: "differencing"}
 
 
