@@ -192,8 +192,6 @@ def run(case: Case, image: str, options: ParseOptions,
                                 avoid=crashed_at(case, options.exhibit), collector=collector)
             partitions: list[dict[str, Any]] = []
             log = _Partitions(source, options.exhibit, partitions, warn) if source is not None else None
-            if source is not None and source.layer is not None:
-                partitions.append(container_row(source, options.exhibit, warn))
             stats: Stats | None = None
             try:
                 with walkers.walk_exhibit(path, opened, source, options.tz, warn, options.exhibit, case.root,
@@ -205,6 +203,8 @@ def run(case: Case, image: str, options: ParseOptions,
             finally:
                 if stats is None:  # the walk could not start
                     stats = pipeline.close()
+            if source is not None and source.layer is not None:  # after the walk: its reads tell if it is cut short
+                partitions.insert(0, container_row(source, options.exhibit, warn))
             if source is None:
                 partitions.append({**volume_row(Volume(0, 0, None, f"logical {kind}", "logical")),
                                    "offset": None, "length": None, "fs_type": kind})
@@ -251,7 +251,9 @@ def run(case: Case, image: str, options: ParseOptions,
                         + " (the listing is kept; recorded as warnings)")
     if not any(p["status"] in READ_STATUSES and p.get("scheme") not in CONTAINER_SCHEMES for p in partitions):
         raise Corrupted(f"no readable file system in {path.name}: "
-                        + "; ".join(f"partition at byte offset {p['partition']}: {p['message']}" for p in partitions)
+                        + "; ".join(("container" if p["partition"] == CONTAINER_PARTITION else
+                                     f"partition at byte offset {p['partition']}") + f": {p['message']}"
+                                    for p in partitions)
                         + "".join(f"; {msg}" for _loc, msg in warnings if msg.startswith("EWF image"))
                         + " (recorded as warnings)")
     return ParseResult(options.exhibit, stats, len(warnings), partitions, rules_used, verification, run_id=run_id,
@@ -328,11 +330,12 @@ class _Partitions:
 
     def unreadable(self, vol: Volume, exc: Exception) -> None:
         part = self._part(vol)
-        _no_fs(self.source, vol, part, exc, self.warn, f"{self.exhibit}@{vol.offset}")
-        short = truncation.volume_shortfall(self.source, vol)
+        short = truncation.volume_shortfall(self.source, vol)  # cut off: no file system to look for
         if short:
-            part["status"], part["message"] = "truncated", short
-            self.warn(f"{self.exhibit}@{vol.offset}", f"partition {_label(vol)}: image truncated: {short}")
+            part["status"], part["message"] = "truncated", f"{short}; no file system opened ({_short(exc)})"
+            self.warn(f"{self.exhibit}@{vol.offset}", f"partition {_label(vol)}: image truncated: {part['message']}")
+            return
+        _no_fs(self.source, vol, part, exc, self.warn, f"{self.exhibit}@{vol.offset}")
 
     def stopped(self, vol: Volume, exc: Exception) -> None:
         part = self.partitions[-1]

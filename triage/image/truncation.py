@@ -69,3 +69,50 @@ def mark(part: dict[str, Any], message: str) -> None:
         part["status"], part["message"] = "truncated", message
     else:
         part["message"] = f"{part.get('message') or part['status']}; truncated: {message}"
+
+
+EXTENDED_TYPES = {0x05, 0x0F, 0x85}
+
+
+def primary_partitions(img: Any, size: int) -> list[Volume]:
+    """The four primary entries of an MBR, read by hand, when libtsk refused the volume system
+    because part of it (an extended table) lies past the end of a cut image. Used only when the
+    sector is a plausible MBR (0x55AA, status bytes 0x00/0x80, no entry starting at sector 0) and
+    at least one entry reaches past the image's end: a truncated disk, not a damaged table."""
+    try:
+        sector = img.read(0, 512)
+    except (IOError, OSError):
+        return []
+    if len(sector) < 512 or sector[510:512] != b"\x55\xaa":
+        return []
+    found = []
+    for index in range(4):
+        entry = sector[446 + 16 * index: 462 + 16 * index]
+        status, kind = entry[0], entry[4]
+        start, count = int.from_bytes(entry[8:12], "little"), int.from_bytes(entry[12:16], "little")
+        if status not in (0x00, 0x80):
+            return []
+        if kind == 0 or count == 0:
+            continue
+        if start == 0:
+            return []
+        desc = f"DOS Extended (0x{kind:02x})" if kind in EXTENDED_TYPES else f"type 0x{kind:02x}"
+        found.append(Volume(start * 512, count * 512, f"000:{index:03d}", desc, "mbr"))
+    if not any(v.offset + v.length > size for v in found):
+        return []
+    return found
+
+
+def volumes_of_cut_disk(img: Any, size: int, found: list[Volume]) -> list[Volume]:
+    """`found` (walk.volumes' answer) or, where libtsk saw no volume system and no file system at
+    offset 0 but the first sector is an MBR reaching past the image's end, its primary partitions."""
+    if len(found) != 1 or found[0].scheme != "none":
+        return found
+    import pytsk3
+
+    try:
+        pytsk3.FS_Info(img, offset=0)
+        return found
+    except (IOError, OSError, RuntimeError):
+        pass
+    return primary_partitions(img, size) or found

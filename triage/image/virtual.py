@@ -103,7 +103,12 @@ class VirtualImg(pytsk3.Img_Info):
             raise IOError(f"read beyond the end of the image at {offset}")
         size = min(size, self._size - offset)
         with self._lock:
-            data = self._handle.read_buffer_at_offset(size, offset)
+            try:
+                data = self._handle.read_buffer_at_offset(size, offset)
+            except (IOError, OSError) as exc:
+                if self.truncated is None:  # the first failure is the container layer's status
+                    self.truncated = f"cannot read the disk at byte {offset:,} of {self._size:,} ({_gist(exc)})"
+                raise
         if len(data) != size:
             raise IOError(f"short {self.chain[0].kind} read at {offset}: {len(data)} of {size} bytes")
         return bytes(data)
@@ -172,12 +177,13 @@ def _vmdk(path: Path, op: _Opener, depth: int) -> tuple[Any, list[Layer]]:
         raise Corrupted(f"cannot open VMDK {path.name}: {exc}") from exc
     op.handles.append(handle)
     extents: list[Path] = []
+    embedded = handle.get_number_of_extents() == 1 and _embedded_descriptor(path)
     for index in range(handle.get_number_of_extents()):
         desc = handle.get_extent_descriptor(index)
         name = _text(desc.filename) or ""
-        found = _beside(path, name)
-        if found is None and handle.get_number_of_extents() == 1 and _embedded_descriptor(path):
-            found = path  # a monolithic sparse disk renamed after it was made: its one extent is itself
+        # a monolithic sparse disk's one extent is the file itself, whatever name it had when made
+        # (a renamed copy must not read the original beside it)
+        found = path if embedded else _beside(path, name)
         if found is None:
             raise Corrupted(f"VMDK {path.name} is missing its extent file {name!r} (extent {index + 1} of "
                             f"{handle.get_number_of_extents()}): put every extent beside the descriptor")
@@ -218,7 +224,10 @@ def _vhdi(path: Path, op: _Opener, depth: int) -> tuple[Any, list[Layer]]:
     try:
         handle.open_file_object(op.file(path))
     except (IOError, OSError) as exc:
-        raise Corrupted(f"cannot open VHD/VHDX {path.name}: {exc}") from exc
+        hint = ""
+        if _head(path, 8) == b"conectix" and not _tail_has_footer(path):
+            hint = " (the footer a VHD ends with is missing: the file is truncated)"
+        raise Corrupted(f"cannot open VHD/VHDX {path.name}{hint}: {_gist(exc)}") from exc
     op.handles.append(handle)
     kind = "VHDX" if int(handle.get_format_version().split(".")[0]) >= 2 else "VHD"
     disk_type = VHDI_DISK_TYPES.get(int(handle.get_disk_type()), str(handle.get_disk_type()))
@@ -313,6 +322,13 @@ def _bands(bundle: Path) -> list[Path]:
     return [found[k] for k in sorted(found)]
 
 
+def _tail_has_footer(path: Path) -> bool:
+    with open_readonly(path) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        tail = os.pread(fh.fileno(), 512, max(0, size - 512))
+    return b"conectix" in tail
+
+
 def _head(path: Path, n: int) -> bytes:
     with open_readonly(path) as fh:
         return fh.read(n)
@@ -385,9 +401,8 @@ def _check_readable(img: VirtualImg) -> None:
     for offset in sorted({0, max(0, size - 512)}):
         try:
             img.read(offset, min(512, size - offset))
-        except (IOError, OSError) as exc:
-            img.truncated = f"cannot read the disk at byte {offset} of {size} ({_gist(exc)})"
-            return
+        except (IOError, OSError):
+            return  # recorded by read(): the walk lists what can be read
 
 
 def _gist(exc: BaseException) -> str:
@@ -398,8 +413,9 @@ def _gist(exc: BaseException) -> str:
 
 def container_row(source: Any, exhibit: str, warn: Callable[[str, str], None]) -> dict[str, Any]:
     """The `partitions` row of a virtual disk's container layer (`dalil volumes`): scheme the
-    container format, the media size as its length, the chain of parents in its message. A
-    container that cannot be read to its end is `truncated`, and a warning."""
+    container format, the media size as its length, the chain of parents in its message. Made
+    after the walk: a container any read of which failed (cut short or damaged: a grain, cluster or
+    block its tables point to is not in the file) is `truncated`, and a warning."""
     img, layer = source.img, source.layer or {}
     chain = layer.get("chain") or []
     top = chain[0] if chain else {}

@@ -30,6 +30,7 @@ from ..core.errors import Corrupted, UsageError
 from ..core.hashing import open_readonly
 from . import adb, aff4, itunes, logical
 from .container import ImageSource
+from .truncation import volumes_of_cut_disk
 from .virtual import sniff_virtual
 from .walk import Entry, Volume, volumes, walk_fs
 
@@ -161,7 +162,7 @@ def walk_exhibit(path: Path, opened: Opened, source: ImageSource | None, tz: str
 
 
 def _image(source: ImageSource, tz: str, warn: Warn, exhibit: str, log: VolumeLog) -> Iterator[Entry]:
-    for vol in volumes(source.img, source.size)[1]:
+    for vol in volumes_of_cut_disk(source.img, source.size, volumes(source.img, source.size)[1]):
         try:
             fs = pytsk3.FS_Info(source.img, offset=vol.offset)
         except (IOError, OSError, RuntimeError) as exc:
