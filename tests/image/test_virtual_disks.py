@@ -266,3 +266,44 @@ def test_aff4_is_refused_not_listed_as_a_zip(cli: Any, case_dir: Path, tmp_path:
     with sqlite3.connect(case_dir / "case.db") as db:
         assert db.execute("SELECT COUNT(*) FROM files").fetchone()[0] == 0
         assert db.execute("SELECT COUNT(*) FROM evidence").fetchone()[0] == 0
+
+
+def sparse_bundle(raw: Path, bundle: Path, band_size: int = 1024 * 1024) -> list[str]:
+    """A sparse bundle laid out as macOS writes one (Info.plist, Info.bckup, token, bands/<hex>),
+    bands that are all zeros left out as macOS leaves unwritten bands out. Returns the band names."""
+    import plistlib
+
+    data = raw.read_bytes()
+    (bundle / "bands").mkdir(parents=True)
+    info = plistlib.dumps({"CFBundleInfoDictionaryVersion": "6.0", "band-size": band_size,
+                           "bundle-backingstore-version": 1,
+                           "diskimage-bundle-type": "com.apple.diskimage.sparsebundle", "size": len(data)})
+    (bundle / "Info.plist").write_bytes(info)
+    (bundle / "Info.bckup").write_bytes(info)
+    (bundle / "token").write_bytes(b"")
+    names = []
+    for index in range(0, len(data), band_size):
+        band = data[index:index + band_size]
+        if band.strip(b"\0"):
+            names.append(f"{index // band_size:x}")
+            (bundle / "bands" / names[-1]).write_bytes(band)
+    return names
+
+
+def test_sparse_bundle_lists_like_tsk_on_the_raw(gpt_raw: tuple[Path, int, int], cli: Any, case_dir: Path,
+                                                 tmp_path: Path) -> None:
+    need("fls", "icat")
+    raw, p1, p2 = gpt_raw
+    bundle = tmp_path / "disk.sparsebundle"
+    bands = sparse_bundle(raw, bundle)
+    assert 1 < len(bands) < 40  # some bands were never written
+    before = fingerprint(sorted(p for p in bundle.rglob("*") if p.is_file()))
+    rows = parse_rows(cli, case_dir, bundle, "BUNDLE")
+    assert assert_equals_tsk(rows, raw, p1 // 512, p1) >= len(FAT_FILES)
+    assert assert_equals_tsk(rows, raw, p2 // 512, p2) >= len(EXT_FILES)
+    layer = ledger_details(case_dir, "BUNDLE")["container_layer"]
+    assert layer["format"] == "sparsebundle" and layer["files"] == ["Info.plist"] + bands
+    assert layer["chain"][0]["absent_bands"] == 40 - len(bands)
+    assert volumes_of(cli, case_dir, "BUNDLE")[0]["scheme"] == "sparsebundle"
+    cli("parse", bundle, "--exhibit", "BUNDLE", "--case", case_dir)  # parsed again by the same folder
+    assert fingerprint(sorted(p for p in bundle.rglob("*") if p.is_file())) == before

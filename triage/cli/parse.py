@@ -14,7 +14,7 @@ SHOWN_WARNINGS = 20  # on the console; the case keeps them all
 
 
 def parse(
-    image: Annotated[str, typer.Argument(help="Image file (raw, split raw, E01), extraction folder/zip/tar, "
+    image: Annotated[str, typer.Argument(help="Image file (raw, split raw, E01, VMDK, VHD/VHDX, QCOW, DMG), extraction folder/zip/tar, "
                                               "iTunes/Finder backup folder, Android .ab backup, or a registered "
                                               "exhibit id. Never written.")],
     exhibit: Annotated[str, typer.Option("--exhibit", help="Exhibit id (registered in place if new).")],

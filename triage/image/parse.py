@@ -128,6 +128,8 @@ def resolve(case: Case, image: str, exhibit: str, reason: str | None,
         if known:
             row = evidence.get(case, exhibit)
             same = {Path(row.source_path).resolve(), row.absolute_path(case).resolve()}
+            if path.is_dir() and source is not None:  # a sparse bundle is registered by its first file
+                same.add(Path(row.source_path).resolve().parent)
             if path.resolve() not in same:
                 raise UsageError(f"exhibit {exhibit!r} is registered for another file ({row.source_path})")
             return row, path

@@ -30,6 +30,7 @@ from ..core.hashing import open_readonly
 from .volumes import volume_row
 from .walk import Volume
 
+MAX_EXTENTS = 4096  # a 2GbExtent disk of 8 TiB; a descriptor naming more is refused
 MAX_CHAIN = 16  # parents followed at most (a loop of differencing disks naming each other stops here)
 
 # the names `sniff` gives, to the scheme recorded on the container layer's row
@@ -58,6 +59,7 @@ class Layer:
     parent_name: str | None = None
     parent_identifier: str | None = None
     files: list[Path] = field(default_factory=list)  # the files this layer is made of (descriptor, extents, bands)
+    absent_bands: int | None = None  # a sparse bundle's bands never written (read as zeros)
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"file": self.path.name, "format": self.kind, "disk_type": self.disk_type,
@@ -68,6 +70,8 @@ class Layer:
             out.update(parent_name=self.parent_name, parent_identifier=self.parent_identifier)
         if len(self.files) > 1 or (self.files and self.files[0] != self.path):
             out["files"] = [p.name for p in self.files]
+        if self.absent_bands is not None:
+            out["absent_bands"] = self.absent_bands
         return out
 
 
@@ -176,6 +180,9 @@ def _vmdk(path: Path, op: _Opener, depth: int) -> tuple[Any, list[Layer]]:
     except (IOError, OSError) as exc:
         raise Corrupted(f"cannot open VMDK {path.name}: {exc}") from exc
     op.handles.append(handle)
+    if handle.get_number_of_extents() > MAX_EXTENTS:
+        raise Corrupted(f"VMDK {path.name} names {handle.get_number_of_extents()} extents (more than "
+                        f"{MAX_EXTENTS}): refusing to open that many files")
     extents: list[Path] = []
     embedded = handle.get_number_of_extents() == 1 and _embedded_descriptor(path)
     for index in range(handle.get_number_of_extents()):
@@ -291,42 +298,81 @@ def _modi(path: Path, op: _Opener, depth: int) -> tuple[Any, list[Layer]]:
         try:
             handle.open_file_object(op.file(info))
         except (IOError, OSError) as exc:
-            raise Corrupted(f"cannot open sparse bundle {path.name}: {exc}") from exc
+            raise Corrupted(f"cannot open sparse bundle {path.name}: {_gist(exc)}") from exc
         op.handles.append(handle)
-        bands = _bands(path)
+        bands, objects, absent = _bands(path, info, int(handle.get_media_size()))
         try:
-            handle.open_band_data_files_as_file_objects([op.file(p) for p in bands])
+            handle.open_band_data_files_as_file_objects(objects)
         except (IOError, OSError) as exc:
-            raise Corrupted(f"cannot open the bands of sparse bundle {path.name}: {exc}") from exc
+            raise Corrupted(f"cannot open the bands of sparse bundle {path.name}: {_gist(exc)}") from exc
         files, kind = [info] + bands, "sparsebundle"
-    else:
-        try:
-            handle.open_file_object(op.file(path))
-        except (IOError, OSError) as exc:
-            raise Corrupted(f"cannot open Apple disk image {path.name}: {exc}") from exc
-        op.handles.append(handle)
-        files, kind = [path], ("sparseimage" if _head(path, 4) == b"sprs" else "DMG (UDIF)")
-    return handle, [Layer(path, kind, None, int(handle.get_media_size()), None, None, None, files)]
+        layer = Layer(path, kind, None, int(handle.get_media_size()), None, None, None, files)
+        layer.absent_bands = absent
+        return handle, [layer]
+    try:
+        handle.open_file_object(op.file(path))
+    except (IOError, OSError) as exc:
+        raise Corrupted(f"cannot open Apple disk image {path.name}: {_gist(exc)}") from exc
+    op.handles.append(handle)
+    kind = "sparseimage" if _head(path, 4) == b"sprs" else "DMG (UDIF)"
+    return handle, [Layer(path, kind, None, int(handle.get_media_size()), None, None, None, [path])]
 
 
-def _bands(bundle: Path) -> list[Path]:
-    """The band files of a sparse bundle in band order (names are hexadecimal numbers); libmodi
-    reads an absent band as sparse (zeros), which is what macOS does for bands never written."""
+class _Band:
+    """A band file as the file object libmodi wants (read, seek, tell, get_size), opened read-only
+    for each read: a bundle can hold more bands than a process may keep open."""
+
+    def __init__(self, path: Path | None, size: int) -> None:
+        self.path, self.size, self.pos = path, size, 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self.path is None or self.pos >= self.size:
+            return b""
+        size = self.size - self.pos if size is None or size < 0 else min(size, self.size - self.pos)
+        with open_readonly(self.path) as fh:
+            data = os.pread(fh.fileno(), size, self.pos)
+        self.pos += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.pos = offset if whence == 0 else self.pos + offset if whence == 1 else self.size + offset
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def get_size(self) -> int:
+        return self.size
+
+
+def _bands(bundle: Path, info: Path, media_size: int) -> tuple[list[Path], list[_Band], int]:
+    """The band files of a sparse bundle in band order (names are hexadecimal numbers), one file
+    object per band of the disk; a band never written is absent (macOS leaves it out) and reads as
+    zeros, as macOS reads it. Returns (files present, file objects, number absent)."""
+    import plistlib
+
     folder = bundle / "bands"
     if not folder.is_dir():
         raise Corrupted(f"sparse bundle {bundle.name} has no bands folder")
-    found = {}
+    with open_readonly(info) as fh:
+        raw = fh.read(1 << 20)
+    try:
+        band_size = int(plistlib.loads(raw).get("band-size") or 0)
+    except (plistlib.InvalidFileException, ValueError, TypeError, AttributeError) as exc:
+        raise Corrupted(f"sparse bundle {bundle.name}: unreadable Info.plist ({exc})") from exc
+    if band_size <= 0:
+        raise Corrupted(f"sparse bundle {bundle.name}: Info.plist gives no band size")
+    count = -(-media_size // band_size)
+    found: dict[int, Path] = {}
     for entry in folder.iterdir():
-        if entry.is_file() and re.fullmatch(r"[0-9a-fA-F]+", entry.name):
+        if entry.is_file() and re.fullmatch(r"[0-9a-f]{1,16}", entry.name):
             found[int(entry.name, 16)] = entry
-    return [found[k] for k in sorted(found)]
-
-
-def _tail_has_footer(path: Path) -> bool:
-    with open_readonly(path) as fh:
-        size = os.fstat(fh.fileno()).st_size
-        tail = os.pread(fh.fileno(), 512, max(0, size - 512))
-    return b"conectix" in tail
+    beyond = [n for n in found if n >= count]
+    if beyond:
+        raise Corrupted(f"sparse bundle {bundle.name}: band {max(beyond):x} lies past the disk's "
+                        f"{media_size:,} bytes ({count} bands): not this bundle's")
+    objects = [_Band(found.get(n), found[n].stat().st_size if n in found else 0) for n in range(count)]
+    return [found[k] for k in sorted(found)], objects, count - len(found)
 
 
 def _head(path: Path, n: int) -> bytes:
