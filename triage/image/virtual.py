@@ -375,6 +375,13 @@ def _bands(bundle: Path, info: Path, media_size: int) -> tuple[list[Path], list[
     return [found[k] for k in sorted(found)], objects, count - len(found)
 
 
+def _tail_has_footer(path: Path) -> bool:
+    with open_readonly(path) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        tail = os.pread(fh.fileno(), 512, max(0, size - 512))
+    return b"conectix" in tail
+
+
 def _head(path: Path, n: int) -> bytes:
     with open_readonly(path) as fh:
         return fh.read(n)
