@@ -307,3 +307,18 @@ def test_sparse_bundle_lists_like_tsk_on_the_raw(gpt_raw: tuple[Path, int, int],
     assert volumes_of(cli, case_dir, "BUNDLE")[0]["scheme"] == "sparsebundle"
     cli("parse", bundle, "--exhibit", "BUNDLE", "--case", case_dir)  # parsed again by the same folder
     assert fingerprint(sorted(p for p in bundle.rglob("*") if p.is_file())) == before
+
+
+@pytest.mark.parametrize("method, name", [("luks", "LUKS"), ("aes", "AES")])
+def test_encrypted_qcow_is_refused_not_read_as_ciphertext(method: str, name: str, gpt_raw: tuple[Path, int, int],
+                                                          cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """libqcow opens an encrypted QCOW2 without a key and does not say it is locked: its ciphertext
+    would be read as the disk (no file system, or worse). The header's crypt_method tells."""
+    need("qemu-img")
+    disk = tmp_path / "secret.qcow2"
+    run("qemu-img", "convert", "--object", "secret,id=sec0,data=correct-horse", "-f", "raw", "-O", "qcow2",
+        "-o", f"encrypt.format={method},encrypt.key-secret=sec0", gpt_raw[0], disk)
+    result = cli("parse", disk, "--exhibit", "ENC", "--case", case_dir, code=1)
+    assert f"secret.qcow2 is a QCOW image encrypted with {name}" in result.stderr
+    with sqlite3.connect(case_dir / "case.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM evidence").fetchone()[0] == 0

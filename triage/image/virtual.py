@@ -264,11 +264,14 @@ def _qcow(path: Path, op: _Opener, depth: int) -> tuple[Any, list[Layer]]:
     except (IOError, OSError) as exc:
         raise Corrupted(f"cannot open QCOW {path.name}: {exc}") from exc
     op.handles.append(handle)
-    if handle.is_locked():
-        raise Unsupported(f"{path.name} is an encrypted QCOW image: Dalil cannot read it; decrypt it with "
-                          "qemu-img convert (giving its secret) and parse the raw result")
-    backing = _text(handle.get_backing_filename())
     version = _qcow_version(path)
+    method = _qcow_crypt_method(path, version)
+    if method or handle.is_locked():
+        name = {1: "AES", 2: "LUKS"}.get(method, "encrypted")
+        raise Unsupported(f"{path.name} is a QCOW image encrypted with {name} (its clusters are ciphertext): Dalil "
+                          "cannot read it; decrypt it with qemu-img convert --object secret,… -O raw (giving its "
+                          "secret) and parse the raw result")
+    backing = _text(handle.get_backing_filename())
     layer = Layer(path, "QCOW", f"v{version}", int(handle.get_media_size()), None, backing, None, [path])
     chain = [layer]
     if backing:
@@ -280,6 +283,14 @@ def _qcow(path: Path, op: _Opener, depth: int) -> tuple[Any, list[Layer]]:
         handle.set_parent(parent)
         chain += above
     return handle, chain
+
+
+def _qcow_crypt_method(path: Path, version: int) -> int:
+    """The header's crypt_method (0 none, 1 AES-CBC, 2 LUKS): libqcow says `is_locked` for neither
+    when no key was set, and would hand back ciphertext as the disk."""
+    at = 36 if version == 1 else 32
+    head = _head(path, at + 4)
+    return int.from_bytes(head[at:at + 4], "big") if len(head) == at + 4 else 0
 
 
 def _qcow_version(path: Path) -> int:
