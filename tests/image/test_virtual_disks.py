@@ -306,6 +306,9 @@ def test_sparse_bundle_lists_like_tsk_on_the_raw(gpt_raw: tuple[Path, int, int],
     assert layer["chain"][0]["absent_bands"] == 40 - len(bands)
     assert volumes_of(cli, case_dir, "BUNDLE")[0]["scheme"] == "sparsebundle"
     cli("parse", bundle, "--exhibit", "BUNDLE", "--case", case_dir)  # parsed again by the same folder
+    cli("parse", "BUNDLE", "--exhibit", "BUNDLE", "--case", case_dir)  # and by its exhibit id
+    cli("export", "--exhibit", "BUNDLE", "--case", case_dir, "--out", tmp_path / "out")
+    assert (tmp_path / "out" / "BUNDLE" / f"p{p2}" / "chat.txt").read_bytes() == EXT_FILES["chat.txt"]
     assert fingerprint(sorted(p for p in bundle.rglob("*") if p.is_file())) == before
 
 

@@ -289,6 +289,8 @@ def sniff(path: Path) -> str:
 def open_image(path: Path) -> ImageSource:
     """Open `path` (the first segment for split images) read-only for pytsk3."""
     path = Path(path)
+    if path.name == "Info.plist" and sniff_virtual(path.parent) == "sparsebundle":
+        path = path.parent  # a sparse bundle's exhibit is registered by its first file
     virtual = sniff_virtual(path) if path.exists() else None
     if virtual is not None:
         vimg = open_virtual(path)
