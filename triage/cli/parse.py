@@ -43,6 +43,9 @@ def parse(
         result = isolate.run(case, image, options, progress=advance)  # a libtsk crash ends the child, not this
     s = result.stats
     for part in result.partitions:
+        if part["partition"] == -1:  # a virtual disk's container layer (triage.image.virtual)
+            common.say(f"container {part['scheme']}: {part['status']} ({part['message']})")
+            continue
         common.say(f"partition {part['partition']}: {part['fs_type'] or '-'} {part['status']}, {part['files']} entries"
                    + (f" ({part['message']})" if part["message"] else ""))
     common.say(f"exhibit {exhibit}: {s.files} entries ({s.deleted} deleted), {s.with_content} with content, "
