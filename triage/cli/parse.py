@@ -14,7 +14,7 @@ SHOWN_WARNINGS = 20  # on the console; the case keeps them all
 
 
 def parse(
-    image: Annotated[str, typer.Argument(help="Image file (raw, split raw, E01), extraction folder/zip/tar, "
+    image: Annotated[str, typer.Argument(help="Image file (raw, split raw, E01, VMDK, VHD/VHDX, QCOW, DMG), extraction folder/zip/tar, "
                                               "iTunes/Finder backup folder, Android .ab backup, or a registered "
                                               "exhibit id. Never written.")],
     exhibit: Annotated[str, typer.Option("--exhibit", help="Exhibit id (registered in place if new).")],
@@ -58,6 +58,9 @@ def parse(
         result = isolate.run(case, image, options, progress=advance)  # a libtsk crash ends the child, not this
     s = result.stats
     for part in result.partitions:
+        if part["partition"] == -1:  # a virtual disk's container layer (triage.image.virtual)
+            common.say(f"container {part['scheme']}: {part['status']} ({part['message']})")
+            continue
         view = f" [{part['snapshot']}]" if part.get("snapshot") else ""
         common.say(f"partition {part['partition']}{view}: {part['fs_type'] or '-'} {part['status']}, {part['files']} entries"
                    + (f" ({part['message']})" if part["message"] else ""))

@@ -1,9 +1,11 @@
-"""Open a disk image for pytsk3: raw/dd, split raw (.000/.001, .001/.002, .aa/.ab), E01 and split E01.
+"""Open a disk image for pytsk3: raw/dd, split raw (.000/.001, .001/.002, .aa/.ab), E01 and split E01;
+VMDK, VHD/VHDX, QCOW and Apple disk images through virtual.py.
 
 Split raw and EWF go through `pytsk3.Img_Info` subclasses (`TSK_IMG_TYPE_EXTERNAL`) whose `read()`
 is called by libtsk from any thread: each keeps its handles behind a lock. Everything is opened
-read-only (O_RDONLY, O_NOATIME where allowed). Containers pytsk3 cannot read (QCOW, VHD, VMDK, DMG)
-are refused with one clear message.
+read-only (O_RDONLY, O_NOATIME where allowed). Virtual disks (VMDK, VHD, VHDX, QCOW, DMG, sparse
+images and bundles) go through the libyal bindings (virtual.py); a container Dalil cannot read
+(Ex01) is refused with one clear message.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import string
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytsk3
 
 from ..core.errors import Corrupted, NotFound, Unsupported
 from ..core.hashing import open_readonly
+from .virtual import SCHEMES, open_virtual, sniff_virtual
 
 EWF_MAGIC = b"EVF\x09\x0d\x0a\xff\x00"
 EWF2_MAGIC = b"EVF2\x0d\x0a\x81\x00"
@@ -34,6 +37,7 @@ class ImageSource:
     format: str
     segments: list[Path] = field(default_factory=list)
     size: int = 0
+    layer: dict[str, Any] | None = None  # a virtual disk's container layer (virtual.VirtualImg.describe)
 
 
 class SegmentedImg(pytsk3.Img_Info):
@@ -285,6 +289,12 @@ def sniff(path: Path) -> str:
 def open_image(path: Path) -> ImageSource:
     """Open `path` (the first segment for split images) read-only for pytsk3."""
     path = Path(path)
+    if path.name == "Info.plist" and sniff_virtual(path.parent) == "sparsebundle":
+        path = path.parent  # a sparse bundle's exhibit is registered by its first file
+    virtual = sniff_virtual(path) if path.exists() else None
+    if virtual is not None:
+        vimg = open_virtual(path)
+        return ImageSource(vimg, SCHEMES[virtual], vimg.segments, vimg.get_size(), vimg.describe())
     if not path.is_file():
         raise NotFound(f"no such image file: {path}")
     if path.stat().st_size == 0:

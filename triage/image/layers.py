@@ -18,6 +18,7 @@ import pytsk3
 
 from . import apfs, lvm, shadow
 from .encryption import VolumeKeys, detect, image_reader, open_encrypted
+from .truncation import volumes_of_cut_disk
 from .walk import Entry, Volume, volumes
 
 MAX_DEPTH = 4  # layers within layers (LUKS on LVM on a partition …): more is a loop or a trap
@@ -44,7 +45,7 @@ class Layer:
 
 
 def expand(img: pytsk3.Img_Info, size: int, keys: VolumeKeys) -> Iterator[Layer]:
-    for vol in volumes(img, size)[1]:
+    for vol in volumes_of_cut_disk(img, size, volumes(img, size)[1]):
         yield from _expand(img, vol.offset, vol, keys, 0)
 
 

@@ -38,9 +38,12 @@ from . import carve, logical, schema, walkers  # noqa: F401  (schema registers t
 from .encryption import VolumeKeys, image_reader, looks_random
 from .container import EwfImg, ImageSource, open_image
 from .engine import INSERT, Pipeline, Stats, row_values
+from . import truncation
+from .virtual import CONTAINER_PARTITION, CONTAINER_SCHEMES, container_row
 from .volumes import store_volumes, volume_row
 from .walk import Entry, Volume, fs_name, numbered
 
+READ_STATUSES = ("parsed", "truncated")  # a volume whose files were listed (a truncated one: those in the image)
 SIGNATURES = [(32, b"NXSB", "APFS"), (3, b"-FVE-FS-", "BitLocker"), (0, b"LUKS\xba\xbe", "LUKS"),
               (0, b"XFSB", "XFS"), (1024, b"\x10\x20\xf5\xf2", "F2FS"), (65536 + 64, b"_BHRfS_M", "Btrfs")]
 
@@ -133,15 +136,17 @@ def resolve(case: Case, image: str, exhibit: str, reason: str | None,
         if known:
             row = evidence.get(case, exhibit)
             same = {Path(row.source_path).resolve(), row.absolute_path(case).resolve()}
+            if path.is_dir() and source is not None:  # a sparse bundle is registered by its first file
+                same.add(Path(row.source_path).resolve().parent)
             if path.resolve() not in same:
                 raise UsageError(f"exhibit {exhibit!r} is registered for another file ({row.source_path})")
             return row, path
+        if source is not None and (len(source.segments) > 1 or path.is_dir()):  # a sparse bundle is a folder
+            return _register_segments(case, source.segments, exhibit, source.format, reason), path
         if path.is_dir():
             from .register_dir import register_directory
 
             return register_directory(case, path, exhibit, reason), path
-        if source is not None and len(source.segments) > 1:
-            return _register_segments(case, source.segments, exhibit, source.format, reason), path
         return evidence.add(case, path, exhibit, in_place=True, reason=reason, kind="image"), path
     if known and image == exhibit:
         row = evidence.get(case, exhibit)
@@ -211,6 +216,8 @@ def run(case: Case, image: str, options: ParseOptions,
                     stats = pipeline.close()
                 if carver is not None:
                     carver.close()
+            if source is not None and source.layer is not None:  # after the walk: its reads tell if it is cut short
+                partitions.insert(0, container_row(source, options.exhibit, warn))
             if source is None:
                 partitions.append({**volume_row(Volume(0, 0, None, f"logical {kind}", "logical")),
                                    "offset": None, "length": None, "fs_type": kind})
@@ -233,6 +240,7 @@ def run(case: Case, image: str, options: ParseOptions,
                 **({"volume_keys_given": opened.volume_keys.describe()}
                    if opened.volume_keys is not None and opened.volume_keys.given else {}),
                 "segments": [p.name for p in source.segments] if source else [],
+                **({"container_layer": source.layer} if source is not None and source.layer else {}),
                 "files": stats.files, "files_with_content": stats.with_content, "deleted": stats.deleted,
                 "bytes_read": str(stats.bytes), "yara_hit_files": stats.yara_hits, "gps_files": stats.gps,
                 "partitions": [{k: p[k] for k in ("partition", "scheme", "fs_type", "encrypted", "status", "files")}
@@ -258,9 +266,12 @@ def run(case: Case, image: str, options: ParseOptions,
     if verification is not None and verification["ok"] is False:
         raise Corrupted("image verification failed: " + "; ".join(verification["problems"])
                         + " (the listing is kept; recorded as warnings)")
-    if not any(p["status"] == "parsed" or (p["status"] == "locked" and p["files"]) for p in partitions):
+    if not any((p["status"] in READ_STATUSES and p.get("scheme") not in CONTAINER_SCHEMES)
+               or (p["status"] == "locked" and p["files"]) for p in partitions):
         raise Corrupted(f"no readable file system in {path.name}: "
-                        + "; ".join(f"partition at byte offset {p['partition']}: {p['message']}" for p in partitions)
+                        + "; ".join(("container" if p["partition"] == CONTAINER_PARTITION else
+                                     f"partition at byte offset {p['partition']}") + f": {p['message']}"
+                                    for p in partitions)
                         + "".join(f"; {msg}" for _loc, msg in warnings if msg.startswith("EWF image"))
                         + " (recorded as warnings)")
     return ParseResult(options.exhibit, stats, len(warnings), partitions, rules_used, verification, run_id=run_id,
@@ -341,14 +352,27 @@ class _Partitions:
 
     def _part(self, vol: Volume) -> dict[str, Any]:
         part = volume_row(vol)
+        if self.source.layer is not None and part["parent"] is None:
+            part["parent"] = CONTAINER_PARTITION  # a volume of the virtual disk: its layer's row
         self.partitions.append(part)
         return part
 
     def opened(self, vol: Volume, fs: Any) -> None:
-        self._part(vol)["fs_type"] = fs_name(fs)
+        part = self._part(vol)
+        part["fs_type"] = fs_name(fs)
+        short = truncation.volume_shortfall(self.source, vol) or truncation.fs_shortfall(self.source, fs)
+        if short:
+            truncation.mark(part, short)
+            self.warn(f"{self.exhibit}@{vol.offset}", f"partition {_label(vol)}: image truncated: {short}")
 
     def unreadable(self, vol: Volume, exc: Exception, img: Any = None, at: int | None = None) -> None:
-        _no_fs(img if img is not None else self.source.img, vol.offset if at is None else at, vol, self._part(vol),
+        part = self._part(vol)
+        short = truncation.volume_shortfall(self.source, vol) if img is None or img is self.source.img else None
+        if short:  # cut off: no file system to look for
+            part["status"], part["message"] = "truncated", f"{short}; no file system opened ({_short(exc)})"
+            self.warn(f"{self.exhibit}@{vol.offset}", f"partition {_label(vol)}: image truncated: {part['message']}")
+            return
+        _no_fs(img if img is not None else self.source.img, vol.offset if at is None else at, vol, part,
                exc, self.warn, f"{self.exhibit}@{vol.offset}")
 
     def noted(self, vol: Volume, status: str, fs_type: str | None, message: str | None) -> None:

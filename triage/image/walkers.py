@@ -28,9 +28,10 @@ import pytsk3
 
 from ..core.errors import Corrupted, UsageError
 from ..core.hashing import open_readonly
-from . import adb, itunes, layers, logical, shadow
+from . import adb, aff4, itunes, layers, logical, shadow
 from .container import ImageSource
 from .encryption import VolumeKeys
+from .virtual import sniff_virtual
 from .walk import Entry, Volume, volumes, walk_fs
 
 WORK = ".work"
@@ -38,8 +39,13 @@ Warn = Callable[[str, str], None]
 
 
 def kind_of(path: Path) -> str | None:
-    """'directory', 'zip', 'tar', 'itunes-backup', 'android-backup', or None (a disk image)."""
+    """'directory', 'zip', 'tar', 'itunes-backup', 'android-backup', or None (a disk image, a sparse
+    bundle among them). An AFF4 image (a zip) is refused here: read as a zip it would list its chunks."""
     kind = logical.kind_of(path)
+    if kind == "directory" and sniff_virtual(path) == "sparsebundle":
+        return None
+    if kind == "zip" and aff4.is_aff4(path):
+        raise aff4.refuse(path)
     if kind == "directory" and itunes.is_backup(path):
         return "itunes-backup"
     if kind is None and path.is_file():
