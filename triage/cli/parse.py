@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,9 @@ def parse(
     verify_image: Annotated[bool, typer.Option(
         "--verify-image", help="Also re-hash the image against its registration and, for E01, the media "
                                "against the MD5 stored in it (reads the whole image once more).")] = False,
+    broker: Annotated[str | None, typer.Option(
+        "--broker", help="Redis URL (redis://HOST:PORT/N; else DALIL_BROKER): the per-file analysis runs on "
+                         "`dalil worker` processes; this command stays the only writer of the case.")] = None,
     password: common.PasswordOpt = None,
     reason: common.ReasonOpt = None,
     case_dir: common.CaseOpt = None,
@@ -35,9 +39,15 @@ def parse(
     """Walk volumes and file systems (or a phone backup's files); hashes, type, EXIF/GPS, YARA, entropy, hash sets per file."""
     from ..image import isolate, parse as engine  # heavy (pytsk3, yara, magic): loaded only when used
 
+    url = broker or os.environ.get("DALIL_BROKER") or None
+    if url is not None:
+        from ..distributed.app import broker_url
+
+        url = broker_url(url)
     options = engine.ParseOptions(exhibit=exhibit, rules=list(rules or []), no_yara=no_yara,
                                   known_good=list(known_good or []), known_bad=list(known_bad or []),
-                                  jobs=jobs, tz=tz, reason=reason, verify_image=verify_image, password=password)
+                                  jobs=jobs, tz=tz, reason=reason, verify_image=verify_image, password=password,
+                                  broker=url)
     case = common.open_case(case_dir)
     with common.progress_items(None, f"parsing {exhibit}") as advance:
         result = isolate.run(case, image, options, progress=advance)  # a libtsk crash ends the child, not this

@@ -99,13 +99,19 @@ def run(case: Case, image: str, options: engine.ParseOptions,
     """
     crashes: list[str] = []
     shown, started = 0, time.monotonic()
+    live: Callable[[], int | None] | None = None
+    if options.broker:  # the bar also shows how many `dalil worker`s are alive
+        from ..distributed.live import LiveCount
+
+        live = LiveCount(options.broker)
 
     def report(done: int, nbytes: int) -> None:
         """Move the bar to `done` (a re-started child counts from 0 again: only new ground moves it)."""
         nonlocal shown
         if progress is not None and done > shown:
             elapsed = max(time.monotonic() - started, 1e-6)
-            progress(done - shown, rate=f"{done / elapsed:,.0f} files/s  {nbytes / elapsed / 1e6:,.1f} MB/s")
+            workers = "" if live is None else f"  {live() if live() is not None else '?'} workers"
+            progress(done - shown, rate=f"{done / elapsed:,.0f} files/s  {nbytes / elapsed / 1e6:,.1f} MB/s{workers}")
             shown = done
 
     for attempt in range(AUTO_RESUMES + 1):
