@@ -91,7 +91,7 @@ def _blob(item: dict[str, Any], evidence: dict[str, Any] | None) -> Blob:
 
 
 def run_batch(payload: dict[str, Any]) -> dict[str, Any]:
-    """The rows of one batch (JSON columns already encoded), and which files could not be read."""
+    """The rows of one batch, and which files could not be read."""
     from ..core.errors import DalilError
 
     spec_key = _key(payload["settings"])
@@ -115,10 +115,10 @@ def run_batch(payload: dict[str, Any]) -> dict[str, Any]:
             rows.append(row)
             continue
         rows.append(analyse(analysers, blob, row))
-    for row in rows:
+    for row in rows:  # through the coordinator's encoder and back: plain JSON, which the coordinator encodes again
         for key in JSON_COLUMNS:
             if row[key] is not None and not isinstance(row[key], str):
-                row[key] = dumps(row[key])
+                row[key] = json.loads(dumps(row[key]))
     return {"rows": rows, "unread": unread}
 
 
