@@ -159,7 +159,7 @@ def main() -> None:
         print(f"\nper worker process (one core) here: {per_core_files:,.0f} entries/s, {per_core_mb:,.1f} MB/s of file content")
         print(f"a lab of {args.machines} worker machines x {args.cores} cores, if the coordinator and the shared "
               f"storage keep up: about {per_core_files * lab_cores:,.0f} entries/s, "
-              f"{per_core_mb * lab_cores * 3600 / 1e6:,.2f} TB of such images an hour")
+              f"{per_core_mb * lab_cores * 3600 / 1e3:,.0f} GB of file content an hour")
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -105,10 +105,16 @@ def test_distributed_listing_equals_embedded(lab: dict[str, Any], workers: Worke
 
 
 def lease_owner(client: redis.Redis) -> str | None:
+    return (running(client) or (None, None))[1]
+
+
+def running(client: redis.Redis) -> tuple[str, str] | None:
+    """(TOKEN:BATCH, owner) of a batch a worker process is on now, if any."""
     for key in client.scan_iter(match="dalil:lease:*"):
         owner = client.get(key)
-        if owner:
-            return owner.decode()
+        batch = key.decode().removeprefix("dalil:lease:")
+        if owner and client.exists(f"dalil:attempts:{batch}"):  # its attempt is counted: it is under way
+            return batch, owner.decode()
     return None
 
 
@@ -119,17 +125,23 @@ def test_a_worker_killed_mid_task_changes_nothing(lab: dict[str, Any], workers: 
                             "--broker", lab["redis"].url], env=worker_env(), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
     client = lab["redis"].client()
-    owner = None
-    while owner is None and run.poll() is None:
-        owner = lease_owner(client)  # a worker process is on a batch now
-    assert owner is not None, "the parse ended before any batch was seen running"
+    seen = None
+    while seen is None and run.poll() is None:
+        seen = running(client)  # a worker process is on a batch now
+    assert seen is not None, "the parse ended before any batch was seen running"
+    batch, owner = seen
     victim = next(p for p in started if owner.startswith(f"dalil-{p.pid}@"))
     workers.kill(victim)
+    finished_before = bool(client.exists(f"dalil:done:{batch}"))  # it may have ended in the meantime
     out, err = run.communicate(timeout=600)
     assert run.returncode == 0, out + err
     assert_same(listing(case, "BIG"), lab["embedded"]["BIG"])
+    if not finished_before:  # the batch the killed worker was on was started again, on the other worker
+        assert int(client.get(f"dalil:attempts:{batch}") or 0) >= 2
     details = parsed_entry(case)
     assert details["distributed"]["gaps"] == []
+    assert any(w["node"].startswith(f"dalil-{p.pid}@") for p in started if p is not victim
+               for w in details["distributed"]["workers"])
     reference = [json.loads(line) for line in (lab["reference"] / "custody.jsonl").read_text().splitlines()
                  if '"parsed"' in line and '"BIG"' in line][-1]["details"]
     for key in ("files", "files_with_content", "bytes_read", "yara_hit_files", "gps_files", "warnings"):

@@ -65,7 +65,11 @@ def make_app(url: str) -> Celery:
         "task_serializer": "json", "result_serializer": "json", "accept_content": ["json"],
         "task_acks_late": True, "task_reject_on_worker_lost": True, "worker_prefetch_multiplier": 1,
         "task_default_queue": QUEUE, "result_expires": RESULT_TTL,
-        "broker_transport_options": {"visibility_timeout": visibility_timeout()},
+        # a lost worker's batches are looked for every few seconds (kombu's default sweep is 100 s)
+        "broker_transport_options": {"visibility_timeout": visibility_timeout(),
+                                     "unacked_restore_interval": min(10, max(1, visibility_timeout() // 2)),
+                                     "unacked_restore_throttle": 1,
+                                     "socket_timeout": 30, "socket_connect_timeout": 10},
         "result_backend_transport_options": {"visibility_timeout": visibility_timeout()},
         "broker_connection_retry_on_startup": True, "worker_hijack_root_logger": False,
         "worker_send_task_events": True, "task_send_sent_event": True,  # what Flower shows

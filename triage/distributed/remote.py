@@ -185,11 +185,13 @@ class RemotePipeline(Pipeline):
         key = results_key(self.token)
         while True:
             try:
+                answers: list[Any]
                 if block and self.batches:
-                    got = self.client.blpop([key], timeout=POLL)
+                    got: Any = self.client.blpop([key], timeout=POLL)
                     answers = [got[1]] if got else []
                 else:
-                    answers = self.client.lpop(key, 500) or []
+                    popped: Any = self.client.lpop(key, 500)
+                    answers = list(popped or [])
             except redis.RedisError as exc:
                 raise self._lost(exc) from None
             for raw in answers:
@@ -243,7 +245,7 @@ class RemotePipeline(Pipeline):
 
     def _tell(self) -> None:
         now = time.monotonic()
-        if now - self.shown_at >= 1:
+        if self.progress is not None and now - self.shown_at >= 1:
             workers = self.live()
             self.progress(0, rate=f"{'?' if workers is None else workers} workers")
             self.shown_at = now
