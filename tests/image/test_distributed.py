@@ -49,7 +49,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                                    {f"file{i}.txt": NOTE * (i + 1) for i in range(40)})
     ntfs = ntfs_image(ntfs_dir, {"note.txt": NOTE * 50, "photo.jpg": PHOTO},
                       streams={"note.txt": ("hidden", NOTE * 3)})
-    big = ext4_image(big_dir, many_files(2400), delete=["d1/f00001.jpg", "d2/f00002.bin"], size_mb=96)
+    big = ext4_image(big_dir, many_files(1200), delete=["d1/f00001.jpg", "d2/f00002.bin"], size_mb=96)
     from triage.artifacts.demo import build_extraction
 
     phone = build_extraction(base)
@@ -169,7 +169,9 @@ def test_redis_stopped_mid_run_then_a_rerun_completes(lab: dict[str, Any], worke
         dalil("verify", "--case", case)  # the ledger chain and the stored objects are intact
     finally:
         lab["redis"].start()  # same port: the workers' Celery reconnects
-    workers.stop_all()
+    for proc in list(workers.procs):  # they would reconnect by themselves; fresh ones are quicker to wait for
+        workers.kill(proc)
+    workers.procs = []
     workers.start(1)
     dalil("parse", lab["sources"]["BIG"], "--exhibit", "BIG", "--case", case, "--broker", lab["redis"].url)
     assert_same(listing(case, "BIG"), lab["embedded"]["BIG"])
