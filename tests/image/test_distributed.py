@@ -22,6 +22,8 @@ import redis
 from build_images import ext4_image, gpt_two_partitions, ntfs_image
 from redis_lab import DALIL, RedisServer, Workers, dalil, listing, new_case, worker_env
 
+pytestmark = pytest.mark.slow
+
 PHOTO = b"\xff\xd8\xff\xe0" + b"JFIF-ish" * 600
 NOTE = "رحلة مضمونة إلى لامبيدوزا — contact +218 91 234 5678, wallet 1BoatSLRHtKNngkdXEeobR76b53LETtpyT\n".encode()
 
