@@ -23,6 +23,7 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     monkeypatch.setenv("DALIL_EXAMINER", EXAMINER)
     monkeypatch.delenv("DALIL_CASE", raising=False)
     monkeypatch.delenv("DALIL_KEY_PASSPHRASE", raising=False)
+    monkeypatch.delenv("DALIL_BROKER", raising=False)  # parses are embedded unless a test gives --broker
     monkeypatch.setenv("DALIL_LOCK_TIMEOUT", "5")
     return cfg
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +35,9 @@ def parse(
                         "Opus voice notes, WebP and .tgs stickers (rows flagged `carved`, with their offset and length "
                         "in the image). Off by default: it reads all free space once more (on a big, mostly "
                         "empty disk, most of the image) and adds files with no name or times.")] = False,
+    broker: Annotated[str | None, typer.Option(
+        "--broker", help="Redis URL (redis://HOST:PORT/N; else DALIL_BROKER): the per-file analysis runs on "
+                         "`dalil worker` processes; this command stays the only writer of the case.")] = None,
     password: common.PasswordOpt = None,
     recovery_key: Annotated[str | None, typer.Option(
         "--recovery-key", envvar="DALIL_VOLUME_RECOVERY_KEY", show_default=False,
@@ -49,10 +53,16 @@ def parse(
     """Walk volumes and file systems (or a phone backup's files); hashes, type, EXIF/GPS, YARA, entropy, hash sets per file."""
     from ..image import isolate, parse as engine  # heavy (pytsk3, yara, magic): loaded only when used
 
+    url = broker or os.environ.get("DALIL_BROKER") or None
+    if url is not None:
+        from ..distributed.app import broker_url
+
+        url = broker_url(url)
     options = engine.ParseOptions(exhibit=exhibit, rules=list(rules or []), no_yara=no_yara,
                                   known_good=list(known_good or []), known_bad=list(known_bad or []),
                                   jobs=jobs, tz=tz, reason=reason, verify_image=verify_image, password=password,
-                                  recovery_key=recovery_key, key_file=key_file, carve=carve)
+                                  recovery_key=recovery_key, key_file=key_file, carve=carve,
+                                  broker=url)
     case = common.open_case(case_dir)
     with common.progress_items(None, f"parsing {exhibit}") as advance:
         result = isolate.run(case, image, options, progress=advance)  # a libtsk crash ends the child, not this

@@ -99,6 +99,11 @@ def run(case: Case, image: str, options: engine.ParseOptions,
     """
     crashes: list[str] = []
     shown, started = 0, time.monotonic()
+    live: Callable[[], int | None] | None = None
+    if options.broker:  # the bar also shows how many `dalil worker`s are alive
+        from ..distributed.live import LiveCount
+
+        live = LiveCount(options.broker)
 
     def report(done: int, nbytes: int, where: str = "") -> None:
         """Move the bar to `done` (a re-started child counts from 0 again: only new ground moves it);
@@ -107,8 +112,9 @@ def run(case: Case, image: str, options: engine.ParseOptions,
         carving = where.startswith("carving ")
         if progress is not None and (done > shown or carving):
             elapsed = max(time.monotonic() - started, 1e-6)
+            workers = "" if live is None else f"  {live() if live() is not None else '?'} workers"
             progress(max(done - shown, 0), rate=where if carving else
-                     f"{done / elapsed:,.0f} files/s  {nbytes / elapsed / 1e6:,.1f} MB/s")
+                     f"{done / elapsed:,.0f} files/s  {nbytes / elapsed / 1e6:,.1f} MB/s{workers}")
             shown = max(done, shown)
 
     for attempt in range(AUTO_RESUMES + 1):

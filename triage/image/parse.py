@@ -69,6 +69,7 @@ class ParseOptions:
     # (files, bytes, location, reading content) as each entry is reached and while its content is read
     on_entry: Callable[[int, int, str, bool], None] | None = None
     on_stream: Callable[[str | None], None] | None = None  # a large file's content starts/ends streaming
+    broker: str | None = None  # redis:// URL: the per-file analysis runs on `dalil worker`s (triage.distributed)
 
 
 @dataclass
@@ -197,9 +198,15 @@ def run(case: Case, image: str, options: ParseOptions,
             jobs = options.jobs or len(os.sched_getaffinity(0)) or 2
             collector = Collector(case.root / walkers.WORK / f"artifacts-{run_id}", artifacts.load())
             collector.clear_stale()  # copies left by a parse that died (the case lock says none is running)
-            pipeline = Pipeline(analyzers.build(settings), options.exhibit, run_id, jobs, sink, warn, progress,
-                                on_entry=options.on_entry, on_stream=options.on_stream,
-                                avoid=crashed_at(case, options.exhibit), collector=collector)
+            make: Callable[..., Pipeline] = Pipeline
+            remote: dict[str, Any] = {}
+            if options.broker:  # distributed: the same pipeline's interface, workers elsewhere
+                from ..distributed.remote import RemotePipeline, pipeline_options
+
+                make, remote = RemotePipeline, pipeline_options(options, row, source, case.region)
+            pipeline = make(analyzers.build(settings), options.exhibit, run_id, jobs, sink, warn, progress,
+                            on_entry=options.on_entry, on_stream=options.on_stream,
+                            avoid=crashed_at(case, options.exhibit), collector=collector, **remote)
             partitions: list[dict[str, Any]] = []
             log = _Partitions(source, options.exhibit, partitions, warn) if source is not None else None
             carver = _carver(options, source, pipeline, warn)
@@ -252,6 +259,7 @@ def run(case: Case, image: str, options: ParseOptions,
                 "image_verification": verification,
                 "artifacts": staged.summary.ledger(),
                 "carving": carver.ledger() if carver is not None else None,
+                **(pipeline.ledger() if hasattr(pipeline, "ledger") else {}),
             }
             with case.store.transaction() as c:
                 store_volumes(c, options.exhibit, run_id, partitions)
