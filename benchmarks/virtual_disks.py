@@ -9,6 +9,10 @@ files), converted with qemu-img to VMDK (monolithicSparse, streamOptimized), VHD
 then the medians, their ratio, and whether both listed the same (path, size, SHA-256) rows: what the
 libyal layer costs over a plain read. Not a test: prints figures measured here.
 Usage: python benchmarks/virtual_disks.py [--runs N] [--formats vmdk,qcow2,…] [--keep DIR]
+
+Seen here (341 MiB ext4, 8,750 rows, medians of 3 alternating runs, 2 shared cores, other jobs
+running: the raw medians alone moved between 22 and 31 s): vmdk 1.06, vmdk-stream 1.42, vhd 1.70,
+vhdx 0.90, qcow2 0.94 (virtual / raw); every container listed the same rows with the same SHA-256.
 """
 
 from __future__ import annotations
