@@ -339,3 +339,29 @@ def test_crafted_or_damaged_luks2_header_is_refused_in_one_line(cli: Any, case_d
     assert said in result.stderr
     [row] = volumes_of(cli, case_dir, "BAD")
     assert row["encrypted"] == "luks" and row["status"] == "locked"
+
+
+def test_luks_partition_beside_a_plain_one(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """A partitioned disk: the LUKS volume is read at its partition's offset, the FAT one as before."""
+    need("sfdisk", "mkfs.vfat", "mcopy")
+    luks, plain = luks_image(tmp_path, {"plan.txt": SECRET}, PASSWORD, 1)
+    image = tmp_path / "disk.img"
+    p1, p2 = 2048 * 512, 18432 * 512
+    with open(image, "wb") as fh:
+        fh.truncate(p2 + luks.stat().st_size + MiB)
+    table = f"label: gpt\nstart=2048, size=16384\nstart=18432, size={luks.stat().st_size // 512}\n"
+    subprocess.run(["sfdisk", "-q", str(image)], input=table.encode(), check=True, capture_output=True)
+    run("mkfs.vfat", "--offset", "2048", image, str(16384 // 2))
+    src = tmp_path / "a.txt"
+    src.write_bytes(b"plain\n")
+    run("mcopy", "-i", f"{image}@@{p1}", src, "::/A.TXT")
+    with open(image, "r+b") as fh:
+        fh.seek(p2)
+        fh.write(luks.read_bytes())
+    rows = parse_rows(cli, case_dir, image, "DISK", "--no-yara", "--password", PASSWORD)
+    vols = {v["partition"]: v for v in volumes_of(cli, case_dir, "DISK")}
+    assert vols[p1]["encrypted"] is None and vols[p1]["status"] == "parsed"
+    assert vols[p2]["encrypted"] == "luks" and vols[p2]["status"] == "parsed" and vols[p2]["scheme"] == "gpt"
+    assert {r["path"] for r in rows if r["partition"] == p2} == set(fls_paths(plain))
+    assert next(r for r in rows if r["path"] == "/plan.txt")["sha256"] == sha256(SECRET)
+    assert "/A.TXT" in {r["path"] for r in rows if r["partition"] == p1}
