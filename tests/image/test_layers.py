@@ -365,3 +365,21 @@ def test_luks_partition_beside_a_plain_one(cli: Any, case_dir: Path, tmp_path: P
     assert {r["path"] for r in rows if r["partition"] == p2} == set(fls_paths(plain))
     assert next(r for r in rows if r["path"] == "/plan.txt")["sha256"] == sha256(SECRET)
     assert "/A.TXT" in {r["path"] for r in rows if r["partition"] == p1}
+
+
+def test_bitlocker_to_go_files_without_the_header_signature(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """A discovery volume whose boot sector no longer says MSWIN4.1 (reformatted header, a copy of the
+    stub): the files BitLocker To Go leaves still say what the rest is."""
+    image = fat_image(tmp_path, {"BitLockerToGo.exe": b"MZ" + b"\0" * 4000, "COV 0000. BL": bytes(range(256)) * 64,
+                                 "README.TXT": b"read me\n"}, [])
+    result = cli("parse", image, "--exhibit", "TOGO2", "--case", case_dir, "--no-yara")
+    assert "BitLocker To Go" in result.stderr
+    [row] = volumes_of(cli, case_dir, "TOGO2")
+    assert row["encrypted"] == "bitlocker" and row["status"] == "locked" and "BitLockerToGo.exe" in row["message"]
+
+
+def test_plain_fat_stays_plain(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    image = fat_image(tmp_path, {"COVER.BL": b"x", "TOGO.EXE": b"MZ"}, [])
+    cli("parse", image, "--exhibit", "FAT", "--case", case_dir, "--no-yara")
+    [row] = volumes_of(cli, case_dir, "FAT")
+    assert row["encrypted"] is None and row["status"] == "parsed"

@@ -31,7 +31,7 @@ from ..core.hashing import open_readonly
 from . import adb, itunes, layers, logical, shadow
 from .container import ImageSource
 from .encryption import VolumeKeys
-from .walk import Entry, Volume, walk_fs
+from .walk import Entry, Volume, fs_name, walk_fs
 
 WORK = ".work"
 Warn = Callable[[str, str], None]
@@ -195,10 +195,16 @@ def _image(source: ImageSource, tz: str, warn: Warn, exhibit: str, log: VolumeLo
             entries = live.differing(vol.offset, vol.snapshot, entries)
         elif layer.stores:
             entries = live.remember(vol.offset, entries)
+        to_go = layers.ToGoWatch() if vol.encrypted is None and fs_name(fs).startswith("FAT") else None
+        if to_go is not None:
+            entries = to_go.watch(entries)
         try:
             yield from entries
         except Exception as exc:  # a damaged file system: keep what was listed, disclose the gap
             log.stopped(vol, exc)
+        if to_go is not None and to_go.seen:
+            vol.encrypted = "bitlocker"
+            log.noted(vol, "locked", None, to_go.message())
 
 
 @contextmanager
