@@ -50,7 +50,7 @@ def test_luks1_is_reported_locked_and_opened_with_its_password(cli: Any, case_di
     rows = parse_rows(cli, case_dir, image, "OPEN", "--no-yara", "--password", PASSWORD, "--recovery-key", recovery)
     [row] = volumes_of(cli, case_dir, "OPEN")
     assert row["encrypted"] == "luks" and row["status"] == "parsed" and row["fs_type"] == "ext2"
-    assert "opened" in row["message"]
+    assert row["message"].endswith("opened with the password")
     expected = fls_paths(plain)
     assert {r["path"] for r in rows} == set(expected)
     assert {r["path"]: r["inode"] for r in rows} == {p: int(i.split("-")[0]) for p, (_d, i) in expected.items()}
@@ -99,6 +99,8 @@ def test_luks_key_file(cli: Any, case_dir: Path, tmp_path: Path) -> None:
     key = tmp_path / "keyfile"
     key.write_text(PASSWORD)
     rows = parse_rows(cli, case_dir, image, "KF", "--key-file", key, "--no-yara")
+    [row] = volumes_of(cli, case_dir, "KF")
+    assert row["message"].endswith("opened with the key-file")
     assert {r["path"] for r in rows} == set(fls_paths(plain))
 
 
