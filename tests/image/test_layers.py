@@ -108,7 +108,9 @@ def test_lvm_logical_volumes_are_walked(cli: Any, case_dir: Path, tmp_path: Path
     ext = ext4_image(tmp_path, {"home/user/notes.txt": SECRET}, delete=[], size_mb=4)
     fat = fat_image(tmp_path, {"PHOTO.JPG": b"\xff\xd8\xff" + b"j" * 3000}, [], size_mb=3)
     image, starts = lvm_image(tmp_path, {"root": ext, "media": fat})
+    before = hashlib.sha256(image.read_bytes()).hexdigest()
     rows = parse_rows(cli, case_dir, image, "LVM", "--no-yara")
+    assert hashlib.sha256(image.read_bytes()).hexdigest() == before  # evidence untouched
     vols = {v["partition"]: v for v in volumes_of(cli, case_dir, "LVM")}
     assert vols[0]["fs_type"] == "LVM2" and vols[0]["status"] == "parsed" and "vgdalil" in vols[0]["message"]
     for name, start in starts.items():
