@@ -50,7 +50,7 @@ def test_luks1_is_reported_locked_and_opened_with_its_password(cli: Any, case_di
     rows = parse_rows(cli, case_dir, image, "OPEN", "--no-yara", "--password", PASSWORD, "--recovery-key", recovery)
     [row] = volumes_of(cli, case_dir, "OPEN")
     assert row["encrypted"] == "luks" and row["status"] == "parsed" and row["fs_type"] == "ext2"
-    assert "opened" in row["message"]
+    assert row["message"].endswith("opened with the password")
     expected = fls_paths(plain)
     assert {r["path"] for r in rows} == set(expected)
     assert {r["path"]: r["inode"] for r in rows} == {p: int(i.split("-")[0]) for p, (_d, i) in expected.items()}
@@ -99,6 +99,8 @@ def test_luks_key_file(cli: Any, case_dir: Path, tmp_path: Path) -> None:
     key = tmp_path / "keyfile"
     key.write_text(PASSWORD)
     rows = parse_rows(cli, case_dir, image, "KF", "--key-file", key, "--no-yara")
+    [row] = volumes_of(cli, case_dir, "KF")
+    assert row["message"].endswith("opened with the key-file")
     assert {r["path"] for r in rows} == set(fls_paths(plain))
 
 
@@ -106,7 +108,9 @@ def test_lvm_logical_volumes_are_walked(cli: Any, case_dir: Path, tmp_path: Path
     ext = ext4_image(tmp_path, {"home/user/notes.txt": SECRET}, delete=[], size_mb=4)
     fat = fat_image(tmp_path, {"PHOTO.JPG": b"\xff\xd8\xff" + b"j" * 3000}, [], size_mb=3)
     image, starts = lvm_image(tmp_path, {"root": ext, "media": fat})
+    before = hashlib.sha256(image.read_bytes()).hexdigest()
     rows = parse_rows(cli, case_dir, image, "LVM", "--no-yara")
+    assert hashlib.sha256(image.read_bytes()).hexdigest() == before  # evidence untouched
     vols = {v["partition"]: v for v in volumes_of(cli, case_dir, "LVM")}
     assert vols[0]["fs_type"] == "LVM2" and vols[0]["status"] == "parsed" and "vgdalil" in vols[0]["message"]
     for name, start in starts.items():
@@ -339,3 +343,47 @@ def test_crafted_or_damaged_luks2_header_is_refused_in_one_line(cli: Any, case_d
     assert said in result.stderr
     [row] = volumes_of(cli, case_dir, "BAD")
     assert row["encrypted"] == "luks" and row["status"] == "locked"
+
+
+def test_luks_partition_beside_a_plain_one(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """A partitioned disk: the LUKS volume is read at its partition's offset, the FAT one as before."""
+    need("sfdisk", "mkfs.vfat", "mcopy")
+    luks, plain = luks_image(tmp_path, {"plan.txt": SECRET}, PASSWORD, 1)
+    image = tmp_path / "disk.img"
+    p1, p2 = 2048 * 512, 18432 * 512
+    with open(image, "wb") as fh:
+        fh.truncate(p2 + luks.stat().st_size + MiB)
+    table = f"label: gpt\nstart=2048, size=16384\nstart=18432, size={luks.stat().st_size // 512}\n"
+    subprocess.run(["sfdisk", "-q", str(image)], input=table.encode(), check=True, capture_output=True)
+    run("mkfs.vfat", "--offset", "2048", image, str(16384 // 2))
+    src = tmp_path / "a.txt"
+    src.write_bytes(b"plain\n")
+    run("mcopy", "-i", f"{image}@@{p1}", src, "::/A.TXT")
+    with open(image, "r+b") as fh:
+        fh.seek(p2)
+        fh.write(luks.read_bytes())
+    rows = parse_rows(cli, case_dir, image, "DISK", "--no-yara", "--password", PASSWORD)
+    vols = {v["partition"]: v for v in volumes_of(cli, case_dir, "DISK")}
+    assert vols[p1]["encrypted"] is None and vols[p1]["status"] == "parsed"
+    assert vols[p2]["encrypted"] == "luks" and vols[p2]["status"] == "parsed" and vols[p2]["scheme"] == "gpt"
+    assert {r["path"] for r in rows if r["partition"] == p2} == set(fls_paths(plain))
+    assert next(r for r in rows if r["path"] == "/plan.txt")["sha256"] == sha256(SECRET)
+    assert "/A.TXT" in {r["path"] for r in rows if r["partition"] == p1}
+
+
+def test_bitlocker_to_go_files_without_the_header_signature(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """A discovery volume whose boot sector no longer says MSWIN4.1 (reformatted header, a copy of the
+    stub): the files BitLocker To Go leaves still say what the rest is."""
+    image = fat_image(tmp_path, {"BitLockerToGo.exe": b"MZ" + b"\0" * 4000, "COV 0000. BL": bytes(range(256)) * 64,
+                                 "README.TXT": b"read me\n"}, [])
+    result = cli("parse", image, "--exhibit", "TOGO2", "--case", case_dir, "--no-yara")
+    assert "BitLocker To Go" in result.stderr
+    [row] = volumes_of(cli, case_dir, "TOGO2")
+    assert row["encrypted"] == "bitlocker" and row["status"] == "locked" and "BitLockerToGo.exe" in row["message"]
+
+
+def test_plain_fat_stays_plain(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    image = fat_image(tmp_path, {"COVER.BL": b"x", "TOGO.EXE": b"MZ"}, [])
+    cli("parse", image, "--exhibit", "FAT", "--case", case_dir, "--no-yara")
+    [row] = volumes_of(cli, case_dir, "FAT")
+    assert row["encrypted"] is None and row["status"] == "parsed"

@@ -11,6 +11,7 @@ pytsk3 walk and the usual content reads go through it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -67,7 +68,8 @@ def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth:
         if opened.img is not None:
             inner = Volume(vol.offset, int(opened.img.get_size()), vol.slot, vol.description, vol.scheme,
                            found.kind, vol.snapshot, vol.parent)
-            yield from _expand(opened.img, 0, inner, keys, depth + 1, opened.message, opened.key_kind)
+            note = opened.message + (f" with the {opened.key_kind}" if opened.key_kind else "")
+            yield from _expand(opened.img, 0, inner, keys, depth + 1, note, opened.key_kind)
         elif found.discovery:
             yield Layer(vol, img, at, status="locked", message=opened.message + "; only the unencrypted "
                         "discovery volume in front of it (a FAT32 stub with BitLocker To Go's reader) is listed")
@@ -100,6 +102,27 @@ def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth:
     yield Layer(vol, img, at, message=note, stores=bool(stores), key_kind=key_kind)
     for store in stores:
         yield Layer(store.vol, store.img, 0, message="only the entries that differ from the live volume are listed")
+
+
+TO_GO_NAMES = re.compile(r"^/(bitlockertogo\.exe|cov ?\d{4}\. ?(bl|er))$", re.IGNORECASE)
+
+
+class ToGoWatch:
+    """Notices, while a FAT volume is listed, the files BitLocker To Go leaves on its discovery volume
+    (`BitLockerToGo.exe`, `COV 0000. BL`, …): the sign of encryption when the boot sector's is gone."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def watch(self, entries: Iterator[Entry]) -> Iterator[Entry]:
+        for entry in entries:
+            if len(self.seen) < 3 and not entry.deleted and TO_GO_NAMES.match(entry.path):
+                self.seen.append(entry.name)
+            yield entry
+
+    def message(self) -> str:
+        return (f"BitLocker To Go: its discovery volume's files ({', '.join(self.seen)}) are here: the data "
+                "around them is encrypted; only the unencrypted discovery volume is listed")
 
 
 def _apfs(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys) -> Iterator[Layer]:

@@ -32,7 +32,7 @@ from . import adb, aff4, itunes, layers, logical, shadow
 from .container import ImageSource
 from .encryption import VolumeKeys
 from .virtual import sniff_virtual
-from .walk import Entry, Volume, volumes, walk_fs
+from .walk import Entry, Volume, fs_name, volumes, walk_fs
 
 WORK = ".work"
 Warn = Callable[[str, str], None]
@@ -212,10 +212,16 @@ def _image(source: ImageSource, tz: str, warn: Warn, exhibit: str, log: VolumeLo
             entries = live.differing(vol.offset, vol.snapshot, entries)
         elif layer.stores:
             entries = live.remember(vol.offset, entries)
+        to_go = layers.ToGoWatch() if vol.encrypted is None and fs_name(fs).startswith("FAT") else None
+        if to_go is not None:
+            entries = to_go.watch(entries)
         try:
             yield from entries
         except Exception as exc:  # a damaged file system: keep what was listed, disclose the gap
             log.stopped(vol, exc)
+        if to_go is not None and to_go.seen:
+            vol.encrypted = "bitlocker"
+            log.noted(vol, "locked", None, to_go.message())
         if carver is not None and not layer.derived:
             yield from carver.filesystem(vol, fs)
         elif carver is not None and not vol.snapshot:  # its free space is not one run of the image: carving offsets would mislead
