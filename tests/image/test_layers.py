@@ -387,3 +387,33 @@ def test_plain_fat_stays_plain(cli: Any, case_dir: Path, tmp_path: Path) -> None
     cli("parse", image, "--exhibit", "FAT", "--case", case_dir, "--no-yara")
     [row] = volumes_of(cli, case_dir, "FAT")
     assert row["encrypted"] is None and row["status"] == "parsed"
+
+
+def test_luks1_header_asking_for_billions_of_iterations_is_refused(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """LUKS1 iteration counts are 32-bit and carry no checksum: a key slot edited to 4 billion PBKDF2
+    rounds would hold libluksde for hours; refused in one line, the volume listed as locked."""
+    image, _plain = luks_image(tmp_path, {"a.txt": b"a\n"}, PASSWORD, 1)
+    data = bytearray(image.read_bytes())
+    assert struct.unpack_from(">I", data, 208)[0] == 0x00AC71F3  # key slot 0 active
+    struct.pack_into(">I", data, 212, 0xFFFFFFF0)
+    image.write_bytes(bytes(data))
+    result = cli("parse", image, "--exhibit", "L1BAD", "--case", case_dir, "--no-yara", "--password", PASSWORD,
+                 code=1)
+    assert "key slot 0 asks for PBKDF2 iterations" in result.stderr
+    [row] = volumes_of(cli, case_dir, "L1BAD")
+    assert row["encrypted"] == "luks" and row["status"] == "locked" and "refused" in row["message"]
+
+
+def test_luks2_header_with_mistyped_json_is_one_line(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """A crafted LUKS2 header (checksum set as cryptsetup would) whose key slot is a string, not an
+    object: the volume is locked with a reason, the parse goes on (it crashed on AttributeError)."""
+    image, _plain = luks_image(tmp_path, {"a.txt": b"a\n"}, PASSWORD, 2)
+    size = struct.unpack_from(">Q", image.read_bytes(), 8)[0]
+    text = image.read_bytes()[4096:size].split(b"\0", 1)[0]
+    meta = json.loads(text)
+    meta["keyslots"]["0"] = "pbkdf2"
+    _rewrite_luks2_json(image, text, json.dumps(meta, separators=(",", ":")).encode(), True)
+    result = cli("parse", image, "--exhibit", "L2T", "--case", case_dir, "--no-yara", "--password", PASSWORD, code=1)
+    assert "header cannot be read" in result.stderr and "Traceback" not in result.stderr
+    [row] = volumes_of(cli, case_dir, "L2T")
+    assert row["encrypted"] == "luks" and row["status"] == "locked"

@@ -243,7 +243,8 @@ def open_encrypted(found: Found, read: Read, length: int, keys: VolumeKeys) -> U
     fh = Slice(read, length)
     try:
         return opener(found, fh, length, keys)
-    except (IOError, OSError, RuntimeError, ValueError, TypeError) as exc:
+    except (IOError, OSError, RuntimeError, ValueError, TypeError, AttributeError, KeyError, IndexError,
+            struct.error) as exc:  # a crafted LUKS2 header (its checksum is anyone's to set) is any JSON
         return Unlocked(None, f"{found.describe()}: its encryption header cannot be read ({_gist(exc)})")
 
 
@@ -298,6 +299,9 @@ def _luks(found: Found, fh: Slice, length: int, keys: VolumeKeys) -> Unlocked:
         return Unlocked(None, _needs(found, "--password (a passphrase of one of its key slots) or --key-file"))
     if found.variant == "LUKS2":
         return _luks2(found, fh._read, length, secret, keys, kind)
+    refused = _luks1_costs(fh._read)
+    if refused:
+        return Unlocked(None, f"{found.describe()}: cannot be opened ({refused})")
     vol = pyluksde.volume()
     vol.open_file_object(fh)
     try:
@@ -311,6 +315,28 @@ def _luks(found: Found, fh: Slice, length: int, keys: VolumeKeys) -> Unlocked:
     if not ok or vol.is_locked():
         return Unlocked(None, _wrong(found, keys))
     return Unlocked(LayerImg(vol, int(vol.get_size()), fh), f"{found.describe()}: opened", kind)
+
+
+LUKS1_MAX_ITERATIONS = 50_000_000  # as luks2.MAX_ITERATIONS: cryptsetup's own benchmark never asks this many
+LUKS1_MAX_STRIPES = 65536  # cryptsetup writes 4000
+
+
+def _luks1_costs(read: Read) -> str | None:
+    """Why a LUKS1 header is refused before libluksde derives keys from it, or None. Its 32-bit
+    iteration counts are the attacker's to set (no checksum): 4 billion PBKDF2 rounds per key slot
+    (eight slots, and the master-key digest) would hold the parse for hours."""
+    head = read(0, 592)
+    if len(head) < 592:
+        return "its header is cut short"
+    if struct.unpack_from(">I", head, 164)[0] > LUKS1_MAX_ITERATIONS:
+        return "the master-key digest asks for more PBKDF2 iterations than cryptsetup makes: refused"
+    for slot in range(8):
+        active, iterations = struct.unpack_from(">II", head, 208 + 48 * slot)
+        stripes = struct.unpack_from(">I", head, 208 + 48 * slot + 44)[0]
+        if active == 0x00AC71F3 and (iterations > LUKS1_MAX_ITERATIONS or not 0 < stripes <= LUKS1_MAX_STRIPES):
+            return (f"key slot {slot} asks for PBKDF2 iterations or anti-forensic stripes beyond what cryptsetup "
+                    "makes: refused")
+    return None
 
 
 def _luks2(found: Found, read: Read, length: int, secret: bytes, keys: VolumeKeys, kind: str | None) -> Unlocked:
