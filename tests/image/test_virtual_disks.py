@@ -326,3 +326,47 @@ def test_encrypted_qcow_is_refused_not_read_as_ciphertext(method: str, name: str
     assert f"secret.qcow2 is a QCOW image encrypted with {name}" in result.stderr
     with sqlite3.connect(case_dir / "case.db") as db:
         assert db.execute("SELECT COUNT(*) FROM evidence").fetchone()[0] == 0
+
+
+def test_sparse_bundle_declaring_millions_of_bands_is_refused(gpt_raw: tuple[Path, int, int], cli: Any,
+                                                               case_dir: Path, tmp_path: Path) -> None:
+    """Info.plist is the suspect's: an 8 GiB disk in 512-byte bands is 16 million band objects (GBs of
+    memory) before a byte is read; refused in one line, nothing registered."""
+    import plistlib
+
+    bundle = tmp_path / "huge.sparsebundle"
+    sparse_bundle(gpt_raw[0], bundle)
+    info = plistlib.loads((bundle / "Info.plist").read_bytes())
+    info.update({"band-size": 512, "size": 8 << 30})
+    (bundle / "Info.plist").write_bytes(plistlib.dumps(info))
+    result = cli("parse", bundle, "--exhibit", "HUGE", "--case", case_dir, code=1)
+    assert "16,777,216 bands" in result.stderr and "refusing" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("where", ["backing", "band"])
+def test_symbolic_link_out_of_the_folder_is_not_followed(where: str, gpt_raw: tuple[Path, int, int], cli: Any,
+                                                         case_dir: Path, tmp_path: Path) -> None:
+    """A backing file or band beside the image that is a symbolic link elsewhere (put there on the seized
+    media) is refused by name, never read and registered as part of this exhibit."""
+    need("qemu-img")
+    raw = gpt_raw[0]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    work = tmp_path / "disk"
+    if where == "backing":
+        work.mkdir()
+        run("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, elsewhere / "base.qcow2")
+        (work / "base.qcow2").symlink_to(elsewhere / "base.qcow2")
+        run("qemu-img", "create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", work / "child.qcow2")
+        image, name = work / "child.qcow2", "base.qcow2"
+    else:
+        image = work / "disk.sparsebundle"
+        bands = sparse_bundle(raw, image)
+        (image / "bands" / bands[0]).rename(elsewhere / bands[0])
+        (image / "bands" / bands[0]).symlink_to(elsewhere / bands[0])
+        name = bands[0]
+    result = cli("parse", image, "--exhibit", "LINK", "--case", case_dir, code=1)
+    assert f"{name} beside the image is a symbolic link out of its folder" in result.stderr
+    with sqlite3.connect(case_dir / "case.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM evidence").fetchone()[0] == 0

@@ -31,6 +31,7 @@ from .volumes import volume_row
 from .walk import Volume
 
 MAX_EXTENTS = 4096  # a 2GbExtent disk of 8 TiB; a descriptor naming more is refused
+MAX_BANDS = 1 << 21  # a sparse bundle's bands: 16 TiB in macOS's 8 MiB bands (one file object each)
 MAX_CHAIN = 16  # parents followed at most (a loop of differencing disks naming each other stops here)
 
 # the names `sniff` gives, to the scheme recorded on the container layer's row
@@ -156,7 +157,17 @@ def _beside(path: Path, name: str) -> Path | None:
     if not base or base in (".", ".."):
         return None
     candidate = path.parent / base
-    return candidate if candidate.is_file() else None
+    return candidate if candidate.is_file() and _stays_inside(candidate) else None
+
+
+def _stays_inside(candidate: Path) -> bool:
+    """True, or Corrupted: a file found beside the one naming it is not read through a symbolic link
+    out of that folder: a link put among the container's files (copied from seized media) must not
+    make Dalil read, and register as this exhibit, a file elsewhere (another case's image, a system file)."""
+    if candidate.is_symlink() and candidate.resolve().parent != candidate.parent.resolve():
+        raise Corrupted(f"{candidate.name} beside the image is a symbolic link out of its folder: not followed "
+                        "(copy the file itself beside the image, or parse the folder it points to)")
+    return True
 
 
 def _text(value: Any) -> str | None:
@@ -374,9 +385,12 @@ def _bands(bundle: Path, info: Path, media_size: int) -> tuple[list[Path], list[
     if band_size <= 0:
         raise Corrupted(f"sparse bundle {bundle.name}: Info.plist gives no band size")
     count = -(-media_size // band_size)
+    if count > MAX_BANDS:
+        raise Corrupted(f"sparse bundle {bundle.name}: Info.plist gives a {media_size:,}-byte disk in bands of "
+                        f"{band_size:,} bytes, {count:,} bands (more than {MAX_BANDS:,}): refusing to open that many")
     found: dict[int, Path] = {}
     for entry in folder.iterdir():
-        if entry.is_file() and re.fullmatch(r"[0-9a-f]{1,16}", entry.name):
+        if entry.is_file() and re.fullmatch(r"[0-9a-f]{1,16}", entry.name) and _stays_inside(entry):
             found[int(entry.name, 16)] = entry
     beyond = [n for n in found if n >= count]
     if beyond:
