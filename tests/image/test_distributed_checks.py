@@ -87,3 +87,43 @@ def test_path_map() -> None:
     assert mapped("/a") == Path("/b")
     with pytest.raises(ValueError):
         PathMap(["nothing"])
+
+
+def test_evidence_roots_refuse_a_task_naming_another_file(tmp_path: Path) -> None:
+    """Whoever can write to Redis can send a task naming any path: a worker given --evidence-root
+    refuses paths outside it (a symbolic link out of it too) before it sizes or hashes them."""
+    import hashlib
+
+    served = tmp_path / "evidence"
+    served.mkdir()
+    image = served / "disk.img"
+    image.write_bytes(bytes(range(256)) * 64)
+    digest = hashlib.sha256(image.read_bytes()).hexdigest()
+    evidence = describe_evidence(exhibit_for(image, digest, image.stat().st_size), [image], "raw")
+    assert verify_evidence(evidence, PathMap([]), [served]) == [image.resolve()]
+    secret = tmp_path / "lab-secret.txt"
+    secret.write_bytes(b"not evidence\n")
+    forged = {**evidence, "paths": [str(secret)], "sizes": [1], "sha256": "0" * 64}
+    with pytest.raises(EvidenceMismatch, match="outside the evidence roots") as refused:
+        verify_evidence(forged, PathMap([]), [served])
+    assert "bytes on worker" not in str(refused.value)  # nothing about the file told back
+    (served / "link.img").symlink_to(secret)
+    with pytest.raises(EvidenceMismatch, match="outside the evidence roots"):
+        verify_evidence({**forged, "paths": [str(served / "link.img")]}, PathMap([]), [served])
+
+
+def test_an_answer_not_of_its_batch_is_refused() -> None:
+    """Rows pushed into the results list by someone else (another file, more rows, unread indexes out
+    of range) do not reach the case: the answer counts as a failure of the batch."""
+    from triage.distributed.remote import _Batch, _not_of
+
+    sent = [{"row": {"exhibit": "E1", "run_id": 3, "partition": 0, "snapshot": None, "path": f"/f{i}", "name": f"f{i}",
+                     "inode": 10 + i, "attr": "", "stream": None, "size": 5, "deleted": 0, "carved_offset": None}}
+            for i in range(2)]
+    batch = _Batch({"items": sent}, [5, 5])
+    good = {"rows": [{**item["row"], "sha256": "ab"} for item in sent], "unread": [1]}
+    assert _not_of(batch, good) is None
+    assert "3 rows for 2 files" in str(_not_of(batch, {**good, "rows": good["rows"] + [good["rows"][0]]}))
+    forged = [dict(good["rows"][0]), {**good["rows"][1], "path": "/planted.jpg"}]
+    assert "'/f1'" in str(_not_of(batch, {**good, "rows": forged}))
+    assert "unread" in str(_not_of(batch, {**good, "unread": [7]}))

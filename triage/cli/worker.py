@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +20,10 @@ def worker(
     path_map: Annotated[list[str] | None, typer.Option(
         "--path-map", help="FROM=TO: the coordinator's path prefix FROM is TO on this machine (evidence and rule "
                            "files on shared storage mounted elsewhere); repeat.")] = None,
+    evidence_root: Annotated[list[Path] | None, typer.Option(
+        "--evidence-root", help="Only evidence under this folder (on this machine, after --path-map) is read; a task "
+                                "naming any other file is refused. Repeat; else DALIL_EVIDENCE_ROOTS (':'-separated); "
+                                "none: any path a task names.")] = None,
     loglevel: Annotated[str, typer.Option("--loglevel", help="Celery log level (DEBUG, INFO, WARNING).")] = "INFO",
 ) -> None:
     """Take analysis tasks of `dalil parse --broker` from Redis. The evidence must be visible here at the
@@ -37,6 +42,11 @@ def worker(
         tasks.PATH_MAP = checks.PathMap(list(path_map or []))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if evidence_root:
+        missing = [str(p) for p in evidence_root if not p.is_dir()]
+        if missing:
+            raise UsageError(f"--evidence-root must be a folder: {', '.join(missing)}")
+        tasks.EVIDENCE_ROOTS = list(evidence_root)
     try:
         redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5).ping()
     except redis.RedisError as exc:

@@ -125,10 +125,24 @@ class PathMap:
         return Path(path)
 
 
-def verify_evidence(evidence: dict[str, Any], mapped: PathMap) -> list[Path]:
-    """The evidence files as this worker sees them, or EvidenceMismatch saying what differs."""
+def outside(path: Path, roots: list[Path]) -> bool:
+    """True when `roots` are set and `path` (links resolved) lies under none of them."""
+    if not roots:
+        return False
+    resolved = path.resolve()
+    return not any(resolved.is_relative_to(root.resolve()) for root in roots)
+
+
+def verify_evidence(evidence: dict[str, Any], mapped: PathMap, roots: list[Path] | None = None) -> list[Path]:
+    """The evidence files as this worker sees them, or EvidenceMismatch saying what differs. With
+    `roots` (`dalil worker --evidence-root`), a path outside them is refused before it is looked at:
+    whoever can write a task into Redis cannot make the worker read, size or hash any other file."""
     host = socket.gethostname()
     files = [mapped(p) for p in evidence["paths"]]
+    for path in files:
+        if outside(path, roots or []):
+            raise EvidenceMismatch(f"evidence {evidence['exhibit']}: {path} is outside the evidence roots worker "
+                                   f"{host} serves (--evidence-root): refused")
     for path, size in zip(files, evidence["sizes"]):
         if not path.is_file():
             raise EvidenceMismatch(f"evidence {evidence['exhibit']}: worker {host} does not see {path}")

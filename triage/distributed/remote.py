@@ -55,6 +55,25 @@ class _Batch:
     failures: list[str] = field(default_factory=list)
 
 
+IDENTITY = ("exhibit", "run_id", "partition", "snapshot", "path", "name", "inode", "attr", "stream", "size", "deleted",
+            "carved_offset")  # what a worker's row must keep of the row it was sent
+
+
+def _not_of(batch: _Batch, answer: dict[str, Any]) -> str | None:
+    """Why an answer is not the batch's (rows forged by whoever can write to Redis, or a stale run's),
+    or None: one row per file sent, in order, each naming the same file; `unread` indexes those rows."""
+    items, rows, unread = batch.payload["items"], answer.get("rows"), answer.get("unread")
+    if not isinstance(rows, list) or len(rows) != len(items):
+        return f"{len(rows) if isinstance(rows, list) else 'no'} rows for {len(items)} files"
+    for item, row in zip(items, rows):
+        if not isinstance(row, dict) or any(row.get(k) != item["row"].get(k) for k in IDENTITY):
+            return f"a row that is not {item['row'].get('path')!r} as sent"
+    if not isinstance(unread, list) or not all(isinstance(i, int) and 0 <= i < len(items) for i in unread) \
+            or len(set(unread)) != len(unread):
+        return "unread files outside the batch"
+    return None
+
+
 class RemotePipeline(Pipeline):
     """Feed entries with `submit`; rows reach `sink`; `close()` waits for every batch's answer."""
 
@@ -211,6 +230,9 @@ class RemotePipeline(Pipeline):
         if batch is None:  # answered already (a delivery twice over): its rows are stored once
             self.duplicates += 1
             return
+        if answer["ok"] and (stranger := _not_of(batch, answer)):
+            answer = {**answer, "ok": False, "final": False,
+                      "error": f"an answer from {answer.get('host')!r} does not belong to this batch ({stranger}): refused"}
         if answer["ok"]:
             del self.batches[answer["batch"]]
             self.contributors[answer["node"]] = {"host": answer["host"], "node": answer["node"],

@@ -33,6 +33,7 @@ _EVIDENCE: dict[str, Any] = {}  # evidence digest -> opened image (checked once 
 _FS: dict[tuple[str, int], Any] = {}  # (evidence digest, partition offset) -> pytsk3.FS_Info
 _REDIS: dict[str, redis.Redis] = {}
 PATH_MAP = PathMap([p for p in os.environ.get("DALIL_PATH_MAP", "").split(",") if p])
+EVIDENCE_ROOTS = [Path(p) for p in os.environ.get("DALIL_EVIDENCE_ROOTS", "").split(os.pathsep) if p]
 
 
 def _key(obj: Any) -> str:
@@ -67,7 +68,7 @@ def _file_system(evidence: dict[str, Any], partition: int) -> Any:
     digest = _key(evidence)
     source = _EVIDENCE.get(digest)
     if source is None:
-        files = verify_evidence(evidence, PATH_MAP)
+        files = verify_evidence(evidence, PATH_MAP, EVIDENCE_ROOTS)
         source = _EVIDENCE[digest] = open_image(files[0])
     fs = _FS.get((digest, partition))
     if fs is None:
