@@ -417,3 +417,25 @@ def test_luks2_header_with_mistyped_json_is_one_line(cli: Any, case_dir: Path, t
     assert "header cannot be read" in result.stderr and "Traceback" not in result.stderr
     [row] = volumes_of(cli, case_dir, "L2T")
     assert row["encrypted"] == "luks" and row["status"] == "locked"
+
+
+@pytest.mark.parametrize("text", [
+    b'vg {\nextent_size = 2048\nphysical_volumes = 5\nlogical_volumes {\nroot {\nsegment1 {\nstripes = ["pv0", 0]\n}\n}\n}\n}\n',
+    b'vg {\nextent_size = 2048\nphysical_volumes {\npv0 = "x"\n}\nlogical_volumes {\nroot {\nsegment1 {\n'
+    b'stripes = ["pv0", 0]\n}\n}\n}\n}\n',
+    b"vg " + b"{ a " * 200_000,
+])
+def test_hostile_lvm_metadata_text_gives_no_offsets_not_a_crash(tmp_path: Path, text: bytes) -> None:
+    """The PV's text metadata is the suspect's to write: values of the wrong kind, or nesting without
+    end, leave the LVs numbered by index (as when the text cannot be read), never an exception out of
+    the layer expansion (an AttributeError ended the parse)."""
+    from triage.image import lvm
+
+    ext = ext4_image(tmp_path, {"a.txt": b"a\n"}, delete=[], size_mb=2)
+    image, _starts = lvm_image(tmp_path, {"root": ext})
+    data = bytearray(image.read_bytes())
+    mda = data.index(lvm.MDA_MAGIC) - 4
+    offset = struct.unpack_from("<Q", data, mda + 40)[0]
+    data[mda + offset:mda + offset + len(text)] = text
+    struct.pack_into("<Q", data, mda + 48, len(text))
+    assert lvm._first_extents(lambda at, n: bytes(data[at:at + n])) == {}

@@ -23,6 +23,7 @@ LABEL = b"LABELONE"
 LVM2 = b"LVM2 001"
 MDA_MAGIC = b" LVM2 x[5A%r0N*>"
 SECTOR = 512
+MAX_METADATA = 64 * 1024 * 1024  # the text metadata read at most (lvm's metadata areas are 1 MiB by default)
 
 
 def is_physical_volume(read: Read) -> bool:
@@ -84,9 +85,12 @@ def _first_extents(read: Read) -> dict[str, int]:
         if meta[4:20] != MDA_MAGIC:
             return {}
         offset, size = struct.unpack_from("<QQ", meta, 40)
+        if size > MAX_METADATA:
+            return {}
         text = read(mda + offset, size).rstrip(b"\0").decode("utf-8", "replace")
         return _parse(text, data_start)
-    except (IOError, OSError, RuntimeError, StopIteration, struct.error, ValueError):
+    except (IOError, OSError, RuntimeError, StopIteration, struct.error, ValueError, AttributeError, TypeError,
+            OverflowError, MemoryError):  # RecursionError is a RuntimeError: metadata nested without end
         return {}
 
 
