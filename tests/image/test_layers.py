@@ -102,6 +102,7 @@ def test_luks_key_file(cli: Any, case_dir: Path, tmp_path: Path) -> None:
     [row] = volumes_of(cli, case_dir, "KF")
     assert row["message"].endswith("opened with the key-file")
     assert {r["path"] for r in rows} == set(fls_paths(plain))
+    assert PASSWORD.encode() not in case_text(case_dir)  # the key file's content is kept nowhere in the case
 
 
 def test_lvm_logical_volumes_are_walked(cli: Any, case_dir: Path, tmp_path: Path) -> None:

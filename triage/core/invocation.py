@@ -15,9 +15,14 @@ _ARGV: list[str] | None = None
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s]*)@")
 
 
+# a password given as a query parameter (redis-py reads `redis://host/0?password=…`)
+_QUERY_SECRET = re.compile(r"(?P<key>[?&](?:password|passwd|pass|pwd)=)[^&#\s]*", re.IGNORECASE)
+
+
 def redact(arg: str) -> str:
-    """`arg` with any URL user-info (user:password) replaced by `<redacted>`."""
-    return _USERINFO.sub(lambda m: f"{m.group('scheme')}<redacted>@", arg)
+    """`arg` with any URL user-info (user:password) and `password=` query value replaced by `<redacted>`."""
+    arg = _USERINFO.sub(lambda m: f"{m.group('scheme')}<redacted>@", arg)
+    return _QUERY_SECRET.sub(lambda m: f"{m.group('key')}<redacted>", arg) if "://" in arg else arg
 
 
 SECRET_OPTIONS = ("--password", "--recovery-key")  # options whose value is never kept

@@ -50,12 +50,14 @@ def broker_url(given: str | None) -> str | None:
 
 def redact(url: str) -> str:
     """The URL without its password (what the ledger and messages show)."""
+    from ..core.invocation import redact as redact_arg
+
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
+    if parts.password is None:  # (a user-info urlsplit cannot read, a `?password=` query: redacted all the same)
+        return redact_arg(url)
     host = parts.hostname or ""
     netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return redact_arg(urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)))
 
 
 def make_app(url: str) -> Celery:
