@@ -62,6 +62,8 @@ def test_luks1_is_reported_locked_and_opened_with_its_password(cli: Any, case_di
               if line.strip()]
     parsed = [e for e in ledger if e["action"] == "parsed" and "OPEN" in e["command"]]
     assert parsed[-1]["details"]["volume_keys_given"] == ["password", "recovery-key"]
+    assert [(p["encrypted"], p["status"], p.get("read_with")) for p in parsed[-1]["details"]["partitions"]] == [
+        ("luks", "parsed", "password")]  # which layer was read with which kind of key
     assert "<redacted>" in parsed[-1]["command"]
     # export and preview re-open the volume with the key from the environment
     monkeypatch.setenv("DALIL_VOLUME_PASSWORD", PASSWORD)
@@ -101,6 +103,9 @@ def test_luks_key_file(cli: Any, case_dir: Path, tmp_path: Path) -> None:
     rows = parse_rows(cli, case_dir, image, "KF", "--key-file", key, "--no-yara")
     [row] = volumes_of(cli, case_dir, "KF")
     assert row["message"].endswith("opened with the key-file")
+    details = [json.loads(line) for line in cli("log", "--case", case_dir, "--format", "jsonl").stdout.splitlines()
+               if line.strip() and '"parsed"' in line][-1]["details"]
+    assert [p.get("read_with") for p in details["partitions"]] == ["key-file"]
     assert {r["path"] for r in rows} == set(fls_paths(plain))
     assert PASSWORD.encode() not in case_text(case_dir)  # the key file's content is kept nowhere in the case
 
@@ -139,6 +144,10 @@ def test_lvm_inside_luks2(cli: Any, case_dir: Path, tmp_path: Path) -> None:
     assert pv["fs_type"] == "LVM2" and pv["encrypted"] == "luks" and "opened" in pv["message"]
     assert lv["scheme"] == "lvm" and lv["parent"] == 0 and lv["partition"] == starts["root"]
     assert lv["encrypted"] == "luks" and lv["fs_type"] == "ext4" and lv["status"] == "parsed"
+    details = [json.loads(line) for line in cli("log", "--case", case_dir, "--format", "jsonl").stdout.splitlines()
+               if line.strip() and '"parsed"' in line][-1]["details"]
+    assert [(p["scheme"], p.get("read_with")) for p in details["partitions"]] == [("none", "password"),
+                                                                                  ("lvm", "password")]
     assert {r["path"] for r in rows} == set(fls_paths(ext))
     assert next(r for r in rows if r["path"] == "/home/user/notes.txt")["sha256"] == sha256(SECRET)
 

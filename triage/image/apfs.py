@@ -75,6 +75,7 @@ def volumes(read: Read, container: Volume, keys: VolumeKeys) -> list[ApfsVolume]
                 found.append(ApfsVolume(vol, "locked", f"{message}, encrypted: {what}", None))
                 continue
             message += f", encrypted: opened with the {kind}"
+            vol.key_kind = kind
         found.append(ApfsVolume(vol, "parsed", message, _walker(apfs, vol.offset, lock, (handle, fh)), kind))
     return found
 

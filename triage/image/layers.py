@@ -67,7 +67,7 @@ def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth:
         opened = open_encrypted(found, read, vol.length, keys)
         if opened.img is not None:
             inner = Volume(vol.offset, int(opened.img.get_size()), vol.slot, vol.description, vol.scheme,
-                           found.kind, vol.snapshot, vol.parent)
+                           found.kind, vol.snapshot, vol.parent, opened.key_kind)
             note = opened.message + (f" with the {opened.key_kind}" if opened.key_kind else "")
             yield from _expand(opened.img, 0, inner, keys, depth + 1, note, opened.key_kind)
         elif found.discovery:
@@ -88,6 +88,7 @@ def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth:
                     + f"LVM2 physical volume of volume group {group}: {len(logical)} logical volume(s)")
         for lv in logical:
             lv.vol.encrypted = vol.encrypted  # inside an encrypted volume (LVM on LUKS): its data was encrypted
+            lv.vol.key_kind = key_kind
             if lv.img is not None:
                 yield from _expand(lv.img, 0, lv.vol, keys, depth + 1)
         return

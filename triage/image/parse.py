@@ -251,7 +251,8 @@ def run(case: Case, image: str, options: ParseOptions,
                 "files": stats.files, "files_with_content": stats.with_content, "deleted": stats.deleted,
                 "bytes_read": str(stats.bytes), "yara_hit_files": stats.yara_hits, "gps_files": stats.gps,
                 "partitions": [{k: p[k] for k in ("partition", "scheme", "fs_type", "encrypted", "status", "files")}
-                               | ({"snapshot": p["snapshot"]} if p["snapshot"] else {}) for p in partitions],
+                               | ({"snapshot": p["snapshot"]} if p["snapshot"] else {})
+                               | ({"read_with": p["key"]} if p.get("key") else {}) for p in partitions],
                 "rules": rules_used, "yara": not options.no_yara,
                 "analysers": analyzers.registry(), "tz": options.tz, "warnings": len(warnings),
                 "known_good_sets": [str(p) for p in options.known_good],

@@ -26,7 +26,8 @@ def volume_row(vol: Volume) -> dict[str, Any]:
     """A fresh `partitions` row for a volume about to be opened (status `parsed` until told otherwise)."""
     return {"partition": vol.offset, "offset": vol.offset, "length": vol.length, "scheme": vol.scheme,
             "slot": vol.slot, "description": vol.description, "fs_type": None, "encrypted": vol.encrypted,
-            "status": "parsed", "message": None, "snapshot": vol.snapshot, "parent": vol.parent, "files": 0}
+            "status": "parsed", "message": None, "snapshot": vol.snapshot, "parent": vol.parent, "files": 0,
+            "key": vol.key_kind}
 
 
 _INSERT = ("INSERT OR REPLACE INTO partitions (exhibit, partition, offset, length, scheme, slot, description, fs_type,"

@@ -47,6 +47,8 @@ class Volume:
     encrypted: str | None = None    # bitlocker, luks, filevault, apfs, unknown-high-entropy; None: not seen
     snapshot: str | None = None     # the shadow-copy store or APFS snapshot this is a view of; None: live
     parent: int | None = None       # `offset` (partition id) of the layer it lies in, e.g. an LVM PV
+    key_kind: str | None = None     # the kind of key it was read with (password, recovery-key, key-file), itself or
+                                    # the encrypted layer it lies in; None: no key needed
 
 
 @dataclass
