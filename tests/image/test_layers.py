@@ -106,6 +106,10 @@ def test_luks_key_file(cli: Any, case_dir: Path, tmp_path: Path) -> None:
     details = [json.loads(line) for line in cli("log", "--case", case_dir, "--format", "jsonl").stdout.splitlines()
                if line.strip() and '"parsed"' in line][-1]["details"]
     assert [p.get("read_with") for p in details["partitions"]] == ["key-file"]
+    big = tmp_path / "movie.key"  # a key file past cryptsetup's 8 MiB limit is refused, not read whole
+    big.write_bytes(PASSWORD.encode() + bytes(8 * MiB))
+    result = cli("parse", image, "--key-file", big, "--exhibit", "KFBIG", "--case", case_dir, "--no-yara", code=1)
+    assert "larger than cryptsetup's 8 MiB limit" in result.stderr
     assert {r["path"] for r in rows} == set(fls_paths(plain))
     assert PASSWORD.encode() not in case_text(case_dir)  # the key file's content is kept nowhere in the case
 

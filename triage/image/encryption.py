@@ -294,7 +294,13 @@ def _luks(found: Found, fh: Slice, length: int, keys: VolumeKeys) -> Unlocked:
     if keys.password:
         secret, kind = keys.password.encode("utf-8"), "password"
     elif keys.key_file:
-        secret, kind = keys.key_file.read_bytes(), "key-file"
+        from ..core.hashing import open_file_or_device
+
+        with open_file_or_device(keys.key_file, devices=False) as key_fh:  # a FIFO or /dev/zero never read
+            secret, kind = key_fh.read(LUKS_MAX_KEY_FILE + 1), "key-file"
+        if len(secret) > LUKS_MAX_KEY_FILE:
+            return Unlocked(None, f"{found.describe()}: the key file is larger than cryptsetup's 8 MiB limit: "
+                                  "not a LUKS key file")
     if secret is None:
         return Unlocked(None, _needs(found, "--password (a passphrase of one of its key slots) or --key-file"))
     if found.variant == "LUKS2":
@@ -317,6 +323,7 @@ def _luks(found: Found, fh: Slice, length: int, keys: VolumeKeys) -> Unlocked:
     return Unlocked(LayerImg(vol, int(vol.get_size()), fh), f"{found.describe()}: opened", kind)
 
 
+LUKS_MAX_KEY_FILE = 8 * 1024 * 1024  # cryptsetup's keyfile-size maximum
 LUKS1_MAX_ITERATIONS = 50_000_000  # as luks2.MAX_ITERATIONS: cryptsetup's own benchmark never asks this many
 LUKS1_MAX_STRIPES = 65536  # cryptsetup writes 4000
 
