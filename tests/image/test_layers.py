@@ -110,6 +110,10 @@ def test_luks_key_file(cli: Any, case_dir: Path, tmp_path: Path) -> None:
     big.write_bytes(PASSWORD.encode() + bytes(8 * MiB))
     result = cli("parse", image, "--key-file", big, "--exhibit", "KFBIG", "--case", case_dir, "--no-yara", code=1)
     assert "larger than cryptsetup's 8 MiB limit" in result.stderr
+    binary = tmp_path / "binary.key"  # a NUL in it: named as what it is, not as an unreadable header
+    binary.write_bytes(PASSWORD.encode() + b"\0")
+    result = cli("parse", image, "--key-file", binary, "--exhibit", "KFBIN", "--case", case_dir, "--no-yara", code=1)
+    assert "the key file is not text" in result.stderr
     assert {r["path"] for r in rows} == set(fls_paths(plain))
     assert PASSWORD.encode() not in case_text(case_dir)  # the key file's content is kept nowhere in the case
 

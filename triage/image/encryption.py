@@ -312,7 +312,7 @@ def _luks(found: Found, fh: Slice, length: int, keys: VolumeKeys) -> Unlocked:
     vol.open_file_object(fh)
     try:
         vol.set_password(secret.decode("utf-8"))
-    except UnicodeDecodeError:
+    except ValueError:  # not UTF-8, or a NUL byte (which libluksde's password string cannot hold)
         return Unlocked(None, f"{found.describe()}: the key file is not text, which the LUKS1 reader needs")
     try:
         ok = vol.unlock()
