@@ -370,3 +370,27 @@ def test_symbolic_link_out_of_the_folder_is_not_followed(where: str, gpt_raw: tu
     assert f"{name} beside the image is a symbolic link out of its folder" in result.stderr
     with sqlite3.connect(case_dir / "case.db") as db:
         assert db.execute("SELECT COUNT(*) FROM evidence").fetchone()[0] == 0
+
+
+def test_aff4_check_reads_one_mib_of_a_bombed_turtle(tmp_path: Path) -> None:
+    """Every zip is asked whether it is AFF4: an `information.turtle` member inflating to 256 MiB (from
+    a few hundred KB, as a suspect's zip may) is read to its first MiB only, not inflated whole."""
+    import tracemalloc
+    import zipfile
+
+    from triage.image import aff4
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("information.turtle", "w",
+                                                                          force_zip64=True) as member:
+        member.write(b"@prefix aff4: <http://aff4.org/Schema#> . aff4:ImageStream ")
+        for _ in range(256):
+            member.write(bytes(1 << 20))
+    assert bomb.stat().st_size < 2 << 20
+    tracemalloc.start()
+    try:
+        assert aff4.kind(bomb) == "AFF4 disk image"
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 << 20

@@ -30,7 +30,10 @@ def kind(path: Path) -> str | None:
         with open_readonly(path) as fh, zipfile.ZipFile(fh) as zf:
             names = set(zf.namelist())
             comment = zf.comment
-            turtle = zf.read("information.turtle")[:1 << 20] if "information.turtle" in names else b""
+            turtle = b""
+            if "information.turtle" in names:  # its first MiB only: the member may be a zip bomb
+                with zf.open("information.turtle") as member:
+                    turtle = member.read(1 << 20)
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, RuntimeError, NotImplementedError):
         return None
     if not (comment.startswith(b"aff4://") or turtle or {"container.description", "version.txt"} <= names):
