@@ -29,3 +29,12 @@ def test_broker_url_redacted_for_ledger_and_messages(url: str) -> None:
     from triage.distributed.app import redact
 
     assert "s3cret" not in redact(url) and "lab" in redact(url)
+
+
+def test_parse_options_repr_holds_no_key_or_broker_password() -> None:
+    """A traceback or a debug line showing the options shows no secret."""
+    from triage.image.parse import ParseOptions
+
+    shown = repr(ParseOptions(exhibit="E1", password="pw-s3cret", recovery_key="rk-s3cret",
+                              broker="redis://:broker-s3cret@lab:6379/0"))
+    assert "s3cret" not in shown and "E1" in shown

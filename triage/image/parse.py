@@ -69,7 +69,7 @@ class ParseOptions:
     # (files, bytes, location, reading content) as each entry is reached and while its content is read
     on_entry: Callable[[int, int, str, bool], None] | None = None
     on_stream: Callable[[str | None], None] | None = None  # a large file's content starts/ends streaming
-    broker: str | None = None  # redis:// URL: the per-file analysis runs on `dalil worker`s (triage.distributed)
+    broker: str | None = field(default=None, repr=False)  # redis:// URL (its password never in a repr): the per-file analysis runs on `dalil worker`s (triage.distributed)
 
 
 @dataclass
