@@ -6,8 +6,10 @@ file system (`fls -r -p`) to compare with."""
 
 from __future__ import annotations
 
+import fcntl
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from build_images import MiB, need, run
 from parse_helpers import FLS_LINE
 
+VG_NAME = "vgdalil"
 LVM_CONFIG = "global{activation=0} backup{backup=0 archive=0} devices{obtain_device_list_from_udev=0 use_devicesfile=0}"
 
 
@@ -67,16 +70,19 @@ def lvm_image(tmp: Path, volumes: dict[str, Path]) -> tuple[Path, dict[str, int]
         pytest.skip("no loop device here (LVM tools need a block device)")
     env = {"LVM_SUPPRESS_FD_WARNINGS": "1", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     starts: dict[str, int] = {}
+    vg = VG_NAME  # the same in every run; LVM's names are machine-wide, hence the lock below
+    lock = open(Path(tempfile.gettempdir()) / "dalil-tests-lvm.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)  # two test runs (or workers) must not make the same VG at once
     try:
         lvm = ["--config", LVM_CONFIG]
         run("pvcreate", *lvm, "-ff", "-y", loop, env=env)
-        run("vgcreate", *lvm, "-s", "1M", "vgdalil", loop, env=env)
+        run("vgcreate", *lvm, "-s", "1M", vg, loop, env=env)
         for name, fs in volumes.items():
             size = (fs.stat().st_size + MiB - 1) // MiB
-            run("lvcreate", *lvm, "-an", "-Zn", "-L", f"{size}M", "-n", name, "vgdalil", env=env)
+            run("lvcreate", *lvm, "-an", "-Zn", "-L", f"{size}M", "-n", name, vg, env=env)
         pe_start = int(subprocess.run(["pvs", *lvm, "--noheadings", "--units", "b", "--nosuffix", "-o", "pe_start",
                                        loop], capture_output=True, check=True, text=True, env=env).stdout.strip())
-        out = subprocess.run(["lvs", *lvm, "--noheadings", "--segments", "-o", "lv_name,seg_pe_ranges", "vgdalil"],
+        out = subprocess.run(["lvs", *lvm, "--noheadings", "--segments", "-o", "lv_name,seg_pe_ranges", vg],
                              capture_output=True, check=True, text=True, env=env).stdout
         for line in out.splitlines():
             m = re.match(r"\s*(\S+)\s+\S+:(\d+)-\d+", line)
@@ -84,6 +90,8 @@ def lvm_image(tmp: Path, volumes: dict[str, Path]) -> tuple[Path, dict[str, int]
                 starts[m.group(1)] = pe_start + int(m.group(2)) * MiB
     finally:
         subprocess.run(["losetup", "-d", loop], capture_output=True)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
     with open(image, "r+b") as fh:
         for name, fs in volumes.items():
             fh.seek(starts[name])

@@ -23,6 +23,7 @@ import pytsk3
 
 from ..core.errors import Corrupted, NotFound, Unsupported
 from ..core.hashing import open_readonly
+from .external import ExternalImg
 from .virtual import SCHEMES, open_virtual, sniff_virtual
 
 EWF_MAGIC = b"EVF\x09\x0d\x0a\xff\x00"
@@ -87,13 +88,12 @@ class SegmentedImg(pytsk3.Img_Info):
             fh.close()
 
 
-class EwfImg(pytsk3.Img_Info):
+class EwfImg(ExternalImg):
     """EWF (E01, split E01) through libewf-python."""
 
     def __init__(self, paths: list[Path]) -> None:
         import pyewf
 
-        self._lock = threading.Lock()
         self._handle = pyewf.handle()
         self._files = [open_readonly(p) for p in paths]
         try:
@@ -104,7 +104,7 @@ class EwfImg(pytsk3.Img_Info):
             raise Corrupted(f"cannot open EWF image {paths[0].name}: {exc}") from exc
         self._size = self._handle.get_media_size()
         self._check_complete(paths)
-        super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+        super().__init__(self._size)
 
     def _check_complete(self, paths: list[Path]) -> None:
         """libewf opens a set whose later segments are missing and fails only when their chunks are
@@ -124,18 +124,10 @@ class EwfImg(pytsk3.Img_Info):
                             f"{missing or 'after ' + paths[-1].name} is missing ({len(paths)} segment(s) found, "
                             f"media {self._size} bytes); put every segment beside the first") from None
 
-    def get_size(self) -> int:
-        return self._size
+    WHAT = "EWF image"
 
-    def read(self, offset: int, size: int) -> bytes:
-        if offset < 0 or offset >= self._size:
-            raise IOError(f"read beyond the end of the image at {offset}")
-        size = min(size, self._size - offset)
-        with self._lock:
-            data = self._handle.read_buffer_at_offset(size, offset)
-        if len(data) != size:
-            raise IOError(f"short EWF read at {offset}: {len(data)} of {size} bytes")
-        return data
+    def _read_at(self, offset: int, size: int) -> bytes:
+        return bytes(self._handle.read_buffer_at_offset(size, offset))
 
     def stored_md5(self) -> str | None:
         """The MD5 of the media the acquisition tool stored in the EWF file, if any."""

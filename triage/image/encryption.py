@@ -26,7 +26,6 @@ import json
 import math
 import os
 import struct
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Any, Callable
 import pytsk3
 
 from ..core.errors import UsageError
+from .external import ExternalImg
 
 Read = Callable[[int, int], bytes]
 
@@ -203,27 +203,18 @@ def image_reader(img: pytsk3.Img_Info, start: int) -> Read:
     return lambda offset, size: img.read(start + offset, size)
 
 
-class LayerImg(pytsk3.Img_Info):
+class LayerImg(ExternalImg):
     """A libyal volume object (decrypted BitLocker/LUKS/FileVault, an LVM logical volume, a shadow
-    copy store) as a pytsk3 image; libtsk may call `read` from any thread: one lock per object."""
+    copy store) as a pytsk3 image."""
+
+    WHAT = "volume"
 
     def __init__(self, obj: Any, size: int, keep: Any = None) -> None:
-        self._obj, self._size, self._keep = obj, size, keep  # keep: the file objects it reads through
-        self._lock = threading.Lock()
-        super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+        self._obj, self._keep = obj, keep  # keep: the file objects it reads through
+        super().__init__(size)
 
-    def get_size(self) -> int:
-        return self._size
-
-    def read(self, offset: int, size: int) -> bytes:
-        if offset < 0 or offset >= self._size:
-            raise IOError(f"read beyond the end of the volume at {offset}")
-        size = min(size, self._size - offset)
-        with self._lock:
-            data = self._obj.read_buffer_at_offset(size, offset)
-        if len(data) != size:
-            raise IOError(f"short read at {offset}: {len(data)} of {size} bytes")
-        return bytes(data)
+    def _read_at(self, offset: int, size: int) -> bytes:
+        return bytes(self._obj.read_buffer_at_offset(size, offset))
 
 
 @dataclass

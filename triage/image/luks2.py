@@ -14,15 +14,14 @@ import base64
 import hashlib
 import json
 import struct
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pytsk3
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from .encryption import Read
+from .external import ExternalImg
 
 SUPPORTED = "aes-xts-plain64"
 SECTOR = 512
@@ -166,22 +165,17 @@ def xts_decrypt(key: bytes, data: bytes, first_sector: int, sector_size: int, iv
     return plain.tobytes()
 
 
-class Luks2Img(pytsk3.Img_Info):
-    """The decrypted data segment as a pytsk3 image (thread-safe: reads are pure functions of the key)."""
+class Luks2Img(ExternalImg):
+    """The decrypted data segment as a pytsk3 image (no lock: reads are pure functions of the key)."""
+
+    WHAT = "volume"
+    LOCKED = False
 
     def __init__(self, read: Read, length: int, header: Header, key: bytes) -> None:
         self._read, self._header, self._key = read, header, key
-        self._size = header.size if header.size is not None else length - header.offset
-        self._lock = threading.Lock()
-        super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+        super().__init__(header.size if header.size is not None else length - header.offset)
 
-    def get_size(self) -> int:
-        return self._size
-
-    def read(self, offset: int, size: int) -> bytes:
-        if offset < 0 or offset >= self._size:
-            raise IOError(f"read beyond the end of the volume at {offset}")
-        size = min(size, self._size - offset)
+    def _read_at(self, offset: int, size: int) -> bytes:
         ss = self._header.sector_size
         first = offset // ss
         end = (offset + size + ss - 1) // ss
@@ -190,7 +184,4 @@ class Luks2Img(pytsk3.Img_Info):
         plain = xts_decrypt(self._key, data, first * (ss // SECTOR) + self._header.iv_tweak, ss,
                             ss // SECTOR)
         skip = offset - first * ss
-        out = plain[skip:skip + size]
-        if len(out) != size:
-            raise IOError(f"short read at {offset}: {len(out)} of {size} bytes")
-        return out
+        return plain[skip:skip + size]

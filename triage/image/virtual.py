@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 from typing import Any, BinaryIO, Callable
@@ -27,6 +26,7 @@ import pytsk3
 
 from ..core.errors import Corrupted, NotFound, Unsupported
 from ..core.hashing import open_readonly
+from .external import ExternalImg
 from .volumes import volume_row
 from .walk import Volume
 
@@ -76,15 +76,14 @@ class Layer:
         return out
 
 
-class VirtualImg(pytsk3.Img_Info):
+class VirtualImg(ExternalImg):
     """A libyal handle (with its parents set) read as one image."""
 
     def __init__(self, handle: Any, chain: list[Layer], handles: list[Any], files: list[BinaryIO]) -> None:
-        self._lock = threading.Lock()
         self._handle, self.chain, self._handles, self._files = handle, chain, handles, files
-        self._size = int(handle.get_media_size())
+        self.WHAT = f"{chain[0].kind} image"
         self.truncated: str | None = None  # why the disk cannot be read to its end (see _check_readable)
-        super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+        super().__init__(int(handle.get_media_size()))
 
     @property
     def segments(self) -> list[Path]:
@@ -100,23 +99,13 @@ class VirtualImg(pytsk3.Img_Info):
         return {"format": top.kind, "disk_type": top.disk_type, "media_size": self._size,
                 "files": [p.name for p in self.segments], "chain": [layer.describe() for layer in self.chain]}
 
-    def get_size(self) -> int:
-        return self._size
-
-    def read(self, offset: int, size: int) -> bytes:
-        if offset < 0 or offset >= self._size:
-            raise IOError(f"read beyond the end of the image at {offset}")
-        size = min(size, self._size - offset)
-        with self._lock:
-            try:
-                data = self._handle.read_buffer_at_offset(size, offset)
-            except (IOError, OSError) as exc:
-                if self.truncated is None:  # the first failure is the container layer's status
-                    self.truncated = f"cannot read the disk at byte {offset:,} of {self._size:,} ({_gist(exc)})"
-                raise
-        if len(data) != size:
-            raise IOError(f"short {self.chain[0].kind} read at {offset}: {len(data)} of {size} bytes")
-        return bytes(data)
+    def _read_at(self, offset: int, size: int) -> bytes:
+        try:
+            return bytes(self._handle.read_buffer_at_offset(size, offset))
+        except (IOError, OSError) as exc:
+            if self.truncated is None:  # the first failure is the container layer's status
+                self.truncated = f"cannot read the disk at byte {offset:,} of {self._size:,} ({_gist(exc)})"
+            raise
 
     def close(self) -> None:
         for handle in self._handles:
