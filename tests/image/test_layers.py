@@ -224,6 +224,27 @@ def test_shadow_copies_are_listed_as_views_with_their_differences(cli: Any, case
     assert row["snapshot"] == "vss1" and sha256(content.read(case, row, 0, row["size"])) == row["sha256"]
 
 
+def test_a_catalogue_claiming_more_stores_than_windows_keeps_is_capped_and_disclosed(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, testdata: Callable[[str], Path]) -> None:
+    """A VSS catalogue is the suspect's to write: thousands of stores would mean thousands of walks of
+    the volume. Past MAX_STORES (Windows' own maximum) only the first are listed, and the last listed
+    store's row is `partial` with the reason (a warning and a report gap). vsstest has 2 stores: with
+    the cap at 1, the second is left out."""
+    from triage.image import layers, shadow
+    from triage.image.container import open_image
+    from triage.image.encryption import VolumeKeys
+
+    raw = qcow2_to_raw(testdata("disk_images/plaso/vsstest.qcow2"), tmp_path)
+    monkeypatch.setattr(shadow, "MAX_STORES", 1)
+    source = open_image(raw)
+    try:
+        found = list(layers.expand(source.img, source.size, VolumeKeys()))
+    finally:
+        source.img.close()
+    assert [(x.vol.scheme, x.vol.snapshot, x.status) for x in found] == [("none", None, None), ("vss", "vss1", "partial")]
+    assert "claims 2 stores" in (found[1].message or "") and "only the first 1" in (found[1].message or "")
+
+
 def _bitlocker_to_go(tmp: Path) -> Path:
     """A FAT32 stick as BitLocker To Go leaves it: boot sector OEM `MSWIN4.1`, the FVE metadata
     offset at byte 440 pointing at a `-FVE-FS-` block (here in a file's data: only its signature

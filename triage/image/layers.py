@@ -95,14 +95,18 @@ def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth:
     if depth < MAX_DEPTH and apfs.is_container(read):
         yield from _apfs(img, at, vol, keys)
         return
-    stores = []
+    stores: list[shadow.Store] = []
+    capped: str | None = None
     try:
-        stores = shadow.stores(read, vol)
+        stores, capped = shadow.stores(read, vol)
     except (IOError, OSError, RuntimeError) as exc:
         note = (note + "; " if note else "") + f"its shadow copies cannot be read ({_gist(exc)})"
     yield Layer(vol, img, at, message=note, stores=bool(stores), key_kind=key_kind)
-    for store in stores:
-        yield Layer(store.vol, store.img, 0, message="only the entries that differ from the live volume are listed")
+    for number, store in enumerate(stores, 1):
+        if capped and number == len(stores):  # the last store listed: the gap is its row's (a warning)
+            yield Layer(store.vol, store.img, 0, status="partial", message=capped)
+        else:
+            yield Layer(store.vol, store.img, 0, message="only the entries that differ from the live volume are listed")
 
 
 TO_GO_NAMES = re.compile(r"^/(bitlockertogo\.exe|cov ?\d{4}\. ?(bl|er))$", re.IGNORECASE)

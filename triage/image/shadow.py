@@ -28,29 +28,39 @@ class Store:
     img: LayerImg
 
 
-def stores(read: Read, live: Volume) -> list[Store]:
-    """The shadow-copy stores of an NTFS volume (none when it has no VSS catalogue)."""
+# Windows keeps at most 512 shadow copies of a volume (64 before Windows 8): a catalogue claiming more
+# is damaged or made to make the parse walk the volume thousands of times
+MAX_STORES = 512
+
+
+def stores(read: Read, live: Volume) -> tuple[list[Store], str | None]:
+    """The shadow-copy stores of an NTFS volume (none when it has no VSS catalogue), and a note when
+    the catalogue claims more than MAX_STORES (only the first MAX_STORES are listed)."""
     import pyvshadow
 
     try:
         head = read(0, 16)
     except (IOError, OSError, RuntimeError):
-        return []
+        return [], None
     if head[3:11] != b"NTFS    ":
-        return []
+        return [], None
     fh = Slice(read, live.length)
     if not pyvshadow.check_volume_signature_file_object(fh):
-        return []
+        return [], None
     volume = pyvshadow.volume()
     volume.open_file_object(fh)
     found = []
-    for number, store in enumerate(volume.stores, 1):
+    count = int(volume.number_of_stores)
+    note = (f"its shadow-copy catalogue claims {count:,} stores, more than Windows keeps ({MAX_STORES}): "
+            f"only the first {MAX_STORES} are listed") if count > MAX_STORES else None
+    for number in range(1, min(count, MAX_STORES) + 1):
+        store = volume.get_store(number - 1)
         when = store.get_creation_time()
         desc = f"shadow copy {store.identifier}, created {when.isoformat()}Z" if when else f"shadow copy {store.identifier}"
         vol = Volume(live.offset, int(store.volume_size), live.slot, desc, "vss", live.encrypted,
                      f"vss{number}", live.offset)
         found.append(Store(vol, LayerImg(store, int(store.volume_size), (volume, fh))))
-    return found
+    return found, note
 
 
 def _fingerprint(entry: Entry) -> int:
