@@ -101,6 +101,7 @@ def run(ctx: Any) -> None:
               "--reason", "Demo warrant 001: SD card seized from the suspect's phone")
     ctx.dalil("parse", "EXH-002", "--exhibit", "EXH-002", "--tz", "Africa/Tripoli", "--case", case,
               "--reason", "Demo warrant 001: SD card seized from the suspect's phone")
+    ctx.dalil("volumes", "--exhibit", "EXH-002", "--case", case)  # each layer seen and what became of it
     ctx.dalil("files", "--exhibit", "EXH-002", "--case", case)
     ctx.dalil("files", "--exhibit", "EXH-002", "--has-gps", "--format", "jsonl", "--case", case)
     ctx.dalil("files", "--exhibit", "EXH-002", "--deleted", "--format", "csv", "--case", case)
