@@ -14,7 +14,8 @@ Each run, alternating which tool goes first:
   ALEAPP: timed, `python aleapp.py -t fs -i EXTRACTION -o OUT` into a fresh OUT, with all its modules
           (`--aleapp-scope all`, as run by a user) or a profile of only its SMS/MMS, call-log and WhatsApp
           modules (`--aleapp-scope phone`).
-Medians over `--runs` (default 3) are printed with records per second and the ratio.
+Medians over `--runs` (default 3) are printed with records per second, the ratio and each tool's peak RSS
+(the largest process of a run, from wait4).
 
 How the counts are compared (they must agree, or the line says so): after the first run,
 Dalil's records are `dalil messages --format jsonl | wc -l` and `dalil calls --format jsonl | wc -l`
@@ -162,13 +163,23 @@ def dalil_env(work: Path) -> dict[str, str]:
     return env
 
 
-def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
+PEAK_RSS: dict[str, list[float]] = {"dalil": [], "aleapp": []}  # MB, the largest process of each run
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None, tool: str = "") -> float:
     os.sync()  # neither tool pays for the other's writes still in the page cache
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    took = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr.decode(errors='replace')[-3000:]}")
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)  # its peak RSS (and that of the children it waited for)
+        took = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n"
+                             f"{err.read().decode(errors='replace')[-3000:]}")
+    if tool:
+        PEAK_RSS[tool].append(usage.ru_maxrss / 1024)
     return took
 
 
@@ -177,7 +188,8 @@ def dalil_run(work: Path, extraction: Path, n: int, count: bool) -> tuple[float,
     case = work / f"case{n}"
     subprocess.run(dalil("case", "init", str(case), "--case-id", f"BENCH-{n}", "--title", "phone bench",
                          "--examiner", "Bench Examiner"), env=env, check=True, capture_output=True)
-    seconds = timed(dalil("parse", str(extraction), "--exhibit", "B", "--no-yara", "--case", str(case)), env)
+    seconds = timed(dalil("parse", str(extraction), "--exhibit", "B", "--no-yara", "--case", str(case)), env,
+                    tool="dalil")
     counts: dict[str, int] = {}
     if count:  # the same as `dalil messages --format jsonl | wc -l`, and calls
         for what in ("messages", "calls"):
@@ -197,7 +209,7 @@ def aleapp_run(work: Path, extraction: Path, aleapp: Path, python: Path, n: int,
     cmd = [str(python), "aleapp.py", "-t", "fs", "-i", str(extraction), "-o", str(out)]
     if profile is not None:
         cmd += ["-m", str(profile)]
-    seconds = timed(cmd, env, cwd=aleapp)
+    seconds = timed(cmd, env, cwd=aleapp, tool="aleapp")
     counts: dict[str, int] = {}
     reports: dict[str, int] = {}
     if count:
@@ -243,7 +255,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     try:
         expected: dict[str, int] | None = None
-        extraction = args.extraction
+        extraction = args.extraction.resolve() if args.extraction else None  # ALEAPP runs in its own folder
         if extraction is None:
             extraction = work / "extraction"
             start = time.perf_counter()
@@ -285,9 +297,12 @@ def main() -> None:
         print("ALEAPP TSV reports with rows: " + ", ".join(f"{k} {v}" for k, v in reports.items() if v))
         print(f"dalil  median {d:7.2f} s  {d_total / d:10,.0f} records/s")
         print(f"ALEAPP median {a:7.2f} s  {a_total / a:10,.0f} records/s")
+        print(f"peak RSS median: dalil {statistics.median(PEAK_RSS['dalil']):,.0f} MB, "
+              f"ALEAPP {statistics.median(PEAK_RSS['aleapp']):,.0f} MB")
         print(f"ratio (ALEAPP time / dalil time): {a / d:.2f}x  (target: > 1, and dalil under 60 s)")
         print(json.dumps({"dalil_s": d_times, "aleapp_s": a_times, "dalil_records": d_counts,
-                          "aleapp_records": a_counts, "ratio": round(a / d, 2)}))
+                          "aleapp_records": a_counts, "ratio": round(a / d, 2),
+                          "peak_rss_mb": PEAK_RSS}))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -203,7 +203,8 @@ def run(case: Case, image: str, options: ParseOptions,
                 partitions.append({"partition": 0, "length": None, "slot": None, "description": f"logical {kind}",
                                    "fs_type": kind, "status": "parsed", "message": None})
             try:
-                staged = phone.run(options.exhibit, run_id, case.region, collector, warn)
+                staged = phone.run(options.exhibit, run_id, case.region, collector, warn, db=case.store.path,
+                                   workers=jobs)  # the parsers on the cores the walk used
             finally:
                 collector.cleanup()
             verification: dict[str, Any] | None = None

@@ -37,6 +37,12 @@ def _detail(**items: Any) -> str | None:
     return dumps(kept) if kept else None
 
 
+@functools.lru_cache(maxsize=4096)
+def _app_detail(app: str | None) -> str | None:
+    """`_detail(app=app)`, once per app (every message, call and contact of an app has the same)."""
+    return _detail(app=app)
+
+
 def _tagged(found: Iterable[Occ], **ids: Any) -> Iterator[Occ]:
     """The occurrences with the id of the row they come from added to their detail (`file`,
     `capture`, `record`): what the browser links an occurrence to."""
@@ -44,10 +50,24 @@ def _tagged(found: Iterable[Occ], **ids: Any) -> Iterator[Occ]:
     done: dict[str | None, str | None] = {}  # one record's occurrences mostly share their detail
     for occ in found:
         if occ[7] not in done:
-            detail = dict(_loads(occ[7])) if occ[7] else {}
-            detail.update(extra)
-            done[occ[7]] = dumps(detail) if detail else None
+            done[occ[7]] = _with_ids(occ[7], extra)
         yield (*occ[:7], done[occ[7]])
+
+
+def _with_ids(detail: str | None, extra: dict[str, Any]) -> str | None:
+    """`detail` (compact JSON with sorted keys, as `dumps` writes it) with the keys of `extra` added:
+    written as `dumps` would, by hand when that is plain (one int id whose key sorts after every key
+    of the detail — the usual case), else through `dumps`."""
+    if len(extra) == 1:
+        ((key, value),) = extra.items()
+        if type(value) is int and key.isalpha() and key.isascii():
+            if not detail:
+                return f'{{"{key}":{value}}}'
+            if detail[0] == "{" and detail[-1] == "}" and all(k < key for k in _loads(detail)) and _loads(detail):
+                return f'{detail[:-1]},"{key}":{value}}}'
+    merged = dict(_loads(detail)) if detail else {}
+    merged.update(extra)
+    return dumps(merged) if merged else None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -173,6 +193,7 @@ def _capture(url: str, captured_at: str, record: str | None, found: Any, text: s
                 yield kind, value, "capture", ref, captured_at, "link", None, _detail(platform=platform)
 
 
+@functools.lru_cache(maxsize=65536)  # a phone's correspondents are few; its messages many
 def _party(value: str | None, region: str) -> tuple[str, str] | None:
     if not value:
         return None
@@ -185,6 +206,7 @@ def _party(value: str | None, region: str) -> tuple[str, str] | None:
     return ("phone", number) if number else None
 
 
+_MARKER = re.compile("|".join(re.escape(m) for m in _MARKERS))  # any of them, in one pass over the text
 _SIX_DIGITS = re.compile(r"\d(?:\D*\d){5}")  # \d is any Unicode digit: Arabic-Indic and Persian too
 
 
@@ -194,8 +216,7 @@ def _worth(text: str | None) -> bool:
         return False
     if _SIX_DIGITS.search(text):
         return True
-    lower = normalise(text).lower()
-    return any(m in lower for m in _MARKERS)
+    return _MARKER.search(normalise(text).lower()) is not None
 
 
 def _text(text: str | None, region: str, source: str, ref: str, time: str | None, label: str | None) -> Iterator[Occ]:
@@ -231,7 +252,7 @@ def phone_records(case: Case, exhibit: str, region: str) -> Iterator[Occ]:
         found = _party(c.get("number"), region)
         if found:
             yield from _tagged([(found[0], found[1], "call", record_ref(c), c.get("time"), c.get("direction"),
-                                 c.get("name"), _detail(app=c.get("app")))], record=c.get("id"))
+                                 c.get("name"), _app_detail(c.get("app")))], record=c.get("id"))
     for c in records.contacts(case, f):
         yield from _tagged(_contact(c, region), record=c.get("id"))
     for item in records.items(case, f):
@@ -244,7 +265,7 @@ def _message(m: dict[str, Any], region: str) -> Iterator[Occ]:
         found = _party(value, region)
         if found:
             label = m.get("sender_name") if role == "sender" else None
-            yield found[0], found[1], "message", ref, m.get("time"), role, label, _detail(app=m.get("app"))
+            yield found[0], found[1], "message", ref, m.get("time"), role, label, _app_detail(m.get("app"))
     thread = str(m.get("thread") or "")
     if thread.startswith("group:"):
         yield "handle", thread, "message", ref, m.get("time"), "thread", m.get("thread_name"), None
@@ -252,7 +273,7 @@ def _message(m: dict[str, Any], region: str) -> Iterator[Occ]:
 
 
 def _contact(c: dict[str, Any], region: str) -> Iterator[Occ]:
-    ref, name, detail = record_ref(c), c.get("name"), _detail(app=c.get("app"))
+    ref, name, detail = record_ref(c), c.get("name"), _app_detail(c.get("app"))
     for raw in c.get("phones") or []:
         found = _party(str(raw), region)
         if found:
