@@ -29,7 +29,10 @@ ALEAPP is not part of Dalil: check it out into benchmarks/work/ (git-ignored) wi
 On this machine ALEAPP's requirements.txt installs from PyPI except its git dependency
 mister_skinnylegs (github.com is not reachable here): it was installed from local clones of
 cclgroupltd/mister-skinnylegs@v0.0.18, ccl_chrome_indexeddb and ccl_simplesnappy, and
-ccl_mozilla_reader with --ignore-requires-python (it declares Python >= 3.12; this machine has 3.11).
+ccl_mozilla_reader with --ignore-requires-python (it declares Python >= 3.12; this machine has 3.11),
+all with --no-deps (Brotli and zstd==1.5.7.3 from PyPI); on 3.11 the one 3.12-only line of
+ccl_mozilla_reader (storage_formats/moz_lz4.py:36, `hex(" ", 1)` inside a double-quoted f-string)
+must use single quotes in the venv's copy, or every ALEAPP run stops at import.
 Not a test: prints figures measured here. Usage (with Dalil's venv, which runs `dalil`):
   .venv/bin/python benchmarks/phone_vs_aleapp.py [--extraction DIR] [--runs N] [--aleapp-scope all|phone] [--keep DIR]
 """
@@ -54,12 +57,15 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "work"
 SMS_DB = "data/user_de/0/com.android.providers.telephony/databases/mmssms.db"
 CALLS_DB = "data/data/com.android.providers.contacts/databases/calllog.db"
-# ALEAPP's TSV reports that hold the records both tools are asked for (report names as ALEAPP writes them)
-# (its one-to-one and group WhatsApp reports repeat rows of "WhatsApp - Messages" and are not counted)
-ALEAPP_REPORTS = {"messages": ("SMS Messages", "MMS Messages", "WhatsApp - Messages"),
+# ALEAPP's TSV reports that hold the records both tools are asked for (report names as ALEAPP writes them).
+# "WhatsApp - Messages" reads the legacy `messages` table only; a current msgstore.db (`message`) is read
+# by its one-to-one (recipient_count = 0) and group (recipient_count >= 1) reports.
+ALEAPP_REPORTS = {"messages": ("SMS Messages", "MMS Messages", "WhatsApp - Messages",
+                               "WhatsApp - One To One Messages", "WhatsApp - Group Messages"),
                   "calls": ("Call logs", "Call Logs", "WhatsApp - Call Logs")}
 # the profile of `--aleapp-scope phone`: the plugins (keys of their __artifacts_v2__) writing those reports
 ALEAPP_PHONE_PLUGINS = ("get_sms_mms", "get_sms_mms_mms", "get_calllog", "get_calllogs", "get_whatsapp_messages",
+                        "get_whatsapp_one_to_one_messages", "get_whatsapp_group_messages",
                         "get_whatsapp_call_logs", "get_whatsapp_contacts")
 
 # plaso test_data/mmssms.db (telephony provider, user_version 57): the tables a message lives in

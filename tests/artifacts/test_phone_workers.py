@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from android_fixtures import jsonl
-from conftest import EXAMINER
 
 GEN = Path(__file__).resolve().parents[2] / "benchmarks" / "phone_gen.py"
 MSGSTORE = "data/data/com.whatsapp/databases/msgstore.db"
@@ -50,7 +50,8 @@ def test_workers_give_the_records_of_one_process(cli: Any, tmp_path: Path) -> No
     seen = []
     for jobs in ("1", "2"):
         case = tmp_path / f"case{jobs}"
-        cli("case", "init", case, "--case-id", f"W-{jobs}", "--title", "workers", "--examiner", EXAMINER)
+        cli("case", "init", case, "--case-id", f"W-{jobs}", "--title", "workers",
+            "--examiner", os.environ["DALIL_EXAMINER"])  # the examiner the tests' conftest sets
         cli("parse", ext, "--exhibit", "GEN", "--case", case, "--no-yara", "--jobs", jobs)
         listings = {what: cli(what, "--case", case, "--format", "jsonl").stdout
                     for what in ("messages", "calls", "contacts")}
@@ -66,3 +67,21 @@ def test_workers_give_the_records_of_one_process(cli: Any, tmp_path: Path) -> No
     assert any(c["app"] == "whatsapp" and c["recovered"] for c in calls)  # the second table of msgstore.db
     assert any(a["sha256"] for m in messages for a in m["attachments"])  # attachments resolved by the workers
     assert len(index) > 100
+
+
+def test_workers_leave_messages_to_the_index_when_sqlite_would_change_a_value() -> None:
+    """A worker derives a message's entities only from values SQLite stores and gives back as they
+    are; a number in a TEXT column (stored as text) makes the index read the messages back."""
+    from triage.artifacts import runner
+    from triage.artifacts.rows import COLUMNS
+
+    values: dict[str, Any] = dict.fromkeys(COLUMNS["messages"])
+    values.update(exhibit="E", parser="android.sms", app="sms", time="2024-01-01T00:00:00Z", recovered=0,
+                  source_path="/data/mmssms.db", source_partition=0, source_table="sms", source_row=7,
+                  sender="+218911234567", recipients='["+218921234567"]', text="call me")
+    seen = runner._derive_messages([tuple(values[c] for c in COLUMNS["messages"])], "LY",
+                                   lambda m, region: [(m["sender"], m["recipients"], m["source"], m["text"])])
+    assert seen == [[("+218911234567", ["+218921234567"], {"path": "/data/mmssms.db", "table": "sms", "row": 7},
+                      "call me")]]
+    values["source_row"] = "7"  # SQLite would give 7 back
+    assert runner._derive_messages([tuple(values[c] for c in COLUMNS["messages"])], "LY", lambda m, r: [m]) is None

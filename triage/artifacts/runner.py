@@ -16,14 +16,15 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from . import Artifact, load, source_sha256
 from . import schema  # noqa: F401  (registers the tables)
 from .collect import Collector, describe, matches
 from .context import ArtifactFile, Context, Unreadable
 from .records import Call, Contact, Item, Message, Record
-from .rows import TABLE_OF, insert_sql, resolve_attachments, row_of
+from .query import PARTY_COLUMNS, message_party
+from .rows import COLUMNS, TABLE_OF, insert_sql, resolve_attachments, row_of
 from .schema import TABLES
 
 KIND = {Message: "messages", Call: "calls", Contact: "contacts", Item: "items"}
@@ -69,6 +70,7 @@ class Part:
     parser: str
     records: list[Record]
     rows: dict[str, list[tuple[Any, ...]]] | None = None
+    derived: list[list[Any]] | None = None  # per message row, what `derive` made of it (worker parts)
 
 
 @dataclass
@@ -79,9 +81,13 @@ class Staged:
     run_id: int | None
     parts: list[Part]
     summary: Summary
+    # what `derive` made of each stored message, in the order of their ids, when the workers made it
+    # for all of them (set by `store`); None: the entity index reads the messages back instead
+    derived: list[list[Any]] | None = None
 
     def store(self, conn: sqlite3.Connection) -> None:
         """Insert the records (then let them go: the entity index reads them back from the tables)."""
+        self.derived = _derived(self.parts)
         resolve_attachments(conn, self.exhibit, [r for p in self.parts if p.rows is None for r in p.records])
         by_table: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
         for part in self.parts:  # in job order, as the records were parsed: row ids do not depend on workers
@@ -96,7 +102,20 @@ class Staged:
         _store(conn, self.exhibit, self.run_id, by_table, self.summary)
 
 
+def _derived(parts: list[Part]) -> list[list[Any]] | None:
+    out: list[list[Any]] = []
+    for part in parts:
+        if part.rows is None and any(isinstance(r, Message) for r in part.records):
+            return None
+        if part.rows is not None and part.rows.get("messages"):
+            if part.derived is None or len(part.derived) != len(part.rows["messages"]):
+                return None
+            out.extend(part.derived)
+    return out
+
+
 Job = tuple[int, str]  # (index of the file in the run's list, parser name)
+Derive = Callable[[dict[str, Any], str], Iterable[Any]]  # (message as query.message_parties gives it, region)
 
 
 @dataclass
@@ -110,14 +129,14 @@ class Outcome:
     notes: list[str]
 
 
-_WORK: tuple[str, str, list[ArtifactFile], int | None, str | None] | None = None
-# (exhibit, region, files, run id, case database) of the run: set before workers fork
+_WORK: tuple[str, str, list[ArtifactFile], int | None, str | None, Derive | None] | None = None
+# (exhibit, region, files, run id, case database, derive) of the run: set before workers fork
 
 
 def _do(job: Job) -> Outcome:
     """One parser on one file, in this process: the records as they were parsed."""
     assert _WORK is not None
-    exhibit, region, files, _run_id, _db = _WORK
+    exhibit, region, files, _run_id, _db, _derive = _WORK
     index, name = job
     file, cls = files[index], load()[name]
     notes: list[str] = []
@@ -142,7 +161,7 @@ def _do_in_worker(job: Job) -> Outcome:
     many times faster than a record object), attachments resolved through a read-only connection
     to the case database (the walk's files are committed by now)."""
     assert _WORK is not None
-    exhibit, _region, _files, run_id, db = _WORK
+    exhibit, region, _files, run_id, db, derive = _WORK
     done = _do(job)
     if done.part.records and db is not None:
         conn = sqlite3.connect(f"{Path(db).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
@@ -154,8 +173,30 @@ def _do_in_worker(job: Job) -> Outcome:
     for record in done.part.records:
         table, row = row_of(record, exhibit, run_id, done.part.parser)
         rows.setdefault(table, []).append(row)
-    done.part = Part(done.part.parser, [], rows)
+    derived = _derive_messages(rows.get("messages", []), region, derive) if derive is not None else None
+    done.part = Part(done.part.parser, [], rows, derived)
     return done
+
+
+_PARTY_AT = [COLUMNS["messages"].index(c) for c in PARTY_COLUMNS[1:]]
+_INTEGER = {"recovered", "source_partition", "source_row"}  # the other PARTY_COLUMNS are TEXT
+
+
+def _derive_messages(rows: list[tuple[Any, ...]], region: str, derive: Derive) -> list[list[Any]] | None:
+    """`derive` of each message row, given the message as `query.message_parties` would read it back
+    (its id aside: not known before the insert). Only when every value is what SQLite gives back
+    unchanged (text in TEXT columns, int in INTEGER ones, or NULL); else None."""
+    kinds = [(int,) if name in _INTEGER else (str,) for name in PARTY_COLUMNS[1:]]
+    out: list[list[Any]] = []
+    for row in rows:
+        values = [row[i] for i in _PARTY_AT]
+        if any(v is not None and type(v) not in k for v, k in zip(values, kinds)):
+            return None
+        try:
+            out.append(list(derive(message_party(dict(zip(PARTY_COLUMNS, (None, *values)))), region)))
+        except Exception:  # noqa: BLE001 - the entity index reads the messages back, and says what fails
+            return None
+    return out
 
 
 def _worker_init() -> None:
@@ -194,9 +235,11 @@ def _run_jobs(jobs: list[Job], files: list[ArtifactFile], workers: int) -> list[
 
 
 def run(exhibit: str, run_id: int | None, region: str, collector: Collector,
-        warn: Callable[[str, str], None], db: Path | None = None, workers: int = 1) -> Staged:
+        warn: Callable[[str, str], None], db: Path | None = None, workers: int = 1,
+        derive: Derive | None = None) -> Staged:
     """Parse the collected files; the records are stored later, with the run's ledger entry. With
-    `db` (the case database, for attachments) and `workers` > 1, parsers run in worker processes."""
+    `db` (the case database, for attachments) and `workers` > 1, parsers run in worker processes,
+    which also apply `derive` to each message they parsed (see `Staged.derived`)."""
     global _WORK
     parsers = load()
     summary = Summary()
@@ -206,7 +249,7 @@ def run(exhibit: str, run_id: int | None, region: str, collector: Collector,
     files = sorted((ArtifactFile(g) for g in collector.groups()), key=lambda f: (f.partition, f.path, f.deleted))
     jobs = [(i, name) for i, file in enumerate(files) for name, cls in parsers.items() if matches(cls, file.path)]
     parts: list[Part] = []
-    _WORK = (exhibit, region, files, run_id, str(db) if db is not None else None)
+    _WORK = (exhibit, region, files, run_id, str(db) if db is not None else None, derive)
     try:
         for (index, name), done in zip(jobs, _run_jobs(jobs, files, workers)):
             file, cls = files[index], parsers[name]

@@ -204,7 +204,7 @@ def run(case: Case, image: str, options: ParseOptions,
                                    "fs_type": kind, "status": "parsed", "message": None})
             try:
                 staged = phone.run(options.exhibit, run_id, case.region, collector, warn, db=case.store.path,
-                                   workers=jobs)  # the parsers on the cores the walk used
+                                   workers=jobs, derive=links_index.message_occurrences)  # on the walk's cores
             finally:
                 collector.cleanup()
             verification: dict[str, Any] | None = None
@@ -236,7 +236,7 @@ def run(case: Case, image: str, options: ParseOptions,
                               (options.exhibit, part["partition"], part["length"], part["slot"], part["description"],
                                part["fs_type"], part["status"], part["message"], part["files"], run_id))
                 staged.store(c)
-                details["links"] = links_index.index_in_transaction(case, c, options.exhibit, run_id)
+                details["links"] = links_index.index_in_transaction(case, c, options.exhibit, run_id, staged.derived)
                 c.execute("UPDATE runs SET ended = ?, status = ?, details = ? WHERE id = ?",
                           (rfc3339(), "done", dumps(details), run_id))
                 case.record("parsed", subject(options.exhibit, row.sha256), details=details,

@@ -244,10 +244,19 @@ def message_ref(m: dict[str, Any]) -> str:
     return record_ref(m) + (f" thread {m['thread']}" if m.get("thread") else "")
 
 
-def phone_records(case: Case, exhibit: str, region: str) -> Iterator[Occ]:
+def phone_records(case: Case, exhibit: str, region: str, messages: list[list[Occ]] | None = None) -> Iterator[Occ]:
+    """`messages`: the occurrences of each of the exhibit's messages in the order of their ids, made
+    by `message_occurrences` where the messages were parsed (`dalil parse`'s workers); else (or
+    when their number is not that of the stored messages) they are read back from the table."""
     f = records.Filters(exhibit=exhibit)
-    for m in records.message_parties(case, exhibit):
-        yield from _tagged(_message(m, region), record=m.get("id"))
+    ids = ([r[0] for r in case.store.conn.execute("SELECT id FROM messages WHERE exhibit = ? ORDER BY id", (exhibit,))]
+           if messages is not None and records.exists(case, "messages") else None)
+    if messages is not None and ids is not None and len(ids) == len(messages):
+        for record_id, occs in zip(ids, messages):
+            yield from _tagged(occs, record=record_id)
+    else:
+        for m in records.message_parties(case, exhibit):
+            yield from _tagged(_message(m, region), record=m.get("id"))
     for c in records.calls(case, f):
         found = _party(c.get("number"), region)
         if found:
@@ -257,6 +266,11 @@ def phone_records(case: Case, exhibit: str, region: str) -> Iterator[Occ]:
         yield from _tagged(_contact(c, region), record=c.get("id"))
     for item in records.items(case, f):
         yield from _tagged(_item(item, region), record=item.get("id"))
+
+
+def message_occurrences(m: dict[str, Any], region: str) -> list[Occ]:
+    """The occurrences of one message (as `query.message_parties` gives it), without its record id."""
+    return list(_message(m, region))
 
 
 def _message(m: dict[str, Any], region: str) -> Iterator[Occ]:
@@ -306,12 +320,12 @@ def _item(item: dict[str, Any], region: str) -> Iterator[Occ]:
         yield from _text(value, region, kind, ref, time, None)
 
 
-def collect(case: Case, conn: sqlite3.Connection, exhibit: str) -> list[Occ]:
+def collect(case: Case, conn: sqlite3.Connection, exhibit: str, messages: list[list[Occ]] | None = None) -> list[Occ]:
     """Every occurrence in one exhibit: one per entity and place, its roles joined ("link,text")."""
     region = case.region
     out: dict[tuple[str, str, str, str], Occ] = {}
     for occ in (*files(conn, exhibit, region), *captures(case, conn, exhibit, region),
-                *phone_records(case, exhibit, region)):
+                *phone_records(case, exhibit, region, messages)):
         key = (occ[0], occ[1], occ[2], occ[3])
         seen = out.get(key)
         if seen is None:
