@@ -14,8 +14,9 @@ Each run, alternating which tool goes first:
   ALEAPP: timed, `python aleapp.py -t fs -i EXTRACTION -o OUT` into a fresh OUT, with all its modules
           (`--aleapp-scope all`, as run by a user) or a profile of only its SMS/MMS, call-log and WhatsApp
           modules (`--aleapp-scope phone`).
-Medians over `--runs` (default 3) are printed with records per second, the ratio and each tool's peak RSS
-(the largest process of a run, from wait4).
+Medians over `--runs` (default 3) are printed with records per second, the ratio, each tool's peak RSS
+(the largest process of a run, from wait4) and CPU time (user + system of the run and the processes it
+waited for: on a shared machine it moves less than wall time).
 
 How the counts are compared (they must agree, or the line says so): after the first run,
 Dalil's records are `dalil messages --format jsonl | wc -l` and `dalil calls --format jsonl | wc -l`
@@ -170,6 +171,7 @@ def dalil_env(work: Path) -> dict[str, str]:
 
 
 PEAK_RSS: dict[str, list[float]] = {"dalil": [], "aleapp": []}  # MB, the largest process of each run
+CPU: dict[str, list[float]] = {"dalil": [], "aleapp": []}  # s, user + system of the run's processes
 
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None, tool: str = "") -> float:
@@ -186,6 +188,7 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None, tool: st
                              f"{err.read().decode(errors='replace')[-3000:]}")
     if tool:
         PEAK_RSS[tool].append(usage.ru_maxrss / 1024)
+        CPU[tool].append(usage.ru_utime + usage.ru_stime)
     return took
 
 
@@ -305,10 +308,12 @@ def main() -> None:
         print(f"ALEAPP median {a:7.2f} s  {a_total / a:10,.0f} records/s")
         print(f"peak RSS median: dalil {statistics.median(PEAK_RSS['dalil']):,.0f} MB, "
               f"ALEAPP {statistics.median(PEAK_RSS['aleapp']):,.0f} MB")
+        print(f"CPU time median (user + system, all processes; less swayed by a busy machine than wall time): "
+              f"dalil {statistics.median(CPU['dalil']):.2f} s, ALEAPP {statistics.median(CPU['aleapp']):.2f} s")
         print(f"ratio (ALEAPP time / dalil time): {a / d:.2f}x  (target: > 1, and dalil under 60 s)")
         print(json.dumps({"dalil_s": d_times, "aleapp_s": a_times, "dalil_records": d_counts,
                           "aleapp_records": a_counts, "ratio": round(a / d, 2),
-                          "peak_rss_mb": PEAK_RSS}))
+                          "peak_rss_mb": PEAK_RSS, "cpu_s": CPU}))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
