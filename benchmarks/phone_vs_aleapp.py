@@ -195,15 +195,17 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None, tool: st
 def dalil_run(work: Path, extraction: Path, n: int, count: bool) -> tuple[float, dict[str, int]]:
     env = dalil_env(work)
     case = work / f"case{n}"
+    # run in ROOT: `python -m` puts the current folder first on sys.path, so from another checkout
+    # it would run that checkout's Dalil
     subprocess.run(dalil("case", "init", str(case), "--case-id", f"BENCH-{n}", "--title", "phone bench",
-                         "--examiner", "Bench Examiner"), env=env, check=True, capture_output=True)
+                         "--examiner", "Bench Examiner"), env=env, check=True, capture_output=True, cwd=ROOT)
     seconds = timed(dalil("parse", str(extraction), "--exhibit", "B", "--no-yara", "--case", str(case)), env,
-                    tool="dalil")
+                    cwd=ROOT, tool="dalil")
     counts: dict[str, int] = {}
     if count:  # the same as `dalil messages --format jsonl | wc -l`, and calls
         for what in ("messages", "calls"):
             out = subprocess.run(dalil(what, "--case", str(case), "--format", "jsonl"), env=env, check=True,
-                                 capture_output=True).stdout
+                                 capture_output=True, cwd=ROOT).stdout
             counts[what] = sum(1 for line in out.splitlines() if line.strip())
     shutil.rmtree(case)
     return seconds, counts
@@ -260,7 +262,7 @@ def main() -> None:
     if not (args.aleapp / "aleapp.py").exists() or not args.aleapp_python.exists():
         raise SystemExit(f"ALEAPP not found: check it out into {args.aleapp} and make {args.aleapp_python} "
                          "(see this script's docstring)")
-    work = Path(args.keep or tempfile.mkdtemp(prefix="dalil-phone-bench-"))
+    work = Path(args.keep or tempfile.mkdtemp(prefix="dalil-phone-bench-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
     try:
         expected: dict[str, int] | None = None
