@@ -163,7 +163,10 @@ def _whatsapp(root: Path, rnd: random.Random, count: int, calls: int, numbers: l
             kind, text = 9, None
         elif roll < 0.14:
             kind, text = 5, None
-        messages.append((n, chat[0], from_me, f"{n:016X}", sender, when, when + 800, kind, text, n))
+        # recipient_count as WhatsApp keeps it: 0 in a one-to-one chat, the members in a group (no draw:
+        # the rest of the output stays as it was)
+        messages.append((n, chat[0], from_me, f"{n:016X}", sender, when, when + 800, kind, text, n,
+                         len(members) if is_group else 0))
         if kind in (1, 2, 9):
             folder, ext, mime = {1: ("WhatsApp Images", "jpg", "image/jpeg"), 2: ("WhatsApp Voice Notes", "opus",
                                  "audio/ogg; codecs=opus"), 9: ("WhatsApp Documents", "pdf", "application/pdf")}[kind]
@@ -179,8 +182,8 @@ def _whatsapp(root: Path, rnd: random.Random, count: int, calls: int, numbers: l
         elif kind == 5:
             places.append((n, chat[0], 32.9 + rnd.random() * 0.2, 12.0 + rnd.random() * 0.3, "زوارة"))
     conn.executemany("INSERT INTO message (_id, chat_row_id, from_me, key_id, sender_jid_row_id, timestamp, "
-                     "received_timestamp, message_type, text_data, sort_id, status, starred) "
-                     "VALUES (?,?,?,?,?,?,?,?,?,?,0,0)", messages)
+                     "received_timestamp, message_type, text_data, sort_id, recipient_count, status, starred) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,0,0)", messages)
     conn.executemany("INSERT INTO message_media (message_row_id, chat_row_id, file_path, file_size, mime_type, "
                      "file_hash, transferred) VALUES (?,?,?,?,?,?,1)", media)
     conn.executemany("INSERT INTO message_location (message_row_id, chat_row_id, latitude, longitude, place_name) "

@@ -14,7 +14,9 @@ Each run, alternating which tool goes first:
   ALEAPP: timed, `python aleapp.py -t fs -i EXTRACTION -o OUT` into a fresh OUT, with all its modules
           (`--aleapp-scope all`, as run by a user) or a profile of only its SMS/MMS, call-log and WhatsApp
           modules (`--aleapp-scope phone`).
-Medians over `--runs` (default 3) are printed with records per second and the ratio.
+Medians over `--runs` (default 3) are printed with records per second, the ratio, each tool's peak RSS
+(the largest process of a run, from wait4) and CPU time (user + system of the run and the processes it
+waited for: on a shared machine it moves less than wall time).
 
 How the counts are compared (they must agree, or the line says so): after the first run,
 Dalil's records are `dalil messages --format jsonl | wc -l` and `dalil calls --format jsonl | wc -l`
@@ -28,7 +30,10 @@ ALEAPP is not part of Dalil: check it out into benchmarks/work/ (git-ignored) wi
 On this machine ALEAPP's requirements.txt installs from PyPI except its git dependency
 mister_skinnylegs (github.com is not reachable here): it was installed from local clones of
 cclgroupltd/mister-skinnylegs@v0.0.18, ccl_chrome_indexeddb and ccl_simplesnappy, and
-ccl_mozilla_reader with --ignore-requires-python (it declares Python >= 3.12; this machine has 3.11).
+ccl_mozilla_reader with --ignore-requires-python (it declares Python >= 3.12; this machine has 3.11),
+all with --no-deps (Brotli and zstd==1.5.7.3 from PyPI); on 3.11 the one 3.12-only line of
+ccl_mozilla_reader (storage_formats/moz_lz4.py:36, `hex(" ", 1)` inside a double-quoted f-string)
+must use single quotes in the venv's copy, or every ALEAPP run stops at import.
 Not a test: prints figures measured here. Usage (with Dalil's venv, which runs `dalil`):
   .venv/bin/python benchmarks/phone_vs_aleapp.py [--extraction DIR] [--runs N] [--aleapp-scope all|phone] [--keep DIR]
 """
@@ -53,12 +58,15 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "work"
 SMS_DB = "data/user_de/0/com.android.providers.telephony/databases/mmssms.db"
 CALLS_DB = "data/data/com.android.providers.contacts/databases/calllog.db"
-# ALEAPP's TSV reports that hold the records both tools are asked for (report names as ALEAPP writes them)
-# (its one-to-one and group WhatsApp reports repeat rows of "WhatsApp - Messages" and are not counted)
-ALEAPP_REPORTS = {"messages": ("SMS Messages", "MMS Messages", "WhatsApp - Messages"),
+# ALEAPP's TSV reports that hold the records both tools are asked for (report names as ALEAPP writes them).
+# "WhatsApp - Messages" reads the legacy `messages` table only; a current msgstore.db (`message`) is read
+# by its one-to-one (recipient_count = 0) and group (recipient_count >= 1) reports.
+ALEAPP_REPORTS = {"messages": ("SMS Messages", "MMS Messages", "WhatsApp - Messages",
+                               "WhatsApp - One To One Messages", "WhatsApp - Group Messages"),
                   "calls": ("Call logs", "Call Logs", "WhatsApp - Call Logs")}
 # the profile of `--aleapp-scope phone`: the plugins (keys of their __artifacts_v2__) writing those reports
 ALEAPP_PHONE_PLUGINS = ("get_sms_mms", "get_sms_mms_mms", "get_calllog", "get_calllogs", "get_whatsapp_messages",
+                        "get_whatsapp_one_to_one_messages", "get_whatsapp_group_messages",
                         "get_whatsapp_call_logs", "get_whatsapp_contacts")
 
 # plaso test_data/mmssms.db (telephony provider, user_version 57): the tables a message lives in
@@ -162,27 +170,42 @@ def dalil_env(work: Path) -> dict[str, str]:
     return env
 
 
-def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
+PEAK_RSS: dict[str, list[float]] = {"dalil": [], "aleapp": []}  # MB, the largest process of each run
+CPU: dict[str, list[float]] = {"dalil": [], "aleapp": []}  # s, user + system of the run's processes
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None, tool: str = "") -> float:
     os.sync()  # neither tool pays for the other's writes still in the page cache
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    took = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr.decode(errors='replace')[-3000:]}")
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)  # its peak RSS (and that of the children it waited for)
+        took = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n"
+                             f"{err.read().decode(errors='replace')[-3000:]}")
+    if tool:
+        PEAK_RSS[tool].append(usage.ru_maxrss / 1024)
+        CPU[tool].append(usage.ru_utime + usage.ru_stime)
     return took
 
 
 def dalil_run(work: Path, extraction: Path, n: int, count: bool) -> tuple[float, dict[str, int]]:
     env = dalil_env(work)
     case = work / f"case{n}"
+    # run in ROOT: `python -m` puts the current folder first on sys.path, so from another checkout
+    # it would run that checkout's Dalil
     subprocess.run(dalil("case", "init", str(case), "--case-id", f"BENCH-{n}", "--title", "phone bench",
-                         "--examiner", "Bench Examiner"), env=env, check=True, capture_output=True)
-    seconds = timed(dalil("parse", str(extraction), "--exhibit", "B", "--no-yara", "--case", str(case)), env)
+                         "--examiner", "Bench Examiner"), env=env, check=True, capture_output=True, cwd=ROOT)
+    seconds = timed(dalil("parse", str(extraction), "--exhibit", "B", "--no-yara", "--case", str(case)), env,
+                    cwd=ROOT, tool="dalil")
     counts: dict[str, int] = {}
     if count:  # the same as `dalil messages --format jsonl | wc -l`, and calls
         for what in ("messages", "calls"):
             out = subprocess.run(dalil(what, "--case", str(case), "--format", "jsonl"), env=env, check=True,
-                                 capture_output=True).stdout
+                                 capture_output=True, cwd=ROOT).stdout
             counts[what] = sum(1 for line in out.splitlines() if line.strip())
     shutil.rmtree(case)
     return seconds, counts
@@ -197,7 +220,7 @@ def aleapp_run(work: Path, extraction: Path, aleapp: Path, python: Path, n: int,
     cmd = [str(python), "aleapp.py", "-t", "fs", "-i", str(extraction), "-o", str(out)]
     if profile is not None:
         cmd += ["-m", str(profile)]
-    seconds = timed(cmd, env, cwd=aleapp)
+    seconds = timed(cmd, env, cwd=aleapp, tool="aleapp")
     counts: dict[str, int] = {}
     reports: dict[str, int] = {}
     if count:
@@ -239,11 +262,11 @@ def main() -> None:
     if not (args.aleapp / "aleapp.py").exists() or not args.aleapp_python.exists():
         raise SystemExit(f"ALEAPP not found: check it out into {args.aleapp} and make {args.aleapp_python} "
                          "(see this script's docstring)")
-    work = Path(args.keep or tempfile.mkdtemp(prefix="dalil-phone-bench-"))
+    work = Path(args.keep or tempfile.mkdtemp(prefix="dalil-phone-bench-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
     try:
         expected: dict[str, int] | None = None
-        extraction = args.extraction
+        extraction = args.extraction.resolve() if args.extraction else None  # ALEAPP runs in its own folder
         if extraction is None:
             extraction = work / "extraction"
             start = time.perf_counter()
@@ -285,9 +308,14 @@ def main() -> None:
         print("ALEAPP TSV reports with rows: " + ", ".join(f"{k} {v}" for k, v in reports.items() if v))
         print(f"dalil  median {d:7.2f} s  {d_total / d:10,.0f} records/s")
         print(f"ALEAPP median {a:7.2f} s  {a_total / a:10,.0f} records/s")
+        print(f"peak RSS median: dalil {statistics.median(PEAK_RSS['dalil']):,.0f} MB, "
+              f"ALEAPP {statistics.median(PEAK_RSS['aleapp']):,.0f} MB")
+        print(f"CPU time median (user + system, all processes; less swayed by a busy machine than wall time): "
+              f"dalil {statistics.median(CPU['dalil']):.2f} s, ALEAPP {statistics.median(CPU['aleapp']):.2f} s")
         print(f"ratio (ALEAPP time / dalil time): {a / d:.2f}x  (target: > 1, and dalil under 60 s)")
         print(json.dumps({"dalil_s": d_times, "aleapp_s": a_times, "dalil_records": d_counts,
-                          "aleapp_records": a_counts, "ratio": round(a / d, 2)}))
+                          "aleapp_records": a_counts, "ratio": round(a / d, 2),
+                          "peak_rss_mb": PEAK_RSS, "cpu_s": CPU}))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -11,7 +11,8 @@ from typing import Any, Callable, Iterator, Sequence
 from . import normalise
 from .collect import Group
 from .records import Source
-from .recover import RecoveredRow, RecoveryError, recover
+from .recover import RecoveredRow, RecoveryError
+from .recover.engine import recover_all, select
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -36,6 +37,7 @@ class ArtifactFile:
         self.journal = group.companions["-journal"].local if "-journal" in group.companions else None
         self._conn: sqlite3.Connection | None = None
         self._recovered: dict[tuple[str, ...] | None, list[RecoveredRow]] = {}
+        self._everything: list[RecoveredRow] | str | None = None  # every recovered row, or why there are none
         self.notes: list[str] = []
 
     def head(self, n: int = 16) -> bytes:
@@ -92,14 +94,18 @@ class ArtifactFile:
         note (a warning on this file), never the end of the parser: the live rows stand."""
         key = tuple(tables) if tables is not None else None
         if key not in self._recovered:
-            try:
-                self._recovered[key] = recover(self.local, self.wal, self.journal, tables)
-            except RecoveryError as exc:
-                self.notes.append(f"deleted rows not recovered: {exc}")
+            if self._everything is None:  # the database is read and carved once, whatever tables are asked for
+                try:
+                    self._everything = recover_all(self.local, self.wal, self.journal)
+                except RecoveryError as exc:
+                    self._everything = f"deleted rows not recovered: {exc}"
+                except Exception as exc:  # a fault in the recovery on hostile pages: disclosed, the run goes on
+                    self._everything = f"deleted rows not recovered: {type(exc).__name__}: {exc}"
+            if isinstance(self._everything, str):
+                self.notes.append(self._everything)
                 self._recovered[key] = []
-            except Exception as exc:  # a fault in the recovery on hostile pages: disclosed, the run goes on
-                self.notes.append(f"deleted rows not recovered: {type(exc).__name__}: {exc}")
-                self._recovered[key] = []
+            else:
+                self._recovered[key] = select(self._everything, tables)
         return self._recovered[key]
 
     def plist(self) -> Any:

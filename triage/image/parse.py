@@ -229,7 +229,8 @@ def run(case: Case, image: str, options: ParseOptions,
                 partitions.append({**volume_row(Volume(0, 0, None, f"logical {kind}", "logical")),
                                    "offset": None, "length": None, "fs_type": kind})
             try:
-                staged = phone.run(options.exhibit, run_id, case.region, collector, warn)
+                staged = phone.run(options.exhibit, run_id, case.region, collector, warn, db=case.store.path,
+                                   workers=jobs, derive=links_index.message_occurrences)  # on the walk's cores
             finally:
                 collector.cleanup()
             verification: dict[str, Any] | None = None
@@ -265,7 +266,7 @@ def run(case: Case, image: str, options: ParseOptions,
             with case.store.transaction() as c:
                 store_volumes(c, options.exhibit, run_id, partitions)
                 staged.store(c)
-                details["links"] = links_index.index_in_transaction(case, c, options.exhibit, run_id)
+                details["links"] = links_index.index_in_transaction(case, c, options.exhibit, run_id, staged.derived)
                 c.execute("UPDATE runs SET ended = ?, status = ?, details = ? WHERE id = ?",
                           (rfc3339(), "done", dumps(details), run_id))
                 case.record("parsed", subject(options.exhibit, row.sha256), details=details,

@@ -18,7 +18,7 @@ from ..core.clock import rfc3339
 from ..core.store import dumps
 from ..image import schema as _files_schema  # noqa: F401  (files.phash must exist before it is read)
 from . import VERSION, images, schema  # noqa: F401  (registers the tables)
-from .sources import Occ, collect
+from .sources import Occ, collect, message_occurrences  # noqa: F401  (for dalil parse)
 
 RANK = {"iban": 0, "wallet": 1, "phone": 2, "email": 3, "handle": 4, "device": 5, "image": 6, "domain": 7}
 CACHE_KIB = 256 * 1024  # SQLite page cache of the connection while indexing (default: 2 MiB)
@@ -117,9 +117,11 @@ def write_exhibit(conn: sqlite3.Connection, exhibit: str, found: list[Occ]) -> d
     return counts
 
 
-def index_exhibit(case: Case, conn: sqlite3.Connection, exhibit: str) -> dict[str, Any]:
-    """Index one exhibit from what the case stores for it now (inside the caller's transaction)."""
-    return {"version": VERSION, **write_exhibit(conn, exhibit, collect(case, conn, exhibit))}
+def index_exhibit(case: Case, conn: sqlite3.Connection, exhibit: str,
+                  messages: list[list[Occ]] | None = None) -> dict[str, Any]:
+    """Index one exhibit from what the case stores for it now (inside the caller's transaction);
+    `messages`: the occurrences of its messages, already made (see `sources.phone_records`)."""
+    return {"version": VERSION, **write_exhibit(conn, exhibit, collect(case, conn, exhibit, messages))}
 
 
 def rebuild(case: Case, conn: sqlite3.Connection) -> dict[str, Any]:
@@ -150,12 +152,13 @@ def _has_data(case: Case, exhibit: str) -> bool:
     return False
 
 
-def index_in_transaction(case: Case, conn: sqlite3.Connection, exhibit: str, run_id: int | None = None) -> dict[str, Any]:
+def index_in_transaction(case: Case, conn: sqlite3.Connection, exhibit: str, run_id: int | None = None,
+                         messages: list[list[Occ]] | None = None) -> dict[str, Any]:
     """`index_exhibit` for `parse` and `collect`: a failure leaves the index of the exhibit as it
     was (savepoint), becomes a stored warning, and never fails the command storing the evidence."""
     conn.execute("SAVEPOINT links_index")
     try:
-        counts = index_exhibit(case, conn, exhibit)
+        counts = index_exhibit(case, conn, exhibit, messages)
     except Exception as exc:  # noqa: BLE001 - the evidence is stored whatever the index does
         conn.execute("ROLLBACK TO links_index")
         conn.execute("RELEASE links_index")

@@ -37,6 +37,12 @@ def _detail(**items: Any) -> str | None:
     return dumps(kept) if kept else None
 
 
+@functools.lru_cache(maxsize=4096)
+def _app_detail(app: str | None) -> str | None:
+    """`_detail(app=app)`, once per app (every message, call and contact of an app has the same)."""
+    return _detail(app=app)
+
+
 def _tagged(found: Iterable[Occ], **ids: Any) -> Iterator[Occ]:
     """The occurrences with the id of the row they come from added to their detail (`file`,
     `capture`, `record`): what the browser links an occurrence to."""
@@ -44,10 +50,24 @@ def _tagged(found: Iterable[Occ], **ids: Any) -> Iterator[Occ]:
     done: dict[str | None, str | None] = {}  # one record's occurrences mostly share their detail
     for occ in found:
         if occ[7] not in done:
-            detail = dict(_loads(occ[7])) if occ[7] else {}
-            detail.update(extra)
-            done[occ[7]] = dumps(detail) if detail else None
+            done[occ[7]] = _with_ids(occ[7], extra)
         yield (*occ[:7], done[occ[7]])
+
+
+def _with_ids(detail: str | None, extra: dict[str, Any]) -> str | None:
+    """`detail` (compact JSON with sorted keys, as `dumps` writes it) with the keys of `extra` added:
+    written as `dumps` would, by hand when that is plain (one int id whose key sorts after every key
+    of the detail — the usual case), else through `dumps`."""
+    if len(extra) == 1:
+        ((key, value),) = extra.items()
+        if type(value) is int and key.isalpha() and key.isascii():
+            if not detail:
+                return f'{{"{key}":{value}}}'
+            if detail[0] == "{" and detail[-1] == "}" and all(k < key for k in _loads(detail)) and _loads(detail):
+                return f'{detail[:-1]},"{key}":{value}}}'
+    merged = dict(_loads(detail)) if detail else {}
+    merged.update(extra)
+    return dumps(merged) if merged else None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -173,6 +193,7 @@ def _capture(url: str, captured_at: str, record: str | None, found: Any, text: s
                 yield kind, value, "capture", ref, captured_at, "link", None, _detail(platform=platform)
 
 
+@functools.lru_cache(maxsize=65536)  # a phone's correspondents are few; its messages many
 def _party(value: str | None, region: str) -> tuple[str, str] | None:
     if not value:
         return None
@@ -185,6 +206,7 @@ def _party(value: str | None, region: str) -> tuple[str, str] | None:
     return ("phone", number) if number else None
 
 
+_MARKER = re.compile("|".join(re.escape(m) for m in _MARKERS))  # any of them, in one pass over the text
 _SIX_DIGITS = re.compile(r"\d(?:\D*\d){5}")  # \d is any Unicode digit: Arabic-Indic and Persian too
 
 
@@ -194,8 +216,7 @@ def _worth(text: str | None) -> bool:
         return False
     if _SIX_DIGITS.search(text):
         return True
-    lower = normalise(text).lower()
-    return any(m in lower for m in _MARKERS)
+    return _MARKER.search(normalise(text).lower()) is not None
 
 
 def _text(text: str | None, region: str, source: str, ref: str, time: str | None, label: str | None) -> Iterator[Occ]:
@@ -223,19 +244,33 @@ def message_ref(m: dict[str, Any]) -> str:
     return record_ref(m) + (f" thread {m['thread']}" if m.get("thread") else "")
 
 
-def phone_records(case: Case, exhibit: str, region: str) -> Iterator[Occ]:
+def phone_records(case: Case, exhibit: str, region: str, messages: list[list[Occ]] | None = None) -> Iterator[Occ]:
+    """`messages`: the occurrences of each of the exhibit's messages in the order of their ids, made
+    by `message_occurrences` where the messages were parsed (`dalil parse`'s workers); else (or
+    when their number is not that of the stored messages) they are read back from the table."""
     f = records.Filters(exhibit=exhibit)
-    for m in records.message_parties(case, exhibit):
-        yield from _tagged(_message(m, region), record=m.get("id"))
+    ids = ([r[0] for r in case.store.conn.execute("SELECT id FROM messages WHERE exhibit = ? ORDER BY id", (exhibit,))]
+           if messages is not None and records.exists(case, "messages") else None)
+    if messages is not None and ids is not None and len(ids) == len(messages):
+        for record_id, occs in zip(ids, messages):
+            yield from _tagged(occs, record=record_id)
+    else:
+        for m in records.message_parties(case, exhibit):
+            yield from _tagged(_message(m, region), record=m.get("id"))
     for c in records.calls(case, f):
         found = _party(c.get("number"), region)
         if found:
             yield from _tagged([(found[0], found[1], "call", record_ref(c), c.get("time"), c.get("direction"),
-                                 c.get("name"), _detail(app=c.get("app")))], record=c.get("id"))
+                                 c.get("name"), _app_detail(c.get("app")))], record=c.get("id"))
     for c in records.contacts(case, f):
         yield from _tagged(_contact(c, region), record=c.get("id"))
     for item in records.items(case, f):
         yield from _tagged(_item(item, region), record=item.get("id"))
+
+
+def message_occurrences(m: dict[str, Any], region: str) -> list[Occ]:
+    """The occurrences of one message (as `query.message_parties` gives it), without its record id."""
+    return list(_message(m, region))
 
 
 def _message(m: dict[str, Any], region: str) -> Iterator[Occ]:
@@ -244,7 +279,7 @@ def _message(m: dict[str, Any], region: str) -> Iterator[Occ]:
         found = _party(value, region)
         if found:
             label = m.get("sender_name") if role == "sender" else None
-            yield found[0], found[1], "message", ref, m.get("time"), role, label, _detail(app=m.get("app"))
+            yield found[0], found[1], "message", ref, m.get("time"), role, label, _app_detail(m.get("app"))
     thread = str(m.get("thread") or "")
     if thread.startswith("group:"):
         yield "handle", thread, "message", ref, m.get("time"), "thread", m.get("thread_name"), None
@@ -252,7 +287,7 @@ def _message(m: dict[str, Any], region: str) -> Iterator[Occ]:
 
 
 def _contact(c: dict[str, Any], region: str) -> Iterator[Occ]:
-    ref, name, detail = record_ref(c), c.get("name"), _detail(app=c.get("app"))
+    ref, name, detail = record_ref(c), c.get("name"), _app_detail(c.get("app"))
     for raw in c.get("phones") or []:
         found = _party(str(raw), region)
         if found:
@@ -285,12 +320,12 @@ def _item(item: dict[str, Any], region: str) -> Iterator[Occ]:
         yield from _text(value, region, kind, ref, time, None)
 
 
-def collect(case: Case, conn: sqlite3.Connection, exhibit: str) -> list[Occ]:
+def collect(case: Case, conn: sqlite3.Connection, exhibit: str, messages: list[list[Occ]] | None = None) -> list[Occ]:
     """Every occurrence in one exhibit: one per entity and place, its roles joined ("link,text")."""
     region = case.region
     out: dict[tuple[str, str, str, str], Occ] = {}
     for occ in (*files(conn, exhibit, region), *captures(case, conn, exhibit, region),
-                *phone_records(case, exhibit, region)):
+                *phone_records(case, exhibit, region, messages)):
         key = (occ[0], occ[1], occ[2], occ[3])
         seen = out.get(key)
         if seen is None:

@@ -15,6 +15,7 @@ from .. import Artifact
 from ..context import Context
 from ..normalise import unix, unix_ms
 from ..records import Attachment, Message, Record
+from ._sql import dicts
 
 SMS_BOX = {1: "incoming", 2: "outgoing", 4: "outgoing", 5: "outgoing", 6: "outgoing"}
 SMS_STATUS = {1: "inbox", 2: "sent", 3: "draft", 4: "outbox", 5: "failed", 6: "queued"}
@@ -33,8 +34,8 @@ class AndroidSMS(Artifact):
     def parse(self, ctx: Context) -> Iterator[Record]:
         threads = self._threads(ctx)
         if ctx.has("sms", "_id", "address", "date", "type", "body"):
-            for row in ctx.rows("SELECT * FROM sms ORDER BY _id"):
-                yield self._sms(ctx, dict(row), threads, None)
+            for row in dicts(ctx, "SELECT * FROM sms ORDER BY _id"):
+                yield self._sms(ctx, row, threads, None)
             for rec in ctx.file.recovered(["sms"]):  # deleted rows, and older versions of live ones
                 yield self._sms(ctx, rec.values, threads, rec)
         else:

@@ -55,6 +55,13 @@ def recover(db: Path, wal: Path | None = None, journal: Path | None = None,
     """Deleted and superseded rows of `db` (and of its `wal` / rollback `journal` when given).
 
     The inputs are only read. Raises RecoveryError only when `db` is not a SQLite database."""
+    return select(recover_all(db, wal, journal), tables)
+
+
+def recover_all(db: Path, wal: Path | None = None, journal: Path | None = None) -> list[RecoveredRow]:
+    """Every row `recover` can find in `db`, SQLite's own tables included, in file order: what
+    `select` picks from for any list of tables (a parser asking for two tables of one database
+    does not make the database be read and carved twice)."""
     db = Path(db)
     try:
         with open(db, "rb") as fh:
@@ -62,10 +69,18 @@ def recover(db: Path, wal: Path | None = None, journal: Path | None = None,
     except OSError as exc:
         raise RecoveryError(f"cannot read {db}: {exc}") from exc
     header = parse_header(data)
+    return _Recovery(db, data, header.page_size, wal, journal).run()
+
+
+def select(rows: list[RecoveredRow], tables: Iterable[str] | None = None) -> list[RecoveredRow]:
+    """The rows of `tables` (all tables but SQLite's own when None), in the order given."""
     if isinstance(tables, str):
         tables = [tables]
-    wanted = set(tables) if tables is not None else None
-    return _Recovery(db, data, header.page_size, wal, journal).run(wanted)
+    if tables is not None:
+        wanted = set(tables)
+        return [r for r in rows if r.table in wanted]
+    # SQLite's own tables (schema, sequence counters, statistics) only when asked for
+    return [r for r in rows if not r.table.startswith("sqlite_")]
 
 
 class _Recovery:
@@ -123,7 +138,7 @@ class _Recovery:
 
     # -- the run -------------------------------------------------------------------------------
 
-    def run(self, wanted: set[str] | None) -> list[RecoveredRow]:
+    def run(self) -> list[RecoveredRow]:
         try:
             schema, self.pmap = map_pages(self.view, self.header, self.encoding, self.budget)
         except Exception:  # a schema we cannot walk: carve with what we have
@@ -155,11 +170,7 @@ class _Recovery:
                 log.warning("recover: carving %s of %s failed", img.where, self.db, exc_info=True)
         rows = [r for r in (self._row(c, img, what, live) for img, c, what in found) if r is not None]
         out = _dedup(rows)
-        if wanted is not None:
-            out = [r for r in out if r.table in wanted]
-        else:   # SQLite's own tables (schema, sequence counters, statistics) only when asked for
-            out = [r for r in out if not r.table.startswith("sqlite_")]
-        out.sort(key=lambda r: (_FILE_ORDER.get(r.file, 9), r.offset))
+        out.sort(key=lambda r: (_FILE_ORDER.get(r.file, 9), r.offset))  # stable: `select` keeps this order
         return out
 
     def _images(self) -> list[Image]:

@@ -118,6 +118,10 @@ def _agrees(live: tuple[Any, ...], values: tuple[Any, ...], known: tuple[bool, .
                                             for a, b, k in zip(live, values, known))
 
 
+def _escaped(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -136,11 +140,16 @@ def read_live(db: Path, wal: Path | None, tables: list[Table]) -> tuple[dict[str
         except sqlite3.Error:
             return out, [t.name for t in tables]
         try:
-            con.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
             for table in tables:
+                # SQLite's own decoding first (in C; the same strings for valid UTF-8); a table it
+                # cannot read so (bad UTF-8, or damage) is read again as before, bytes kept as escapes
+                con.text_factory = str
                 live = LiveTable.of(table)
                 if not _read_table(con, table, live):
-                    failed.append(table.name)
+                    con.text_factory = _escaped
+                    live = LiveTable.of(table)
+                    if not _read_table(con, table, live):
+                        failed.append(table.name)
                 out[table.name] = live
         finally:
             con.close()
