@@ -14,7 +14,6 @@ import hashlib
 import os
 import re
 import string
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -41,42 +40,31 @@ class ImageSource:
     layer: dict[str, Any] | None = None  # a virtual disk's container layer (virtual.VirtualImg.describe)
 
 
-class SegmentedImg(pytsk3.Img_Info):
+class SegmentedImg(ExternalImg):
     """Split raw: the segments read as one image."""
 
     def __init__(self, paths: list[Path]) -> None:
-        self._lock = threading.Lock()
         self._files: list[BinaryIO] = [open_readonly(p) for p in paths]
         self._starts: list[int] = []
         total = 0
         for fh in self._files:
             self._starts.append(total)
             total += os.fstat(fh.fileno()).st_size
-        self._size = total
-        super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+        super().__init__(total)
 
-    def get_size(self) -> int:
-        return self._size
-
-    def read(self, offset: int, size: int) -> bytes:
-        if offset < 0 or offset >= self._size:
-            raise IOError(f"read beyond the end of the image at {offset}")
-        size = min(size, self._size - offset)
+    def _read_at(self, offset: int, size: int) -> bytes:
         out = bytearray()
-        with self._lock:
-            index = max(i for i, start in enumerate(self._starts) if start <= offset)
-            while len(out) < size and index < len(self._files):
-                fh = self._files[index]
-                local = offset + len(out) - self._starts[index]
-                data = os.pread(fh.fileno(), size - len(out), local)
-                if not data:
-                    index += 1
-                    continue
-                out += data
-                if local + len(data) >= self._segment_size(index):
-                    index += 1
-        if len(out) != size:
-            raise IOError(f"short read at {offset}: {len(out)} of {size} bytes")
+        index = max(i for i, start in enumerate(self._starts) if start <= offset)
+        while len(out) < size and index < len(self._files):
+            fh = self._files[index]
+            local = offset + len(out) - self._starts[index]
+            data = os.pread(fh.fileno(), size - len(out), local)
+            if not data:
+                index += 1
+                continue
+            out += data
+            if local + len(data) >= self._segment_size(index):
+                index += 1
         return bytes(out)
 
     def _segment_size(self, index: int) -> int:
