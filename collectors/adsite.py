@@ -9,8 +9,9 @@ and a link to the seller's profile. Numbers are written in several forms (Arabic
 from __future__ import annotations
 
 import html
-import struct
 import socket
+import struct
+import sys
 import threading
 import time
 import zlib
@@ -126,6 +127,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (a browser closing a page while its image loads) is
+        normal traffic, not an error worth a traceback on stderr; anything else is still printed."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
     ads: int
     latency: float
     gone: set[int]

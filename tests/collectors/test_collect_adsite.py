@@ -131,3 +131,20 @@ def test_missing_chromium_is_a_warning(cli, case_dir: Path, adsite: AdSite, monk
     assert len(caps) == 1 and caps[0]["screenshot_sha256"] is None and caps[0]["sha256"]
     assert any("Chromium not found at /nonexistent/chromium" in w["message"]
                for w in rows(case_dir, "SELECT message FROM warnings WHERE exhibit = 'WEB-N'"))
+
+
+def test_client_hanging_up_is_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    """A browser closing a page mid-answer (BrokenPipe, reset) must not print a traceback (the demo's
+    output is read by investigators, and the demo test refuses tracebacks); other errors still print."""
+    with AdSite(ads=1) as site:
+        for exc in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset")):
+            try:
+                raise exc
+            except ConnectionError:
+                site.server.handle_error(None, ("127.0.0.1", 1))
+        assert capsys.readouterr().err == ""
+        try:
+            raise ValueError("a real bug")
+        except ValueError:
+            site.server.handle_error(None, ("127.0.0.1", 1))
+        assert "a real bug" in capsys.readouterr().err
