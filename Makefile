@@ -14,7 +14,7 @@ JOBS ?= 2
 # a whole-suite run collecting fewer tests than this fails (never a green run of nothing)
 MIN_TESTS ?= 250
 
-.PHONY: setup apt venv bytecode demo test clean
+.PHONY: setup apt venv bytecode demo test thirdparty clean
 
 setup: apt venv bytecode
 
@@ -39,7 +39,11 @@ bytecode: venv
 demo: setup
 	$(VENV)/bin/dalil demo --out demo-output
 
-test: setup
+# real BitLocker and APFS test images that may not be committed here (tests/thirdparty.py says why)
+thirdparty: venv
+	@$(PY) tests/thirdparty.py
+
+test: setup thirdparty
 	DALIL_MIN_TESTS=$(MIN_TESTS) $(PY) -m pytest -q -n $(JOBS) --dist loadfile tests
 
 clean:

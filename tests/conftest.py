@@ -71,6 +71,21 @@ def testdata() -> Callable[[str], Path]:
     return get
 
 
+@pytest.fixture
+def thirdparty() -> Callable[[str, str], Path]:
+    """`thirdparty(sdist, member)`: a test image from a pinned PyPI sdist (tests/thirdparty.py),
+    skipping the test with a reason when it was not downloaded."""
+    import thirdparty as tp
+
+    def get(sdist: str, inner: str) -> Path:
+        path = tp.member(sdist, inner)
+        if path is None:
+            pytest.skip(f"{sdist} not downloaded (run `make thirdparty`)")
+        return path
+
+    return get
+
+
 @pytest.fixture(scope="session")
 def tsa(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A real RFC 3161 TSA (`openssl ts`) on 127.0.0.1: `.url`, `.ca_pem`, `.chain_pem`."""
