@@ -251,20 +251,33 @@ def _bitlocker(found: Found, fh: Slice, length: int, keys: VolumeKeys) -> Unlock
     import pybde
 
     vol = pybde.volume()
-    vol.open_file_object(fh)
+    vol.open_file_object(fh)  # first without any key: does the volume need one at all?
     found.protectors = [BDE_PROTECTORS.get(int(p.type), f"type 0x{int(p.type):04x}") for p in vol.key_protectors]
     method = getattr(vol, "encryption_method", None)
     found.method = f"method 0x{int(method):04x}" if method is not None else None
+    if not vol.is_locked():
+        # a clear key (BitLocker suspended) or a decrypted volume keeping its metadata: no key is needed,
+        # and a court should know the volume was readable by anyone who held the disk
+        why = "its key is stored in clear (BitLocker suspended)" if "clear key" in found.protectors \
+            else "it is not encrypted (decrypted, BitLocker metadata kept)"
+        return Unlocked(LayerImg(vol, int(vol.get_size()), fh), f"{found.describe()}: opened without a key: {why}",
+                        "clear-key")
     kind = None
+    if keys.key_file:  # libbde takes a startup key only before the volume is opened
+        vol.close()
+        vol = pybde.volume()
+        try:
+            vol.read_startup_key(str(keys.key_file))
+            vol.open_file_object(fh)
+        except (IOError, OSError):  # another volume's .BEK, or no .BEK at all
+            return Unlocked(None, f"{_wrong(found, keys)}: not a startup key (.BEK) of this volume")
+        kind = "key-file"
     if keys.recovery_key:
         vol.set_recovery_password(keys.recovery_key)
-        kind = "recovery-key"
+        kind = kind or "recovery-key"
     if keys.password:
         vol.set_password(keys.password)
         kind = kind or "password"
-    if keys.key_file:
-        vol.read_startup_key(str(keys.key_file))
-        kind = kind or "key-file"
     if not keys.given:
         return Unlocked(None, _needs(found, "--password, --recovery-key (the 48-digit recovery password) "
                                             "or --key-file (the .BEK startup key)"))

@@ -68,7 +68,7 @@ def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth:
         if opened.img is not None:
             inner = Volume(vol.offset, int(opened.img.get_size()), vol.slot, vol.description, vol.scheme,
                            found.kind, vol.snapshot, vol.parent, opened.key_kind)
-            note = opened.message + (f" with the {opened.key_kind}" if opened.key_kind else "")
+            note = opened.message + (f" with the {opened.key_kind}" if opened.key_kind not in (None, "clear-key") else "")
             yield from _expand(opened.img, 0, inner, keys, depth + 1, note, opened.key_kind)
         elif found.discovery:
             yield Layer(vol, img, at, status="locked", message=opened.message + "; only the unencrypted "

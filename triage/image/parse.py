@@ -375,15 +375,18 @@ class _Partitions:
             truncation.mark(part, short)
             self.warn(f"{self.exhibit}@{vol.offset}", f"partition {_label(vol)}: image truncated: {short}")
 
-    def unreadable(self, vol: Volume, exc: Exception, img: Any = None, at: int | None = None) -> None:
+    def unreadable(self, vol: Volume, exc: Exception, img: Any = None, at: int | None = None,
+                   note: str | None = None) -> None:
+        """No file system opened; `note` is what the layer said first (an encrypted volume opened by a key)."""
         part = self._part(vol)
+        lead = f"{note}; " if note else ""
         short = truncation.volume_shortfall(self.source, vol) if img is None or img is self.source.img else None
         if short:  # cut off: no file system to look for
-            part["status"], part["message"] = "truncated", f"{short}; no file system opened ({_short(exc)})"
+            part["status"], part["message"] = "truncated", f"{lead}{short}; no file system opened ({_short(exc)})"
             self.warn(f"{self.exhibit}@{vol.offset}", f"partition {_label(vol)}: image truncated: {part['message']}")
             return
         _no_fs(img if img is not None else self.source.img, vol.offset if at is None else at, vol, part,
-               exc, self.warn, f"{self.exhibit}@{vol.offset}")
+               exc, self.warn, f"{self.exhibit}@{vol.offset}", lead)
 
     def noted(self, vol: Volume, status: str, fs_type: str | None, message: str | None) -> None:
         """A layer's row (a locked or unsupported volume, an LVM PV) or news on the one just opened;
@@ -407,26 +410,26 @@ def _label(vol: Volume) -> str:
 
 
 def _no_fs(img: pytsk3.Img_Info, at: int, vol: Volume, part: dict[str, Any], exc: Exception,
-           warn: Callable[[str, str], None], where: str) -> None:
+           warn: Callable[[str, str], None], where: str, lead: str = "") -> None:
     try:
         img.read(at, 512)
     except (IOError, OSError, RuntimeError) as read_exc:
         part["status"] = "unreadable"
-        part["message"] = f"cannot read the image there ({_short(read_exc)}): truncated or corrupt?"
+        part["message"] = f"{lead}cannot read the image there ({_short(read_exc)}): truncated or corrupt?"
         warn(where, f"partition {_label(vol)}: {part['message']}")
         return
     found = _signature(img, at)
     if found:
         part["fs_type"], part["status"] = found, "unsupported"
-        part["message"] = f"{found} file system, which pytsk3 cannot read: not listed" + UNREAD_HINTS.get(found, "")
+        part["message"] = f"{lead}{found} file system, which pytsk3 cannot read: not listed" + UNREAD_HINTS.get(found, "")
     elif vol.encrypted is None and looks_random(image_reader(img, at), vol.length):
         part["encrypted"], part["status"] = "unknown-high-entropy", "locked"
-        part["message"] = ("no file system and no header: every sampled block looks random, as an encrypted volume "
+        part["message"] = (f"{lead}no file system and no header: every sampled block looks random, as an encrypted volume "
                            "(VeraCrypt/TrueCrypt) or one wiped with random data does; nothing can be listed")
     else:
         part["status"] = "no-filesystem"
         detail = _short(exc)
-        part["message"] = f"no file system recognised ({detail})"
+        part["message"] = f"{lead}no file system recognised ({detail})"
     warn(where, f"partition {_label(vol)}: {part['message']}")
 
 

@@ -106,7 +106,8 @@ class VolumeLog(Protocol):
 
     def opened(self, vol: Volume, fs: Any) -> None: ...
 
-    def unreadable(self, vol: Volume, exc: Exception, img: Any = None, at: int | None = None) -> None: ...
+    def unreadable(self, vol: Volume, exc: Exception, img: Any = None, at: int | None = None,
+                   note: str | None = None) -> None: ...
 
     def stopped(self, vol: Volume, exc: Exception) -> None: ...
 
@@ -122,7 +123,8 @@ class QuietVolumes:
     def opened(self, vol: Volume, fs: Any) -> None:
         pass
 
-    def unreadable(self, vol: Volume, exc: Exception, img: Any = None, at: int | None = None) -> None:
+    def unreadable(self, vol: Volume, exc: Exception, img: Any = None, at: int | None = None,
+                   note: str | None = None) -> None:
         pass
 
     def stopped(self, vol: Volume, exc: Exception) -> None:
@@ -201,7 +203,7 @@ def _image(source: ImageSource, tz: str, warn: Warn, exhibit: str, log: VolumeLo
         try:
             fs = pytsk3.FS_Info(layer.img, offset=layer.at)
         except (IOError, OSError, RuntimeError) as exc:
-            log.unreadable(vol, exc, layer.img, layer.at)
+            log.unreadable(vol, exc, layer.img, layer.at, layer.message)  # keeps "opened with …"
             continue
         log.opened(vol, fs)
         if layer.status or layer.message:
