@@ -3,9 +3,8 @@
 What cryptsetup does to open a LUKS2 key slot, read-only and in memory: the passphrase through the
 slot's KDF (PBKDF2 or Argon2i/Argon2id), the slot's key material decrypted (AES-XTS), merged by the
 anti-forensic splitter (AF, LUKS1 spec §2.4), checked against the digest (PBKDF2); then the data
-segment is decrypted sector by sector. Only `aes-xts-plain64` (cryptsetup's default since 2.0) is
-supported; another cipher gets one clear line. XTS is done in bulk: one AES-ECB pass per read for
-the data and one for the sector tweaks, the tweak's doubling (×α in GF(2^128)) vectorised in numpy.
+segment is decrypted sector by sector, in bulk (luks_ciphers: AES-XTS, AES-CBC with plain, plain64 or
+ESSIV IVs, AES-ECB); another cipher gets one clear line.
 """
 
 from __future__ import annotations
@@ -17,13 +16,10 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 from .encryption import Read
 from .external import ExternalImg
+from .luks_ciphers import SUPPORTED, CipherError, check, decrypt
 
-SUPPORTED = "aes-xts-plain64"
 SECTOR = 512
 MAX_JSON = 4 * 1024 * 1024
 # a crafted header must not make the examiner's machine hang or run out of memory; cryptsetup's own
@@ -71,11 +67,13 @@ def read_header(read: Read) -> Header:
 
 def unlock(read: Read, header: Header, password: bytes) -> bytes | None:
     """The volume key, or None when the passphrase opens no key slot."""
-    if header.cipher != SUPPORTED:
-        raise Luks2Error(f"cipher {header.cipher} is not supported (only {SUPPORTED})")
+    try:
+        check(header.cipher)
+    except CipherError as exc:
+        raise Luks2Error(str(exc)) from None
     digests = list(header.meta.get("digests", {}).values())
     for slot_id, slot in sorted(header.meta.get("keyslots", {}).items()):
-        if slot.get("type") != "luks2" or slot.get("area", {}).get("encryption") != SUPPORTED:
+        if slot.get("type") != "luks2" or slot.get("area", {}).get("encryption") not in SUPPORTED:
             continue
         key = _slot_key(read, slot, password)
         for digest in digests:
@@ -106,7 +104,7 @@ def _slot_key(read: Read, slot: dict[str, Any], password: bytes) -> bytes:
     else:
         raise Luks2Error(f"key slot KDF {kdf['type']} is not supported")
     length = (key_size * stripes + SECTOR - 1) // SECTOR * SECTOR
-    material = xts_decrypt(derived, read(int(area["offset"]), length), 0, SECTOR)
+    material = decrypt(str(area["encryption"]), derived, read(int(area["offset"]), length), 0, SECTOR)
     return _af_merge(material[:key_size * stripes], key_size, stripes, af.get("hash", "sha256"))
 
 
@@ -139,32 +137,6 @@ def _diffuse(data: bytes, hash_name: str) -> bytes:
     return out
 
 
-def xts_decrypt(key: bytes, data: bytes, first_sector: int, sector_size: int, iv_step: int = 1) -> bytes:
-    """AES-XTS-plain64 decryption of whole sectors (the tweak: the sector number, little-endian; it
-    grows by `iv_step` from one sector to the next)."""
-    half = len(key) // 2
-    count = len(data) // sector_size
-    if not count:
-        return b""
-    numbers = np.zeros((count, 2), dtype="<u8")
-    numbers[:, 0] = np.arange(first_sector, first_sector + count * iv_step, iv_step, dtype=np.uint64)
-    tweak_enc = Cipher(algorithms.AES(key[half:]), modes.ECB()).encryptor()
-    start = np.frombuffer(tweak_enc.update(numbers.tobytes()), dtype="<u8").reshape(count, 2)
-    per = sector_size // 16
-    tweaks = np.empty((count, per, 2), dtype="<u8")
-    lo, hi = start[:, 0].copy(), start[:, 1].copy()
-    for j in range(per):
-        tweaks[:, j, 0], tweaks[:, j, 1] = lo, hi
-        carry = hi >> np.uint64(63)
-        hi = (hi << np.uint64(1)) | (lo >> np.uint64(63))
-        lo = (lo << np.uint64(1)) ^ (carry * np.uint64(0x87))
-    flat = tweaks.reshape(-1)
-    mixed = np.frombuffer(data, dtype="<u8", count=count * sector_size // 8) ^ flat
-    dec = Cipher(algorithms.AES(key[:half]), modes.ECB()).decryptor()
-    plain = np.frombuffer(dec.update(mixed.tobytes()), dtype="<u8") ^ flat
-    return plain.tobytes()
-
-
 class Luks2Img(ExternalImg):
     """The decrypted data segment as a pytsk3 image (no lock: reads are pure functions of the key)."""
 
@@ -181,7 +153,7 @@ class Luks2Img(ExternalImg):
         end = (offset + size + ss - 1) // ss
         data = self._read(self._header.offset + first * ss, (end - first) * ss)
         # LUKS2's plain64 IV counts 512-byte units whatever the sector size (no iv_large_sectors)
-        plain = xts_decrypt(self._key, data, first * (ss // SECTOR) + self._header.iv_tweak, ss,
-                            ss // SECTOR)
+        plain = decrypt(self._header.cipher, self._key, data, first * (ss // SECTOR) + self._header.iv_tweak, ss,
+                        ss // SECTOR)
         skip = offset - first * ss
         return plain[skip:skip + size]
