@@ -1,7 +1,7 @@
 """Third-party test images that cannot be committed here, fetched from PyPI at set-up time.
 
 Some real images the format tests need (BitLocker volumes made by Windows, APFS containers with
-snapshots and with encryption made by macOS) exist only in the source distributions of Fox-IT's
+snapshots and with encryption made by macOS, LVM groups spanning two disks) exist only in the source distributions of Fox-IT's
 `dissect.*` packages, whose licence (AGPL-3.0) forbids copying them into this repository. They
 are *downloaded*, like any other package `make test` installs: `python tests/thirdparty.py`
 (run by `make test`) fetches each pinned sdist from PyPI into `build/thirdparty/`, checks its
@@ -27,8 +27,10 @@ CACHE = ROOT / "build" / "thirdparty"
 SDISTS: dict[str, str] = {
     "dissect_fve-4.6.tar.gz": "49141e62cd3cc735c324f3c76c8635b3fbd0613316b2f823ee78a481c7c543fe",
     "dissect_apfs-1.1.tar.gz": "eeb42b1d862119cfa3a9006e44af39ed1f9fbad0ef03540249481b9879ac7332",
+    "dissect_volume-3.18.tar.gz": "79647740f1a4ba360afa9f3f77620ed016b0026a44386b3cdc31fddcf0142d9c",
 }
-_REQUIREMENT = {"dissect_fve-4.6.tar.gz": "dissect.fve==4.6", "dissect_apfs-1.1.tar.gz": "dissect.apfs==1.1"}
+_REQUIREMENT = {"dissect_fve-4.6.tar.gz": "dissect.fve==4.6", "dissect_apfs-1.1.tar.gz": "dissect.apfs==1.1",
+                "dissect_volume-3.18.tar.gz": "dissect.volume==3.18"}
 
 
 def _sha256(path: Path) -> str:

@@ -78,19 +78,23 @@ def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth:
         return
     if depth < MAX_DEPTH and lvm.is_physical_volume(read):
         try:
-            group, logical = lvm.logical_volumes(read, vol)
+            pv = lvm.logical_volumes(read, vol)
         except (IOError, OSError, RuntimeError) as exc:
             yield Layer(vol, img, at, walk=False, status="unreadable", fs_type="LVM2",
                         message=f"LVM2 physical volume whose metadata cannot be read ({_gist(exc)})")
             return
         yield Layer(vol, img, at, walk=False, status="parsed", fs_type="LVM2", key_kind=key_kind,
                     message=(f"{note}; " if note else "")
-                    + f"LVM2 physical volume of volume group {group}: {len(logical)} logical volume(s)")
-        for lv in logical:
+                    + f"LVM2 physical volume of volume group {pv.group}: {len(pv.logical)} logical volume(s)"
+                    + (f"; {pv.note}" if pv.note else ""))
+        for lv in pv.logical:
             lv.vol.encrypted = vol.encrypted  # inside an encrypted volume (LVM on LUKS): its data was encrypted
             lv.vol.key_kind = key_kind
             if lv.img is not None:
-                yield from _expand(lv.img, 0, lv.vol, keys, depth + 1)
+                yield from _expand(lv.img, 0, lv.vol, keys, depth + 1, lv.message)
+            else:  # on a disk not in this image, or of a type not read: named, never silently dropped
+                yield Layer(lv.vol, img, at, walk=False, status=lv.status or "unsupported", fs_type="LVM2 LV",
+                            message=lv.message)
         return
     if depth < MAX_DEPTH and apfs.is_container(read):
         yield from _apfs(img, at, vol, keys)

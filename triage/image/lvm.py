@@ -16,7 +16,9 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from . import lvm_map
 from .encryption import LayerImg, Read, Slice
+from .external import ExternalImg
 from .walk import Volume
 
 LABEL = b"LABELONE"
@@ -41,13 +43,39 @@ class Logical:
     """One logical volume, ready to be read."""
 
     vol: Volume
-    img: LayerImg | None
+    img: ExternalImg | None
     message: str | None = None
+    status: str | None = None       # why it is not read (img None): incomplete, unsupported
 
 
-def logical_volumes(read: Read, pv: Volume) -> tuple[str, list[Logical]]:
-    """The volume group's name and its logical volumes (a single-PV group: LVs on other PVs are read
-    as far as this PV holds them, which libvslvm reports as an error on read)."""
+@dataclass
+class Pv:
+    """What a physical volume holds: its group's name, the logical volumes, and what is missing."""
+
+    group: str
+    logical: list[Logical]
+    note: str | None = None
+
+
+def logical_volumes(read: Read, pv: Volume) -> Pv:
+    """The volume group's logical volumes: through libvslvm when the group is this PV alone, else
+    (a group spanning other disks, a volume type libvslvm refuses) mapped by Dalil from the metadata,
+    each LV it cannot read named with the reason."""
+    grp = _group(read)
+    if grp is None or len(grp.pvs) <= 1:
+        try:
+            return _libvslvm(read, pv)
+        except (IOError, OSError, RuntimeError) as exc:
+            if grp is None:
+                raise
+            why = str(exc).strip().split(". ")[-1][:160]
+            return _mapped(read, pv, grp, f"libvslvm cannot open the group ({why}): its volumes are mapped by Dalil")
+    note = (f"volume group {grp.name} spans {len(grp.pvs)} physical volumes; this image is "
+            f"{grp.this_pv or 'not one named in the metadata'}; not in this image: {', '.join(grp.others())}")
+    return _mapped(read, pv, grp, note)
+
+
+def _libvslvm(read: Read, pv: Volume) -> Pv:
     import pyvslvm
 
     fh = Slice(read, pv.length)
@@ -64,13 +92,52 @@ def logical_volumes(read: Read, pv: Volume) -> tuple[str, list[Logical]]:
         vol = Volume(partition, int(lv.size), f"{group.name}/{name}", f"LVM2 logical volume {group.name}/{name}",
                      "lvm", parent=pv.offset)
         found.append(Logical(vol, LayerImg(lv, int(lv.size), (handle, fh))))
-    if not found:
-        return str(group.name), []
-    return str(group.name), found
+    return Pv(str(group.name), found)
+
+
+def _mapped(read: Read, pv: Volume, grp: lvm_map.Group, note: str) -> Pv:
+    found: list[Logical] = []
+    for index, name in enumerate(grp.visible()):
+        label = f"{grp.name}/{name}"
+        try:
+            mapped = lvm_map.runs(grp, name)
+        except lvm_map.Unmapped as exc:
+            size = sum(int(seg.get("extent_count", 0)) for key, seg in grp.lvs()[name].items()
+                       if key.startswith("segment") and isinstance(seg, dict)) * grp.extent
+            vol = Volume(pv.offset + index + 1, size, label, f"LVM2 logical volume {label}", "lvm", parent=pv.offset)
+            status = "incomplete" if "not in this image" in str(exc) else "unsupported"
+            found.append(Logical(vol, None, f"LVM2 logical volume {label}: not read: {exc}", status))
+            continue
+        first = min((at for start, _n, at in mapped if start == 0), default=None)
+        vol = Volume(pv.offset + first if first is not None else pv.offset + index + 1,
+                     sum(n for _s, n, _a in mapped), label, f"LVM2 logical volume {label}", "lvm", parent=pv.offset)
+        found.append(Logical(vol, lvm_map.MappedImg(read, mapped), "read by Dalil from the group's metadata"))
+    return Pv(grp.name, found, note)
+
+
+def _group(read: Read) -> lvm_map.Group | None:
+    found = _metadata(read)
+    if found is None:
+        return None
+    try:
+        return lvm_map.group(_tree(_tokens(found[0])), lvm_map.pv_uuid(read))
+    except (RuntimeError, ValueError, TypeError, AttributeError, struct.error):
+        return None
 
 
 def _first_extents(read: Read) -> dict[str, int]:
     """{LV name: byte offset of its first extent in the PV}, from the PV's text metadata ({} if unread)."""
+    found = _metadata(read)
+    if found is None:
+        return {}
+    try:
+        return _parse(*found)
+    except (RuntimeError, ValueError, AttributeError, TypeError, OverflowError, MemoryError):
+        return {}
+
+
+def _metadata(read: Read) -> tuple[str, int] | None:
+    """The PV's current text metadata and its data area's start, or None."""
     try:
         head = read(0, 4 * SECTOR)
         label = next(i for i in range(4) if head[i * SECTOR:i * SECTOR + 8] == LABEL) * SECTOR
@@ -83,19 +150,22 @@ def _first_extents(read: Read) -> dict[str, int]:
         mda = struct.unpack_from("<Q", head, pos)[0]
         meta = read(mda, SECTOR)
         if meta[4:20] != MDA_MAGIC:
-            return {}
+            return None
         offset, size = struct.unpack_from("<QQ", meta, 40)
         if size > MAX_METADATA:
-            return {}
-        text = read(mda + offset, size).rstrip(b"\0").decode("utf-8", "replace")
-        return _parse(text, data_start)
+            return None
+        return read(mda + offset, size).rstrip(b"\0").decode("utf-8", "replace"), data_start
     except (IOError, OSError, RuntimeError, StopIteration, struct.error, ValueError, AttributeError, TypeError,
             OverflowError, MemoryError):  # RecursionError is a RuntimeError: metadata nested without end
-        return {}
+        return None
+
+
+def _tokens(text: str) -> Iterator[str]:
+    return iter(re.findall(r'"(?:[^"\\]|\\.)*"|[{}\[\]=,]|[^\s{}\[\]=,"#]+|#[^\n]*', text))
 
 
 def _parse(text: str, data_start: int) -> dict[str, int]:
-    tree = _tree(iter(re.findall(r'"(?:[^"\\]|\\.)*"|[{}\[\]=,]|[^\s{}\[\]=,"#]+|#[^\n]*', text)))
+    tree = _tree(_tokens(text))
     group = next((v for v in tree.values() if isinstance(v, dict)), {})
     extent = int(group.get("extent_size", 0)) * SECTOR
     pvs = group.get("physical_volumes", {})
