@@ -448,3 +448,51 @@ def test_pdf_carved_to_its_last_revision_and_no_further() -> None:
     padded = updated + b"\n" * (-len(updated) % 512)  # the next PDF starts at the next sector
     data = padded + fx.pdf("another") + bytes(1024)
     assert FORMATS["pdf"].carve(_region(data)).length == len(updated)  # type: ignore[union-attr]
+
+
+def test_sparse_virtual_disk_carves_only_what_it_stores(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """A QCOW2 disk claiming 64 GiB that stores a few MiB: its never-written space reads as zeros and is
+    not scanned (qemu-img map gives the allocation), so carving ends in seconds, not after reading
+    64 GiB of zeros; a picture written 40 GiB in is still found, and the ledger says what was skipped."""
+    need("qemu-img")
+    image, _p1, _p2 = gpt_two_partitions(tmp_path, {"A.TXT": b"a"}, {"b.txt": b"b"})
+    near, far = fx.jpeg(21), fx.jpeg(22)
+    sparse = tmp_path / "sparse.raw"
+    with open(sparse, "wb") as fh:
+        fh.write(image.read_bytes())
+        fh.seek(40 * 512)
+        fh.write(near)
+        fh.seek(40 << 30)
+        fh.write(far)
+        fh.truncate(64 << 30)
+    disk = tmp_path / "disk.qcow2"
+    run("qemu-img", "convert", "-f", "raw", "-O", "qcow2", sparse, disk)
+    sparse.unlink()
+    assert disk.stat().st_size < 64 << 20
+    before = _file_sha(disk)
+    rows = parse_rows(cli, case_dir, disk, "EXH-1", "--carve")
+    carved = _carved(rows)
+    assert {at: r["sha256"] for at, r in carved.items()} == {40 * 512: _sha(near), 40 << 30: _sha(far)}
+    parsed = [json.loads(line) for line in (case_dir / "custody.jsonl").read_text().splitlines()
+              if json.loads(line)["action"] == "parsed"][-1]
+    [outside] = [a for a in parsed["details"]["carving"] if a["kind"] == "unpartitioned"]
+    assert "never written in the sparse virtual disk" in outside["message"]
+    assert outside["bytes_scanned"] < 64 << 20  # scanned: what the disk stores, not its 64 GiB
+    assert _file_sha(disk) == before
+
+
+def test_allocation_map_must_tile_the_disk_or_is_ignored() -> None:
+    """qemu-img's map is trusted only when it covers the disk exactly; anything else: carve everything."""
+    from triage.image import allocation
+
+    good = b'[{"start": 0, "length": 10, "data": true, "zero": false},' \
+           b' {"start": 10, "length": 20, "data": false, "zero": true},' \
+           b' {"start": 30, "length": 5, "data": true, "zero": true},' \
+           b' {"start": 35, "length": 5, "data": true}]'
+    assert allocation._parse(good, 40) == [(0, 10), (35, 40)]
+    assert allocation._parse(good, 50) is None                      # short of the disk's size
+    assert allocation._parse(b'[{"start": 5, "length": 35, "data": true}]', 40) is None  # a gap at 0
+    assert allocation._parse(b'[{"start": 0, "length": -1, "data": true}]', 40) is None
+    assert allocation._parse(b"not json", 40) is None and allocation._parse(b"{}", 40) is None
+    assert allocation.intersect([(0, 100), (200, 300)], [(50, 250)]) == [(50, 100), (200, 250)]
+    assert allocation.intersect([(0, 100)], []) == []

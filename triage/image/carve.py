@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from ..core.hashing import open_readonly
-from . import unalloc
+from . import allocation, unalloc
 from .carvers import FORMATS, SECTOR, Carved, Format, Region, first_bytes, header_regex
 from .walk import Entry, Volume, fs_name
 
@@ -154,7 +154,13 @@ class Carver:
     partitions at the end (`unpartitioned`); `areas` records what was scanned."""
 
     def __init__(self, reader: ImageReader | Read, size: int, warn: Callable[[str, str], None], exhibit: str,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None,
+                 stored: Callable[[], unalloc.Ranges | None] | None = None) -> None:
+        """`stored`: asked once, the ranges a sparse image holds data in (the rest reads as zeros and is
+        not scanned); None or an answer of None: every byte of each area is scanned."""
+        self._stored_of = stored
+        self._stored: unalloc.Ranges | None = None
+        self._asked = False
         self.reader = reader if isinstance(reader, ImageReader) else None
         self.read: Read = reader.read if isinstance(reader, ImageReader) else reader
         self.size, self.warn, self.exhibit = size, warn, exhibit
@@ -191,7 +197,22 @@ class Carver:
         self.areas.append(area)
         yield from self._carve(area, unalloc.unpartitioned(self.size, [(v.offset, v.length) for v in volumes]))
 
+    def _sparse(self, area: Area, ranges: unalloc.Ranges) -> unalloc.Ranges:
+        """Only the parts of `ranges` a sparse virtual disk stores: never-written space reads as zeros."""
+        if not self._asked:
+            self._asked = True
+            self._stored = self._stored_of() if self._stored_of is not None else None
+        if self._stored is None:
+            return ranges
+        kept = allocation.intersect(ranges, self._stored)
+        skipped = sum(b - a for a, b in ranges) - sum(b - a for a, b in kept)
+        if skipped:
+            area.message = (f"{skipped:,} bytes never written in the sparse virtual disk (zeros, per its "
+                            "allocation table read by qemu-img map) not scanned")
+        return kept
+
     def _carve(self, area: Area, ranges: unalloc.Ranges) -> Iterator[Entry]:
+        ranges = self._sparse(area, ranges)
         total = sum(b - a for a, b in ranges)
         area.runs = len(ranges)
         label = f"partition {area.partition}" if area.kind == "unallocated" else "unpartitioned space"

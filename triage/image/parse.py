@@ -303,7 +303,8 @@ def _carver(options: ParseOptions, source: ImageSource | None, pipeline: Pipelin
         if on_entry is not None:
             on_entry(pipeline.stats.files, pipeline.stats.bytes, text, False)
 
-    return carve.Carver(carve.ImageReader(source), source.size, warn, options.exhibit, progress)
+    return carve.Carver(carve.ImageReader(source), source.size, warn, options.exhibit, progress,
+                        getattr(source.img, "stored", None))
 
 
 @contextmanager

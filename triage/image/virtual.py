@@ -99,6 +99,13 @@ class VirtualImg(ExternalImg):
         return {"format": top.kind, "disk_type": top.disk_type, "media_size": self._size,
                 "files": [p.name for p in self.segments], "chain": [layer.describe() for layer in self.chain]}
 
+    def stored(self) -> list[tuple[int, int]] | None:
+        """The byte ranges the disk holds data in (a sparse disk's allocation), None when unknown."""
+        from . import allocation
+
+        top = self.chain[0]
+        return allocation.stored(top.path, top.kind, top.disk_type, len(top.files), len(self.chain) - 1, self._size)
+
     def _read_at(self, offset: int, size: int) -> bytes:
         try:
             return bytes(self._handle.read_buffer_at_offset(size, offset))
