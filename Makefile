@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 APT_PKGS := python3-venv python3-dev gcc libmagic1 sleuthkit dc3dd hashdeep yara mtools dosfstools \
 	ntfs-3g fdisk e2fsprogs genisoimage chromium fonts-noto-core fonts-hosny-amiri wget openssl \
 	poppler-utils libpango-1.0-0 libpangoft2-1.0-0 time hdparm microsocks postgresql \
-	testdisk qemu-utils cryptsetup-bin lvm2 f2fs-tools libvshadow-utils redis-server
+	testdisk qemu-utils cryptsetup-bin lvm2 f2fs-tools libvshadow-utils redis-server mdadm
 JOBS ?= 2
 # a whole-suite run collecting fewer tests than this fails (never a green run of nothing)
 MIN_TESTS ?= 250

@@ -2,7 +2,8 @@
 
 `expand()` takes each partition (or the whole image) from `walk.volumes()` and looks at it before
 any file system is opened: an encrypted volume (encryption.py) is described and, with a key, opened
-and looked at again; an LVM2 physical volume yields its logical volumes (lvm.py); an NTFS volume is
+and looked at again; a Linux RAID mirror member yields the array's data (mdraid.py); an LVM2
+physical volume yields its logical volumes (lvm.py); an NTFS volume is
 followed by its shadow-copy stores (shadow.py). Each `Layer` says where its file system is read
 (`img`, `at`) or, when there is nothing to walk, what status and message its `partitions` row gets.
 A layer read through a library is a pytsk3 image of its own (`encryption.LayerImg`), so the usual
@@ -17,8 +18,9 @@ from typing import Callable, Iterator
 
 import pytsk3
 
-from . import apfs, lvm, shadow
-from .encryption import VolumeKeys, detect, image_reader, open_encrypted
+from . import apfs, lvm, mdraid, shadow
+from .encryption import Read, VolumeKeys, detect, image_reader, open_encrypted
+from .lvm_map import MappedImg
 from .truncation import volumes_of_cut_disk
 from .walk import Entry, Volume, volumes
 
@@ -76,6 +78,10 @@ def _expand(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth:
         else:
             yield Layer(vol, img, at, walk=False, status="locked", message=opened.message)
         return
+    member = mdraid.detect(read, vol.length) if depth < MAX_DEPTH else None
+    if member is not None:
+        yield from _md(img, at, vol, keys, depth, member, read)
+        return
     if depth < MAX_DEPTH and lvm.is_physical_volume(read):
         try:
             pv = lvm.logical_volumes(read, vol)
@@ -132,6 +138,30 @@ class ToGoWatch:
     def message(self) -> str:
         return (f"BitLocker To Go: its discovery volume's files ({', '.join(self.seen)}) are here: the data "
                 "around them is encrypted; only the unencrypted discovery volume is listed")
+
+
+def _md(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth: int, member: mdraid.Member,
+        read: Read) -> Iterator[Layer]:
+    """A Linux RAID member: a mirror's data area read as the array; any other level named, not read."""
+    size = member.array_size or 0
+    if not member.mirror or not 0 < size <= vol.length - member.data_offset:
+        status = "incomplete" if not member.mirror else "unreadable"
+        why = ("its data is spread over the array's members: image every member; Dalil does not assemble "
+               "arrays" if not member.mirror else "its data area does not fit in the volume (truncated?)")
+        yield Layer(vol, img, at, walk=False, status=status, fs_type="Linux RAID member",
+                    message=f"{member.describe()}: not read: {why}")
+        return
+    said = f"{member.describe()}: a full copy of the array's data (mirror), read as the array"
+    data = MappedImg(read, [(0, size, member.data_offset)])
+    if member.data_offset == 0:  # superblock at the end (0.90, 1.0): the array's data is this volume's start
+        yield from _expand(data, 0, Volume(vol.offset, size, vol.slot, vol.description, vol.scheme, vol.encrypted,
+                                           vol.snapshot, vol.parent), keys, depth + 1, said)
+        return
+    yield Layer(vol, img, at, walk=False, status="parsed", fs_type="Linux RAID member", message=said)
+    inner = Volume(vol.offset + member.data_offset, size, f"md:{member.name or member.array_uuid}",
+                   f"Linux md {mdraid.LEVELS.get(member.level, '')} array data", "md", vol.encrypted,
+                   parent=vol.offset)
+    yield from _expand(data, 0, inner, keys, depth + 1)
 
 
 def _apfs(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys) -> Iterator[Layer]:
