@@ -72,3 +72,23 @@ def test_gpt_two_partitions(cli: Any, case_dir: Path, tmp_path: Path) -> None:
     found = {(r["partition"], r["path"]): r["sha256"] for r in rows}
     assert found[(p1, "/ONE.TXT")] == sha256(b"first partition\n")
     assert found[(p2, "/two.txt")] == sha256(b"second\n")
+
+
+def test_stray_dot_dot_folder_is_listed_not_entered(cli: Any, case_dir: Path, tmp_path: Path) -> None:
+    """A damaged or crafted FAT directory whose entry named `..` points at another folder (as a buggy
+    DMG writer left it): the entry is listed, never entered, so no path reads `/A/../F.TXT` and the
+    listing equals `fls` (which skips it)."""
+    import subprocess
+
+    image = fat_image(tmp_path, {"A/XX/F.TXT": b"inside\n", "A/G.TXT": b"beside\n"}, [])
+    data = bytearray(image.read_bytes())
+    at = data.find(b"XX         \x10")  # the 8.3 entry of folder A/XX
+    assert at > 0 and data.find(b"XX         \x10", at + 1) < 0
+    data[at:at + 11] = b"..         "
+    image.write_bytes(bytes(data))
+    rows = by_path(parse_rows(cli, case_dir, image, "EXH-1"))
+    assert "/A/.." in rows and rows["/A/.."]["type"] == "d"
+    assert not [p for p in rows if "/../" in p]
+    fls = subprocess.run(["fls", "-r", "-p", str(image)], capture_output=True, text=True, check=True).stdout
+    listed = {line.split("\t", 1)[1] for line in fls.splitlines() if "\t" in line and "$" not in line}
+    assert {p.lstrip("/") for p in rows if "$" not in p} - listed == {"A/.."}

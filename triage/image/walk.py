@@ -375,5 +375,8 @@ def _describe(f: Any, fs_type: str, partition: int, prefix: str, dir_addr: int, 
             times=times, file=f if readable else None, attr_type=attr_type, attr_id=attr_id,
             link=_link(meta), note=note, fn=None if entries else fn,
         ))
-    sub = (int(meta.addr) if meta is not None else name_addr, path) if is_dir and name_addr else None
+    # a "." or ".." folder entry that is not the folder or its parent (a damaged or crafted directory) is
+    # listed, never entered: `fls` does not enter it either, and its paths would read `/a/../b`
+    dots = name in (".", "..")
+    sub = (int(meta.addr) if meta is not None else name_addr, path) if is_dir and name_addr and not dots else None
     return entries, sub
