@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -59,7 +60,7 @@ def member(name: str, inner: str) -> Path | None:
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")  # one per process: parallel workers
     with tarfile.open(archive) as tar:
         top = tar.getnames()[0].split("/", 1)[0]
         src = tar.extractfile(f"{top}/{inner}")
@@ -67,7 +68,7 @@ def member(name: str, inner: str) -> Path | None:
             raise FileNotFoundError(f"{inner} is not a file in {name}")
         with src, partial.open("wb") as out:
             shutil.copyfileobj(gzip.GzipFile(fileobj=src) if inner.endswith(".gz") else src, out, 1 << 20)
-    partial.replace(target)  # atomic: parallel test workers never see half a file
+    partial.replace(target)  # atomic: a test never sees half a file
     return target
 
 
