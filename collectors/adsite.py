@@ -11,12 +11,13 @@ from __future__ import annotations
 import html
 import socket
 import struct
-import sys
 import threading
 import time
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from triage.core.quiet_http import QuietHTTPServer
 
 PER_PAGE = 50
 # The booking number on the demo's listing page, in Arabic-Indic digits: the demo phone extraction
@@ -125,15 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up mid-answer (a browser closing a page while its image loads) is
-        normal traffic, not an error worth a traceback on stderr; anything else is still printed."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
+class _Server(QuietHTTPServer):  # a browser closing a page while its image loads: no traceback
     ads: int
     latency: float
     gone: set[int]

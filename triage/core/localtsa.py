@@ -15,6 +15,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from .quiet_http import QuietHTTPServer
+
 TSA_CNF = """\
 [ tsa ]
 default_tsa = tsa_config
@@ -119,7 +121,7 @@ def start(directory: Path | None = None, name: str = "Dalil Test") -> LocalTSA:
         def log_message(self, *args: object) -> None:
             return
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = QuietHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/tsa"
     return LocalTSA(url, d / "ca.pem", d / "chain.pem", d, server)
