@@ -239,3 +239,103 @@ def test_container_with_damaged_newest_checkpoints_is_named(cli: Any, case_dir: 
     warned = warnings_of(case_dir, "CORRUPT")
     assert any("xid 303" in w for w in warned) and any("xid 304" in w for w in warned)
     assert {r["path"]: r["inode"] for r in rows} == fls(path, "-B", str(row["partition"] // 4096))
+
+
+@pytest.mark.parametrize("name, rounds", [("case_sensitive", 300), ("jhfs_converted", 200), ("snapshot", 50)])
+def test_own_reader_on_forged_nodes_raises_only_damaged(thirdparty: Image, name: str, rounds: int) -> None:
+    """Hostile input: bytes of B-tree nodes and superblocks changed *and the checksum fixed up* (as a
+    forger would), many times (seeded): the own reader lists, or stops with `Damaged`; nothing else."""
+    import random
+
+    from triage.image import apfs_fstree, apfs_snapshots
+    from triage.image.apfs_btree import Damaged, fletcher64
+
+    pristine = image(thirdparty, name).read_bytes()
+    meta = [b for b in range(len(pristine) // 4096)
+            if pristine[b * 4096 + 24] in (0x1, 0x2, 0x3, 0xB, 0xD)  # superblocks, B-tree nodes, object maps
+            and struct.unpack_from("<Q", pristine, b * 4096)[0] == fletcher64(pristine[b * 4096:(b + 1) * 4096])]
+    assert len(meta) > 10
+    rng = random.Random(16)
+    outcomes = {"listed": 0, "damaged": 0}
+    for _ in range(rounds):
+        block = rng.choice(meta)
+        forged = bytearray(pristine[block * 4096:(block + 1) * 4096])
+        for _n in range(rng.randint(1, 6)):
+            forged[rng.randrange(32, 4096)] = rng.randrange(256) if rng.random() < 0.5 else rng.choice([0, 0xFF, 0x80])
+        struct.pack_into("<Q", forged, 0, fletcher64(bytes(forged)))
+
+        def read(offset: int, length: int, block: int = block, forged: bytes = bytes(forged)) -> bytes:
+            data = pristine[offset:offset + length]
+            lo, hi = max(offset, block * 4096), min(offset + length, (block + 1) * 4096)
+            if lo < hi:  # the forged block in place of the real one
+                data = data[:lo - offset] + forged[lo - block * 4096:hi - block * 4096] + data[hi - offset:]
+            return data
+
+        try:
+            container = apfs_snapshots.open_container(read, len(pristine))
+            for vol in apfs_snapshots.volumes(container):
+                if isinstance(vol, Damaged):
+                    raise vol
+                views, _note = apfs_snapshots.snapshots(container.blocks, vol)
+                for sblock, xid in [(vol.block, vol.xid)] + [(s.sblock, s.xid) for s in views[::300]]:
+                    tree = apfs_fstree.read_tree(container.blocks, vol.omap, sblock, xid, "fuzz")
+                    for entry in apfs_fstree.entries(tree, container.blocks, 0, "UTC", lambda loc, msg: None):
+                        if entry.file is not None:
+                            entry.file.read_random(0, 1 << 16)
+            outcomes["listed"] += 1
+        except Damaged:
+            outcomes["damaged"] += 1
+    assert outcomes["listed"] and outcomes["damaged"], outcomes
+
+
+def _istat_times(path: Path, block: int, inode: int) -> dict[str, str]:
+    need("istat")
+    out = subprocess.run(["istat", "-P", "apfs", "-B", str(block), str(path), str(inode)], capture_output=True,
+                         text=True, check=True).stdout
+    names = {"Created": "crtime", "Content Modified": "mtime", "Attributes Modified": "ctime", "Accessed": "atime"}
+    found = {}
+    for line in out.splitlines():
+        m = re.match(r"^([A-Za-z ]+):\t+(\S+) (\S+) \(UTC\)$", line)
+        if m and m[1] in names:
+            found[names[m[1]]] = f"{m[2]}T{m[3]}".rstrip("0").rstrip(".") + "Z"
+    return found
+
+
+def test_times_are_those_istat_gives(cli: Any, case_dir: Path, thirdparty: Image) -> None:
+    """libfsapfs calls the inode's creation time its modification time and the other way round; Dalil's
+    rows carry each time under its own name, as TSK's istat and Apple's reference say."""
+    path = image(thirdparty, "case_sensitive")
+    rows = parse_rows(cli, case_dir, path, "TIMES", "--no-yara")
+    [_c, vol] = volumes_of(cli, case_dir, "TIMES")
+    for wanted in ("/dir/file", "/dir", "/.fseventsd/fseventsd-uuid"):
+        row = next(r for r in rows if r["path"] == wanted)
+        times = _istat_times(path, vol["partition"] // 4096, row["inode"])
+        assert len(times) == 4 and times["crtime"] != times["mtime"]
+        assert {k: row[k] for k in times} == times, wanted
+
+
+@pytest.mark.parametrize("name", ["case_sensitive", "case_insensitive", "jhfs_converted"])
+def test_own_reader_lists_what_libfsapfs_lists(thirdparty: Image, name: str) -> None:
+    """A snapshot (own reader) is compared with its live volume (libfsapfs) entry by entry: on the same
+    tree both readers must give the same paths, inodes, sizes, modes, times, owners and link targets."""
+    from triage.image import apfs, apfs_fstree, apfs_snapshots
+    from triage.image.encryption import VolumeKeys
+    from triage.image.walk import Volume
+
+    data = image(thirdparty, name).read_bytes()
+
+    def read(offset: int, length: int) -> bytes:
+        return data[offset:offset + length]
+
+    def key(e: Any) -> tuple[Any, ...]:
+        return (e.inode, e.size, e.mode, tuple(sorted(e.times.items())), e.link, e.uid, e.gid)
+
+    container = apfs_snapshots.open_container(read, len(data))
+    [vol] = apfs_snapshots.volumes(container)
+    assert isinstance(vol, apfs_snapshots.VolumeInfo)
+    tree = apfs_fstree.read_tree(container.blocks, vol.omap, vol.block, vol.xid, name)
+    own = {e.path: key(e) for e in apfs_fstree.entries(tree, container.blocks, 0, "UTC", lambda loc, msg: None)}
+    [live] = apfs.volumes(read, Volume(0, len(data), None, name), VolumeKeys()).volumes
+    assert live.entries is not None
+    lib = {e.path: key(e) for e in live.entries("UTC", lambda loc, msg: None)}
+    assert len(own) > 20 and own == lib

@@ -3,8 +3,11 @@
 A volume's `partition` id is the image offset of its volume superblock (`APSB`), found as libtsk's
 `pstat` finds it (through the container's object map, apfs_snapshots.py): `fls -P apfs -B <block>`
 lists the same volume. Its row carries the volume's name and whether it is encrypted; an encrypted
-volume is opened with `--password` or `--recovery-key`, else `locked`. Its snapshots (read from the
-on-disk snapshot tree: libfsapfs has no snapshot access) are rows of their own (`snapshot` = name).
+volume is opened with `--password` or `--recovery-key`, else `locked`. Its snapshots (from the
+on-disk snapshot tree: libfsapfs has no snapshot access) are views of their own (`snapshot` = name),
+read by Dalil's own reader (apfs_fstree.py) when the volume is not encrypted. A volume libfsapfs
+refuses (a snapshot tree of more than one level; a newest checkpoint that fails its checksum) is
+read by that reader too, at the newest checkpoint that passes its checks.
 
 Entries are made as `walk.walk_fs` makes them (`fls -r -p` paths, TSK-style mode strings, inode =
 the file-system object id); contents are read through libfsapfs (decompressed, decrypted).
@@ -244,8 +247,11 @@ def _entry(f: Any, partition: int, prefix: str, convert: Callable[[int, int], st
     mode = int(f.file_mode)
     kind = TYPES.get(stat.S_IFMT(mode), "-")
     times = {}
-    for key, getter in (("mtime", f.get_modification_time_as_integer), ("atime", f.get_access_time_as_integer),
-                        ("ctime", f.get_inode_change_time_as_integer), ("crtime", f.get_creation_time_as_integer)):
+    # libfsapfs (through 20260921 at least) names the inode's first two times the other way round from
+    # Apple's reference (create_time, then mod_time) and from TSK's istat: its "modification" time is
+    # the creation time. Tested against istat (tests/image/test_apfs_images.py).
+    for key, getter in (("crtime", f.get_modification_time_as_integer), ("atime", f.get_access_time_as_integer),
+                        ("ctime", f.get_inode_change_time_as_integer), ("mtime", f.get_creation_time_as_integer)):
         ns = int(getter() or 0)
         times[key] = convert(ns // 1_000_000_000, ns % 1_000_000_000)
     link = str(f.symbolic_link_target) if kind == "l" and f.symbolic_link_target else None

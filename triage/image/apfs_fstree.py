@@ -56,6 +56,7 @@ class Tree:
     extents: dict[int, list[tuple[int, int, int]]] = field(default_factory=lambda: defaultdict(list))
     links: dict[int, str] = field(default_factory=dict)
     compressed: set[int] = field(default_factory=set)
+    sizes: dict[int, int] = field(default_factory=dict)  # compressed files: the size their decmpfs header gives
 
 
 def read_tree(blocks: Blocks, omap: int, sblock: int, xid: int, what: str) -> Tree:
@@ -110,6 +111,8 @@ def _record(tree: Tree, kind: int, oid: int, key: bytes, value: bytes, hashed: b
             tree.links[oid] = value[4:4 + data_len].split(b"\0", 1)[0].decode("utf-8", "replace")
         elif name == b"com.apple.decmpfs":
             tree.compressed.add(oid)
+            if flags & XATTR_DATA_EMBEDDED and value[4:8] == b"fpmc":  # its header: the uncompressed size
+                tree.sizes[oid] = struct.unpack_from("<Q", value, 12)[0]
 
 
 def _dstream_size(xfields: bytes) -> int:
@@ -155,6 +158,7 @@ def entries(tree: Tree, blocks: Blocks, partition: int, tz: str, warn: Warn) -> 
 def _entry(tree: Tree, blocks: Blocks, inode: Inode, file_id: int, partition: int, path: str, name: str,
            convert: Callable[[int, int], str | None]) -> Entry:
     kind = TYPES.get(stat.S_IFMT(inode.mode), "-")
+    size = tree.sizes.get(file_id, inode.size)
     times = {key: convert(ns // 1_000_000_000, ns % 1_000_000_000)
              for key, ns in zip(("crtime", "mtime", "ctime", "atime"), inode.times)}
     content, note = None, None
@@ -162,9 +166,9 @@ def _entry(tree: Tree, blocks: Blocks, inode: Inode, file_id: int, partition: in
         if inode.bsd_flags & UF_COMPRESSED or file_id in tree.compressed:
             note = "compressed (decmpfs): its content is not read by Dalil's own APFS reader"
         else:
-            content = Extents(blocks, sorted(tree.extents.get(inode.private_id, [])), inode.size)
+            content = Extents(blocks, sorted(tree.extents.get(inode.private_id, [])), size)
     return Entry(partition=partition, path=path, name=name, inode=file_id, attr="", stream=None, type=kind,
-                 mode=f"{kind}/{kind}{_perm(inode.mode)}", uid=inode.uid, gid=inode.gid, size=inode.size,
+                 mode=f"{kind}/{kind}{_perm(inode.mode)}", uid=inode.uid, gid=inode.gid, size=size,
                  deleted=False, orphan=False, realloc=False, times=times,
                  link=tree.links.get(file_id) if kind == "l" else None, file=content, note=note)
 
