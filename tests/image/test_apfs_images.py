@@ -339,3 +339,13 @@ def test_own_reader_lists_what_libfsapfs_lists(thirdparty: Image, name: str) -> 
     assert live.entries is not None
     lib = {e.path: key(e) for e in live.entries("UTC", lambda loc, msg: None)}
     assert len(own) > 20 and own == lib
+
+
+def test_encrypted_converted_volume_opens_with_its_password(cli: Any, case_dir: Path, thirdparty: Image) -> None:
+    """jhfs_encrypted: an encrypted HFS+ volume converted to APFS (its password as the sdist's tests give it)."""
+    path = image(thirdparty, "jhfs_encrypted")
+    rows = parse_rows(cli, case_dir, path, "JENC", "--no-yara", "--password", PASSWORD)
+    [_c, row] = volumes_of(cli, case_dir, "JENC")
+    assert (row["encrypted"], row["status"]) == ("apfs", "parsed") and "'JHFS+ Encrypted Converted'" in row["message"]
+    expected = libfsapfs_listing(path, PASSWORD)
+    assert len(expected) == 31 and {r["path"]: (r["inode"], r["size"]) for r in rows} == expected
