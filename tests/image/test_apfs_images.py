@@ -349,3 +349,29 @@ def test_encrypted_converted_volume_opens_with_its_password(cli: Any, case_dir: 
     assert (row["encrypted"], row["status"]) == ("apfs", "parsed") and "'JHFS+ Encrypted Converted'" in row["message"]
     expected = libfsapfs_listing(path, PASSWORD)
     assert len(expected) == 31 and {r["path"]: (r["inode"], r["size"]) for r in rows} == expected
+
+
+def test_snapshots_of_a_volume_not_read_are_listed_without_a_warning_each(cli: Any, case_dir: Path,
+                                                                          thirdparty: Image, tmp_path: Path) -> None:
+    """snapshot.bin with its volume superblock marked encrypted (fs_flags bit 0 cleared, checksum fixed):
+    neither libfsapfs (which refuses it anyway) nor the own reader (which does not decrypt) reads it;
+    its 512 snapshots are still rows, `listed`, and the one failure line does not repeat them."""
+    from triage.image.apfs_btree import fletcher64
+
+    copy = tmp_path / "snapshot-encrypted-flag.bin"
+    shutil.copyfile(image(thirdparty, "snapshot"), copy)
+    with copy.open("r+b") as fh:
+        fh.seek(6717 * 4096)
+        block = bytearray(fh.read(4096))
+        struct.pack_into("<Q", block, 264, struct.unpack_from("<Q", block, 264)[0] & ~1)
+        struct.pack_into("<Q", block, 0, fletcher64(bytes(block)))
+        fh.seek(6717 * 4096)
+        fh.write(block)
+    result = cli("parse", copy, "--exhibit", "ENCFLAG", "--case", case_dir, "--no-yara", code=1)
+    assert "Traceback" not in result.output and "Snapshot 7'" not in result.stderr
+    assert "512 snapshot(s) listed" in result.stderr
+    vols = volumes_of(cli, case_dir, "ENCFLAG")
+    views = [v for v in vols if v["snapshot"] is not None]
+    assert len(views) == 512 and {(v["status"], v["encrypted"]) for v in views} == {("listed", "apfs")}
+    assert "(the volume is encrypted)" in views[0]["message"]
+    assert not any("Snapshot 3" in w for w in warnings_of(case_dir, "ENCFLAG"))
