@@ -54,17 +54,18 @@ class ApfsVolume:
 
 @dataclass
 class ApfsContainer:
-    status: str                    # parsed, unreadable
+    status: str                    # parsed (an unreadable container raises Damaged)
     message: str
     volumes: list[ApfsVolume]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # newer checkpoints passed over, and why
 
 
 def volumes(read: Read, container: Volume, keys: VolumeKeys) -> ApfsContainer:
     """The container's volumes, each opened (unlocked with the keys given when encrypted) through
-    libfsapfs, with its snapshots listed from the on-disk structures (apfs_snapshots.py). A volume or
-    container libfsapfs refuses is still listed (status `unreadable`, its snapshots with it) when its
-    superblocks pass their checks. Raises `Damaged` when neither can read the container."""
+    libfsapfs, with its snapshots listed from the on-disk structures (apfs_snapshots.py). A volume
+    libfsapfs refuses (or whose container it refuses) is read by Dalil's own reader when its
+    superblocks pass their checks and it is not encrypted, else listed as `unreadable` with its
+    snapshots. Raises `Damaged` when neither can read the container."""
     lock = threading.Lock()  # one container: its volumes' reads are serialised
     try:
         own: snaps.Container | None = snaps.open_container(_locked(read, lock), container.length)
