@@ -67,13 +67,19 @@ def parse(
     with common.progress_items(None, f"parsing {exhibit}") as advance:
         result = isolate.run(case, image, options, progress=advance)  # a libtsk crash ends the child, not this
     s = result.stats
+    listed: dict[int, int] = {}  # views only listed (APFS snapshots): one line per volume, rows in `dalil volumes`
     for part in result.partitions:
+        if part["status"] == "listed":
+            listed[part["partition"]] = listed.get(part["partition"], 0) + 1
+            continue
         if part["partition"] == -1:  # a virtual disk's container layer (triage.image.virtual)
             common.say(f"container {part['scheme']}: {part['status']} ({part['message']})")
             continue
         view = f" [{part['snapshot']}]" if part.get("snapshot") else ""
         common.say(f"partition {part['partition']}{view}: {part['fs_type'] or '-'} {part['status']}, {part['files']} entries"
                    + (f" ({part['message']})" if part["message"] else ""))
+    for partition, count in listed.items():
+        common.say(f"partition {partition}: {count} snapshot(s) listed, their files not read (`dalil volumes`)")
     common.say(f"exhibit {exhibit}: {s.files} entries ({s.deleted} deleted), {s.with_content} with content, "
                f"{s.bytes:,} bytes read, {s.yara_hits} with YARA hits, {s.gps} with GPS")
     for area in result.carving or []:

@@ -5,6 +5,7 @@ browser and the portable viewer. Evidence is only ever opened for reading."""
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Generator
 
 import pytsk3
@@ -53,7 +54,10 @@ def read(case: Case, row: dict[str, Any], offset: int = 0, length: int = 4096) -
     if not row.get("size") or offset >= int(row["size"]):
         return b""
     length = min(length, int(row["size"]) - offset)
-    key = (row["partition"], row["path"], row["inode"], row["attr"])
+    attr = row["attr"]
+    if row.get("snapshot"):  # parse numbered repeats over the whole exhibit (`#n`, walk.numbered: the files
+        attr = re.sub(r"#\d+$", "", attr)  # table's old UNIQUE lacks the view); only the view is walked here
+    key = (row["partition"], row["path"], row["inode"], attr)
     walk = _candidates(case, row)
     try:
         for entry in numbered(walk):

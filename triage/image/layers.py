@@ -13,7 +13,7 @@ pytsk3 walk and the usual content reads go through it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import pytsk3
@@ -40,6 +40,7 @@ class Layer:
     stores: bool = False            # shadow-copy stores of this volume follow it
     key_kind: str | None = None     # the kind of key that opened it
     entries: Callable[[str, Warn], Iterator[Entry]] | None = None  # a walk not through pytsk3 (APFS)
+    warnings: list[str] = field(default_factory=list)  # gaps beside its status (a damaged APFS snapshot tree)
 
     @property
     def derived(self) -> bool:
@@ -167,15 +168,28 @@ def _md(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth: int
 def _apfs(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys) -> Iterator[Layer]:
     try:
         found = apfs.volumes(image_reader(img, at), vol, keys)
-    except (IOError, OSError, RuntimeError) as exc:
+    except (IOError, OSError, RuntimeError, apfs.Damaged) as exc:
         yield Layer(vol, img, at, walk=False, status="unreadable", fs_type="APFS",
                     message=f"APFS container that cannot be opened ({_gist(exc)})")
         return
-    yield Layer(vol, img, at, walk=False, status="parsed", fs_type="APFS container",
-                message=f"APFS container: {len(found)} volume(s)")
-    for one in found:
+    yield Layer(vol, img, at, walk=False, status=found.status, fs_type="APFS container", message=found.message,
+                warnings=found.warnings)
+    for one in found.volumes:
+        readable = [entries for _snap, entries in one.views if entries is not None]
         yield Layer(one.vol, img, at, walk=one.entries is not None, status=one.status, fs_type="APFS",
-                    message=one.message, key_kind=one.key_kind, entries=one.entries)
+                    message=one.message, key_kind=one.key_kind, entries=one.entries,
+                    stores=one.entries is not None and bool(readable), warnings=one.warnings)
+        for snap, entries in one.views:
+            view = Volume(one.vol.offset, one.vol.length, one.vol.slot, snap.describe(), "apfs", one.vol.encrypted,
+                          snap.name, one.vol.offset)
+            if entries is None:
+                yield Layer(view, img, at, walk=False, status="listed", fs_type="APFS snapshot",
+                            message=f"{snap.describe()}: listed; its files are not read (the volume is "
+                                    + ("encrypted" if one.vol.encrypted else "not readable") + ")")
+            else:
+                yield Layer(view, img, at, fs_type="APFS snapshot", entries=entries, message=(
+                    f"{snap.describe()}: " + ("only the entries that differ from the live volume are listed"
+                                              if one.entries is not None else "all its entries are listed")))
 
 
 def _gist(exc: BaseException) -> str:

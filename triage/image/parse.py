@@ -43,7 +43,9 @@ from .virtual import CONTAINER_PARTITION, CONTAINER_SCHEMES, container_row
 from .volumes import store_volumes, volume_row
 from .walk import Entry, Volume, fs_name, numbered
 
-READ_STATUSES = ("parsed", "truncated")  # a volume whose files were listed (a truncated one: those in the image)
+QUIET_STATUSES = ("parsed", "listed")  # no warning: read, or (an APFS snapshot) listed as what it is
+READ_STATUSES = ("parsed", "truncated")
+LAYER_TYPES = ("APFS container", "LVM2")  # rows of a layer that holds volumes: no file system read by themselves  # a volume whose files were listed (a truncated one: those in the image)
 SIGNATURES = [(32, b"NXSB", "APFS"), (3, b"-FVE-FS-", "BitLocker"), (0, b"LUKS\xba\xbe", "LUKS"),
               (0, b"XFSB", "XFS"), (1024, b"\x10\x20\xf5\xf2", "F2FS"), (65536 + 64, b"_BHRfS_M", "Btrfs")]
 
@@ -252,7 +254,7 @@ def run(case: Case, image: str, options: ParseOptions,
                 "files": stats.files, "files_with_content": stats.with_content, "deleted": stats.deleted,
                 "bytes_read": str(stats.bytes), "yara_hit_files": stats.yara_hits, "gps_files": stats.gps,
                 "partitions": [{k: p[k] for k in ("partition", "scheme", "fs_type", "encrypted", "status", "files")}
-                               | ({"snapshot": p["snapshot"]} if p["snapshot"] else {})
+                               | ({"snapshot": p["snapshot"], "description": p["description"]} if p["snapshot"] else {})
                                | ({"read_with": p["key"]} if p.get("key") else {}) for p in partitions],
                 "rules": rules_used, "yara": not options.no_yara,
                 "analysers": analyzers.registry(), "tz": options.tz, "warnings": len(warnings),
@@ -276,12 +278,13 @@ def run(case: Case, image: str, options: ParseOptions,
     if verification is not None and verification["ok"] is False:
         raise Corrupted("image verification failed: " + "; ".join(verification["problems"])
                         + " (the listing is kept; recorded as warnings)")
-    if not any((p["status"] in READ_STATUSES and p.get("scheme") not in CONTAINER_SCHEMES)
+    if not any((p["status"] in READ_STATUSES and p.get("scheme") not in CONTAINER_SCHEMES
+                and p.get("fs_type") not in LAYER_TYPES)
                or (p["status"] == "locked" and p["files"]) for p in partitions):
         raise Corrupted(f"no readable file system in {path.name}: "
                         + "; ".join(("container" if p["partition"] == CONTAINER_PARTITION else
                                      f"partition at byte offset {p['partition']}") + f": {p['message']}"
-                                    for p in partitions)
+                                    for p in partitions if p["status"] not in QUIET_STATUSES[1:])
                         + "".join(f"; {msg}" for _loc, msg in warnings if msg.startswith("EWF image"))
                         + " (recorded as warnings)")
     return ParseResult(options.exhibit, stats, len(warnings), partitions, rules_used, verification, run_id=run_id,
@@ -397,7 +400,7 @@ class _Partitions:
         part = last if same and last is not None else self._part(vol)
         part["status"], part["message"], part["encrypted"] = status, message, vol.encrypted
         part["fs_type"] = fs_type or part["fs_type"]
-        if status != "parsed":
+        if status not in QUIET_STATUSES:
             self.warn(f"{self.exhibit}@{vol.offset}", f"partition {_label(vol)}: {message}")
 
     def stopped(self, vol: Volume, exc: Exception) -> None:

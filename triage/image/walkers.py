@@ -190,13 +190,21 @@ def _image(source: ImageSource, tz: str, warn: Warn, exhibit: str, log: VolumeLo
     live = shadow.Live()  # what a volume with shadow copies listed, to keep only what its stores change
     for layer in layers.expand(source.img, source.size, keys or VolumeKeys()):
         vol = layer.vol
+        for gap in layer.warnings:
+            warn(f"{exhibit}@{vol.offset}", gap)
         if not layer.walk:
             log.noted(vol, layer.status or "parsed", layer.fs_type, layer.message)
             continue
         if layer.entries is not None:  # a file system read by its own library (APFS)
             log.noted(vol, layer.status or "parsed", layer.fs_type, layer.message)
+            where = f"{exhibit}@{vol.offset}" + (f"[{vol.snapshot}]" if vol.snapshot else "")
+            entries = layer.entries(tz, located(warn, where))
+            if vol.snapshot:  # an APFS snapshot: only what differs from the live volume
+                entries = live.differing(vol.offset, vol.snapshot, entries)
+            elif layer.stores:
+                entries = live.remember(vol.offset, entries)
             try:
-                yield from layer.entries(tz, located(warn, f"{exhibit}@{vol.offset}"))
+                yield from entries
             except Exception as exc:  # a damaged file system: keep what was listed, disclose the gap
                 log.stopped(vol, exc)
             continue
