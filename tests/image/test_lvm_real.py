@@ -45,7 +45,10 @@ def test_mirror_spanning_two_disks_is_read_from_either_leg(cli: Any, case_dir: P
         assert lv.img.get_size() == 4 * 1024 * 1024
         assert lv.img.read(0, len(PATTERN)) == PATTERN
 
-    cli("parse", lvm_image(thirdparty, "lvm-mirror-1"), "--exhibit", "M1", "--case", case_dir, "--no-yara")
+    # the mirror holds a test pattern, no file system: nothing listed, exit 1, the PV's row says what is missing
+    result = cli("parse", lvm_image(thirdparty, "lvm-mirror-1"), "--exhibit", "M1", "--case", case_dir, "--no-yara",
+                 code=1)
+    assert "not in this image: pv1 (/home/user/lvm-mirror-2.bin)" in result.stderr
     rows = [json.loads(x) for x in cli("volumes", "--case", case_dir, "--format", "jsonl").stdout.splitlines()]
     assert [(r["scheme"], r["slot"], r["parent"]) for r in rows] == [("none", None, None),
                                                                       ("lvm", "lvm-mirror/mirrormirror", 0)]
