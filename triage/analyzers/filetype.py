@@ -1,15 +1,25 @@
-"""MIME type from the content (libmagic on what `file` reads of it) and an extension-mismatch flag."""
+"""MIME type from the content (libmagic on what `file` reads of it) and an extension-mismatch flag.
+
+By default libmagic runs over pruned copies of the system's own database that drop, per buffer, only
+entries that cannot match it (`magicdb`): the same answer as `file --mime-type` for less work. Where
+that reader does not apply (another libmagic, local magic files, DALIL_MAGIC=full) the full database
+is used, with a warning when it was not asked for.
+"""
 
 from __future__ import annotations
 
 import functools
+import logging
 import mimetypes
+import os
 import threading
 from typing import Any
 
 import magic
 
-from . import Analyzer, Blob
+from . import Analyzer, Blob, magicdb
+
+log = logging.getLogger(__name__)
 
 GENERIC = {"application/octet-stream", "inode/x-empty", "application/x-empty"}
 ZIP_BASED = {"docx", "xlsx", "pptx", "odt", "ods", "odp", "jar", "apk", "epub", "kmz", "xpi", "ipa", "aar"}
@@ -22,6 +32,7 @@ EXTRA = {
     "m4a": {"audio/mp4", "audio/x-m4a", "video/mp4"}, "opus": {"audio/ogg"}, "webp": {"image/webp"},
 }
 _local = threading.local()
+_warned: list[str] = []
 
 
 def _cookie() -> magic.Magic:
@@ -30,7 +41,30 @@ def _cookie() -> magic.Magic:
     if cookie is None:
         cookie = _local.magic = magic.Magic(mime=True)
         _local.bytes_max = int(cookie.getparam(magic.MAGIC_PARAM_BYTES_MAX))
+        _local.engine = _engine()
     return cookie
+
+
+def _engine() -> magicdb.Engine | None:
+    """This thread's pruning engine, or None (the full database) where it does not apply."""
+    if os.environ.get("DALIL_MAGIC", "pruned") == "full":
+        return None
+    path = magicdb.compiled_path()
+    try:
+        if path is None:
+            raise ValueError("no single compiled database in libmagic's path (local magic files?)")
+        return magicdb.Engine(path)
+    except (OSError, ValueError, magic.MagicException) as exc:
+        if not _warned:
+            _warned.append(str(exc))
+            log.warning("file types from libmagic's full database (slower): %s", exc)
+        return None
+
+
+def engine_name() -> str:
+    """Which engine types files in this thread: "pruned" or "full"."""
+    _cookie()
+    return "full" if _local.engine is None else "pruned"
 
 
 def bytes_max() -> int:
@@ -45,7 +79,9 @@ def mime_of(data: bytes) -> str:
     cookie = _cookie()
     if not data:
         return "inode/x-empty"
-    return cookie.from_buffer(data if len(data) <= _local.bytes_max else data[:_local.bytes_max])
+    data = data if len(data) <= _local.bytes_max else data[:_local.bytes_max]
+    engine = _local.engine
+    return engine.mime(data) if engine is not None else str(cookie.from_buffer(data))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -75,7 +111,7 @@ def mismatch(ext: str, mime: str) -> bool | None:
 
 class FileType(Analyzer):
     NAME = "filetype"
-    VERSION = "1.2"
+    VERSION = "1.3"  # 1.3: libmagic over pruned copies of the system database (same MIME types)
     ORDER = 30
     CACHE_MAX = 50_000  # per worker; `dalil parse` also shares the types of known content across workers
 

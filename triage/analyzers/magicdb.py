@@ -1,0 +1,377 @@
+"""libmagic's MIME type with less work per file: the system's own compiled database, minus the entries
+that provably cannot match the buffer at hand.
+
+`file --mime-type` runs every top-level test of its database in strength order and stops at the first
+that matches; a top-level test that fails only moves libmagic on to the next (nothing else changes).
+A database made of the system's `magic.mgc` with some whole top-level entries taken out (the others
+byte for byte, in the same order) therefore types a buffer exactly as the full one does whenever each
+entry taken out has a top-level test that cannot match that buffer. Two kinds of test are decided
+here before libmagic runs:
+
+- `regex` and `search` tests (most of the cost on text files: glibc regexes over every line) whose
+  pattern holds a literal any match must contain: one Hyperscan scan tells which literals occur at all
+  (case-folded where the test ignores case). Text tests run on libmagic's UTF-8 copy of the file; for
+  ASCII, UTF-8 and 8-bit text that copy holds an ASCII literal only where the file does, so these tests
+  are only dropped when the first `encoding_max` bytes hold no byte that makes libmagic try UTF-16/32
+  or EBCDIC (a BOM, a control byte).
+- binary `string` tests at a fixed offset without case or blank folding: the bytes there (zero past the
+  end, as libmagic pads) must equal the string.
+
+Every other entry is always kept. Per buffer the entries that may match are looked up, and a cookie
+whose database holds at least those is used (a few are kept, each also holding the entries this worker
+sees often, so that most buffers find one). Only libmagic 5.44's database layout is read (version 18,
+376-byte entries); anything else, or local magic beside the compiled file, uses the full database.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import struct
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import magic
+
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - a dependency; without it every buffer uses the full database
+    hyperscan = None  # type: ignore[assignment]
+
+MAGICNO, VERSIONNO, RECORD = 0xF11E041C, 18, 376
+LIBMAGIC = {544}  # versions whose struct magic layout this reader knows
+STRING, REGEX, SEARCH = 5, 17, 20
+INDIR, BINTEST, TEXTTEST, OFFNEGATIVE = 0x01, 0x20, 0x40, 0x80
+FOLDING = 0x1 | 0x2 | 0x4 | 0x8  # compact blanks, optional blanks, ignore lower case, ignore upper case
+IGNORE_CASE = 0x4 | 0x8
+MIN_LITERAL = 3
+FIXED_MIN, FIXED_REACH = 4, 65536  # offsets with fewer fixed strings are left to libmagic
+COOKIES = 8  # cookies kept per engine (each holds its own copy of the database, about 5 MB)
+GROW = 300  # a new cookie also takes the entries of the last one used, up to this many
+COMMON = 0.002  # entries that may match in more than this share of the buffers seen go in every new cookie
+MAGIC_PARAM_ENCODING_MAX = 7
+# bytes libmagic's text_chars table calls F: one in the first encoding_max bytes makes it try EBCDIC
+NOT_TEXT = rb"[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]"
+BLANKS = b" \t\n\v\f\r"
+SPECIAL_ESCAPE = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<>`'")
+
+
+@dataclass
+class Entry:
+    """One top-level entry of set 0: its records [start, end) and what decides whether it may match."""
+
+    start: int
+    end: int
+    text: bool  # a text test (run on libmagic's UTF-8 copy of a text file)
+    literals: list[bytes] = field(default_factory=list)  # one of these must occur (regex, search)
+    nocase: bool = False
+    fixed: tuple[int, bytes] | None = None  # these bytes at this offset (binary string)
+
+
+def necessary_literals(pattern: bytes) -> list[bytes] | None:
+    """Literals one of which every match of this POSIX extended regex contains (one per branch), or
+    None when some branch has none of at least MIN_LITERAL bytes that this reading is sure of."""
+    branches: list[list[bytes]] = []
+    runs: list[bytes] = []
+    cur = bytearray()
+
+    def cut() -> None:
+        if cur:
+            runs.append(bytes(cur))
+            cur.clear()
+
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == 0x5C:  # backslash: an escaped punctuation mark is itself; \w, \<, \1 ... are not literals
+            if i + 1 >= n:
+                return None
+            if pattern[i + 1] in SPECIAL_ESCAPE:
+                cut()
+            else:
+                cur.append(pattern[i + 1])
+            i += 2
+        elif c == ord("["):
+            cut()
+            end = _bracket_end(pattern, i)
+            if end is None:
+                return None
+            i = end
+        elif c == ord("("):
+            cut()
+            end = _group_end(pattern, i)
+            if end is None:
+                return None
+            i = end
+        elif c in b"*?":  # the atom before is optional
+            if cur:
+                cur.pop()
+            cut()
+            i += 1
+        elif c == ord("{"):  # an interval: taken as optional
+            if cur:
+                cur.pop()
+            cut()
+            close = pattern.find(b"}", i)
+            if close < 0:
+                return None
+            i = close + 1
+        elif c == ord("|"):
+            cut()
+            branches.append(runs)
+            runs = []
+            i += 1
+        elif c in b"+.^$)":  # a repeated atom ends a run; the others are not literals
+            cut()
+            i += 1
+        else:
+            cur.append(c)
+            i += 1
+    cut()
+    branches.append(runs)
+    out = []
+    for branch in branches:
+        longest = max(branch, key=len, default=b"")
+        if len(longest) < MIN_LITERAL:
+            return None
+        out.append(longest)
+    return out
+
+
+def _bracket_end(p: bytes, i: int) -> int | None:
+    """Index after the bracket expression starting at p[i] == '['."""
+    j = i + 1
+    if j < len(p) and p[j] == ord("^"):
+        j += 1
+    if j < len(p) and p[j] == ord("]"):
+        j += 1
+    while j < len(p) and p[j] != ord("]"):
+        if p[j] == ord("[") and j + 1 < len(p) and p[j + 1] in b":=.":
+            close = p.find(bytes([p[j + 1]]) + b"]", j + 2)
+            if close < 0:
+                return None
+            j = close + 2
+        else:
+            j += 1
+    return j + 1 if j < len(p) else None
+
+
+def _group_end(p: bytes, i: int) -> int | None:
+    """Index after the parenthesised group starting at p[i] == '('."""
+    depth, j = 0, i
+    while j < len(p):
+        if p[j] == 0x5C:
+            j += 2
+            continue
+        if p[j] == ord("["):
+            end = _bracket_end(p, j)
+            if end is None:
+                return None
+            j = end
+            continue
+        if p[j] == ord("("):
+            depth += 1
+        elif p[j] == ord(")"):
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return None
+
+
+def _runs(value: bytes) -> list[bytes]:
+    """Pieces of a search or string value between NULs and blanks (blank folding may stretch those)."""
+    return [r for r in re.split(rb"[\x00 \t\n\v\f\r]+", value) if len(r) >= MIN_LITERAL]
+
+
+def classify(rec: bytes, start: int, end: int) -> Entry:
+    """What may make the top-level record `rec` match (nothing known: always kept)."""
+    flag, reln, vallen, kind = rec[2], rec[4], rec[5], rec[6]
+    offset, = struct.unpack_from("<i", rec, 12)
+    str_flags, = struct.unpack_from("<I", rec, 28)
+    entry = Entry(start, end, text=bool(flag & TEXTTEST))
+    if reln != ord("="):
+        return entry
+    value = rec[32:160]
+    if kind == REGEX:
+        literals = necessary_literals(value.split(b"\0")[0])
+        if literals:
+            entry.literals, entry.nocase = literals, bool(str_flags & IGNORE_CASE)
+    elif kind == SEARCH:
+        runs = _runs(value[:vallen])
+        if runs:
+            entry.literals, entry.nocase = [max(runs, key=len)], bool(str_flags & IGNORE_CASE)
+    elif kind == STRING and flag & BINTEST and not flag & (TEXTTEST | INDIR | OFFNEGATIVE):
+        if not str_flags & FOLDING and vallen and offset >= 0 and value[:vallen].strip(b"\0"):
+            entry.fixed = (offset, value[:vallen])
+    return entry
+
+
+class Database:
+    """The system's compiled database, split into top-level entries of set 0 and the named set 1."""
+
+    def __init__(self, data: bytes) -> None:
+        magicno, version, n0, n1 = struct.unpack_from("<IIII", data, 0)
+        if magicno != MAGICNO or version != VERSIONNO or len(data) != RECORD * (1 + n0 + n1):
+            raise ValueError("not a libmagic 5.44 database (version 18, 376-byte entries)")
+        self.header = data[:RECORD]
+        self.records = data[RECORD:RECORD * (1 + n0)]
+        self.named = data[RECORD * (1 + n0):]
+        self.n_named = n1
+        starts = [i for i in range(n0) if struct.unpack_from("<H", data, RECORD * (1 + i))[0] == 0]
+        ends = starts[1:] + [n0]
+        self.entries = [classify(data[RECORD * (1 + s):RECORD * (2 + s)], s, e) for s, e in zip(starts, ends)]
+        self.pieces = [self.records[RECORD * s:RECORD * e] for s, e in zip(starts, ends)]
+
+    def build(self, keep: set[int]) -> bytearray:
+        """A database of the entries whose index is in `keep` (set 0, in order) and all of set 1."""
+        parts = [self.pieces[i] for i in sorted(keep)]
+        out = bytearray(self.header)
+        for part in parts:
+            out += part
+        struct.pack_into("<II", out, 8, (len(out) - RECORD) // RECORD, self.n_named)
+        out += self.named
+        return out
+
+
+def compiled_path() -> Path | None:
+    """The compiled database `file` loads, when it is the only thing in libmagic's default path that
+    holds entries (Debian's /etc/magic only has comments); else None."""
+    getpath = magic.libmagic.magic_getpath
+    getpath.restype, getpath.argtypes = ctypes.c_char_p, [ctypes.c_char_p, ctypes.c_int]
+    raw = getpath(None, 0)
+    found: Path | None = None
+    for part in (raw or b"").decode(errors="replace").split(":"):
+        path = Path(part)
+        mgc = Path(part + ".mgc")
+        if mgc.is_file():
+            if found is not None:
+                return None
+            found = mgc
+        elif path.is_file():
+            lines = path.read_bytes().splitlines()
+            if any(line.strip() and not line.lstrip().startswith(b"#") for line in lines):
+                return None
+        elif path.is_dir() or (path.exists() and not path.is_file()):
+            return None
+    return found
+
+
+class Engine:
+    """`mime(data)` as `file --mime-type` gives it, from cookies over pruned copies of the database."""
+
+    def __init__(self, path: Path) -> None:
+        if magic.version() not in LIBMAGIC or hyperscan is None:
+            raise ValueError(f"libmagic {magic.version()} (this reader knows {sorted(LIBMAGIC)})")
+        self.db = Database(path.read_bytes())
+        entries = self.db.entries
+        self.always = {i for i, e in enumerate(entries) if not e.literals and e.fixed is None}
+        self.text_tests = frozenset(i for i, e in enumerate(entries) if e.literals and e.text)
+        literal_ids: dict[tuple[bytes, bool], list[int]] = {}
+        for i, e in enumerate(entries):
+            for lit in e.literals:
+                literal_ids.setdefault((lit.lower() if e.nocase else lit, e.nocase), []).append(i)
+        self.by_pattern = [frozenset(ids) for ids in literal_ids.values()]
+        expressions = [NOT_TEXT] + [b"".join(b"\\x%02x" % c for c in lit) for lit, _ in literal_ids]
+        flags = [hyperscan.HS_FLAG_SINGLEMATCH] + [
+            hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if nocase else 0) for _, nocase in literal_ids]
+        self.scanner = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self.scanner.compile(expressions=expressions, ids=list(range(len(expressions))),
+                             elements=len(expressions), flags=flags)
+        by_offset: dict[int, list[tuple[bytes, int]]] = {}
+        for i, e in enumerate(entries):
+            if e.fixed is not None:
+                by_offset.setdefault(e.fixed[0], []).append((e.fixed[1], i))
+        self.fixed: list[tuple[int, dict[bytes, list[tuple[bytes, frozenset[int]]]]]] = []
+        for offset, values in sorted(by_offset.items()):
+            if len(values) < FIXED_MIN or offset + max(len(v) for v, _ in values) > FIXED_REACH:
+                self.always.update(i for _, i in values)  # few tests there: cheaper to let libmagic run them
+                continue
+            index: dict[bytes, dict[bytes, set[int]]] = {}
+            for value, i in values:
+                index.setdefault(value[:2], {}).setdefault(value, set()).add(i)
+            self.fixed.append((offset, {k: [(v, frozenset(ids)) for v, ids in m.items()] for k, m in index.items()}))
+        self.reach = max((o + max(len(v) for c in m.values() for v, _ in c) for o, m in self.fixed), default=0)
+        self.full = magic.Magic(mime=True)
+        self.encoding_max = int(self.full.getparam(MAGIC_PARAM_ENCODING_MAX))
+        self.cookies: list[tuple[frozenset[int], Any, Any]] = []  # (entries held, cookie, its buffer), MRU first
+        self.seen = 0
+        self.hits: dict[int, int] = {}
+        self.scratch = hyperscan.Scratch(self.scanner)
+
+    def may_match(self, data: bytes) -> frozenset[int]:
+        """The entries not always kept whose top-level test may match `data`."""
+        found: list[int] = []
+        self.scanner.scan(data, match_event_handler=_collect, context=found, scratch=self.scratch)
+        out: set[int] = set()
+        for pattern in found:
+            if pattern > 0:
+                out |= self.by_pattern[pattern - 1]
+            elif -pattern - 1 <= self.encoding_max:
+                out |= self.text_tests  # libmagic may read this buffer as EBCDIC: keep the text tests
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            out |= self.text_tests  # ... or as UTF-16/32
+        size = len(data)
+        view = data if size >= self.reach else data.ljust(self.reach, b"\0")  # libmagic pads with NULs
+        for offset, index in self.fixed:
+            if offset >= size:
+                break  # past the end only NULs, which no value is made of alone
+            for key in (view[offset:offset + 1], view[offset:offset + 2]):
+                for value, ids in index.get(key, ()):
+                    if view.startswith(value, offset):
+                        out |= ids
+        return frozenset(out)
+
+    def cookie(self, need: frozenset[int]) -> Any:
+        """A cookie whose database holds `need` (plus the entries always kept)."""
+        for n, (held, cookie, _) in enumerate(self.cookies):
+            if need <= held:
+                if n:
+                    self.cookies.insert(0, self.cookies.pop(n))
+                return cookie
+        floor = max(2, COMMON * self.seen)
+        held = need | {i for i, count in self.hits.items() if count >= floor}
+        if self.cookies and len(self.cookies[0][0] | held) <= GROW:
+            held |= self.cookies[0][0]  # grow the last one used: fewer databases to make
+        made = self._make(held)
+        if made is None:
+            return self.full
+        self.cookies.insert(0, made)
+        if len(self.cookies) > COOKIES:
+            _, old, _ = self.cookies.pop()
+            magic.magic_close(old.cookie)
+            old.cookie = None
+        return made[1]
+
+    def _make(self, held: frozenset[int]) -> tuple[frozenset[int], Any, Any] | None:
+        data = self.db.build(self.always | held)
+        buffer = (ctypes.c_char * len(data)).from_buffer(data)  # libmagic reads it in place: keep it alive
+        pointers = (ctypes.c_void_p * 1)(ctypes.addressof(buffer))
+        sizes = (ctypes.c_size_t * 1)(len(data))
+        m = magic.Magic.__new__(magic.Magic)
+        m.flags = magic.MAGIC_MIME_TYPE
+        m.cookie = magic.magic_open(m.flags)
+        m.lock = threading.Lock()
+        load = magic.libmagic.magic_load_buffers
+        load.restype = ctypes.c_int
+        load.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t), ctypes.c_size_t]
+        if load(m.cookie, pointers, sizes, 1) != 0:
+            magic.magic_close(m.cookie)
+            return None
+        setattr(m, "database", buffer)  # libmagic reads the database in place for as long as the cookie lives
+        m.setparam(magic.MAGIC_PARAM_NAME_MAX, 64)  # as python-magic's Magic() does
+        return frozenset(held), m, buffer
+
+    def mime(self, data: bytes) -> str:
+        need = self.may_match(data)
+        self.seen += 1
+        for i in need:
+            self.hits[i] = self.hits.get(i, 0) + 1
+        return str(self.cookie(need).from_buffer(data))
+
+
+def _collect(pattern: int, start: int, end: int, flags: int, found: Any) -> None:
+    found.append(pattern if pattern else -end - 1)  # a byte libmagic's text check rejects: where it ends
