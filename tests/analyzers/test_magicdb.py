@@ -27,7 +27,8 @@ def engine() -> magicdb.Engine:
 
 def test_necessary_literals_of_real_magic_regexes() -> None:
     """Patterns as they stand in file 5.44's Magdir (javascript, make, pcb-rnd)."""
-    assert magicdb.necessary_literals(rb"^(import|export).* from ") == [b" from "]
+    assert magicdb.necessary_literals(rb"^(import|export).* from ") == [b"import", b"export"]
+    assert magicdb.necessary_literals(rb"^[[:space:]]*(class|module)[[:space:]][A-Z]") == [b"class", b"module"]
     assert magicdb.necessary_literals(rb"module(\.|\[[\"'])exports.*=") == [b"exports"]
     assert magicdb.necessary_literals(rb"li:pcb-rnd-font-v[0-9]+[ \t\r\n]*[{]") == [b"li:pcb-rnd-font-v"]
     assert magicdb.necessary_literals(rb"typeof.*[!=]==") == [b"typeof"]
@@ -36,10 +37,25 @@ def test_necessary_literals_of_real_magic_regexes() -> None:
     assert magicdb.necessary_literals(rb"abcd?ef+gh") == [b"abc"]
     assert magicdb.necessary_literals(rb"foobar|baz.") == [b"foobar", b"baz"]
     assert magicdb.necessary_literals(rb"foobar|ba.") is None
-    assert magicdb.necessary_literals(rb"^(CFLAGS|VPATH|LDFLAGS|all:|\.PRECIOUS)") is None
+    assert magicdb.necessary_literals(rb"^\.(BEGIN|endif|include)") == [b"BEGIN", b"endif", b"include"]
+    assert magicdb.necessary_literals(rb"(ab|cd)?efgh") == [b"efgh"]  # an optional group needs nothing
+    assert magicdb.necessary_literals(rb"x(abc|de)+") is None  # "de" is too short to look for
+    assert magicdb.necessary_literals(rb"(a(b|c)d)") is None
     assert magicdb.necessary_literals(rb"\<class\>") == [b"class"]  # word boundaries take no bytes
     assert magicdb.necessary_literals(rb"[[:space:]]*[A-Z]") is None
     assert magicdb.necessary_literals(rb"unclosed[abc") is None
+
+
+def test_regexes_as_hyperscan_reads_them() -> None:
+    """Anchors dropped (libmagic may start a region mid-line), word boundaries as \\b, a backslash in
+    brackets literal as POSIX has it, {,n} as {0,n}; escapes whose meaning is unsure refused."""
+    assert magicdb.hyperscan_form(rb"^[[:space:]]*(class|module)[[:space:]][A-Z]") == \
+        rb"[[:space:]]*(class|module)[[:space:]][A-Z]"
+    assert magicdb.hyperscan_form(rb"\<class\>$") == rb"\bclass\b"
+    assert magicdb.hyperscan_form(rb"a\.b[\x]") == rb"a\x2eb[\\x]"
+    assert magicdb.hyperscan_form(rb"x{,3}") == rb"x{0,3}"
+    assert magicdb.hyperscan_form(rb"(a)\1") is None
+    assert magicdb.hyperscan_form(rb"a*+") is None
 
 
 def test_not_a_database_is_refused() -> None:
@@ -73,6 +89,10 @@ def test_same_types_as_the_full_database_on_tricky_buffers(engine: magicdb.Engin
         "plain": b"just some words on a line\n" * 10,
         "json": json.dumps({"a": [1, 2, 3], "b": "import from"}).encode(),
         "csv": b"a,b,c\n1,2,3\n4,5,6\n",
+        "ruby mid-line": b"x = 1; class Foo < Bar\nend\n",
+        "ruby latin1": "# caf\xe9\nclass Foo\n  def x; end\nend\n".encode("latin-1"),
+        "makefile": b"CFLAGS = -O2\nall: x\n\tcc $(CFLAGS) -o x x.c\n",
+        "troff": b".TH X 1\n.SH NAME\nx \\- y\n",
     }
     for name, data in buffers.items():
         assert engine.mime(data) == full.from_buffer(data), name

@@ -50,11 +50,12 @@ IGNORE_CASE = 0x4 | 0x8
 MIN_LITERAL = 3
 FIXED_MIN, FIXED_REACH = 4, 65536  # offsets with fewer fixed strings are left to libmagic
 COOKIES = 8  # cookies kept per engine (each holds its own copy of the database, about 5 MB)
-GROW = 300  # a new cookie also takes the entries of the last one used, up to this many
+GROW = 0  # a new cookie also takes the entries of the last one used, up to this many
 COMMON = 0.002  # entries that may match in more than this share of the buffers seen go in every new cookie
 MAGIC_PARAM_ENCODING_MAX = 7
 # bytes libmagic's text_chars table calls F: one in the first encoding_max bytes makes it try EBCDIC
 NOT_TEXT = rb"[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]"
+NOT_ASCII = rb"[\x80-\xff]"  # one in the first encoding_max bytes: libmagic's copy is re-encoded UTF-8
 BLANKS = b" \t\n\v\f\r"
 SPECIAL_ESCAPE = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<>`'")
 
@@ -69,18 +70,20 @@ class Entry:
     literals: list[bytes] = field(default_factory=list)  # one of these must occur (regex, search)
     nocase: bool = False
     fixed: tuple[int, bytes] | None = None  # these bytes at this offset (binary string)
+    regex: bytes | None = None  # the regex as Hyperscan reads it, anchors dropped (prefilter mode)
 
 
 def necessary_literals(pattern: bytes) -> list[bytes] | None:
-    """Literals one of which every match of this POSIX extended regex contains (one per branch), or
-    None when some branch has none of at least MIN_LITERAL bytes that this reading is sure of."""
-    branches: list[list[bytes]] = []
-    runs: list[bytes] = []
+    """Literals one of which every match of this POSIX extended regex contains (for each branch, one
+    literal or the alternatives of one group), or None when some branch has none of at least
+    MIN_LITERAL bytes that this reading is sure of."""
+    branches: list[list[list[bytes]]] = []
+    runs: list[list[bytes]] = []  # what the branch needs: each item a literal or a group's alternatives
     cur = bytearray()
 
     def cut() -> None:
         if cur:
-            runs.append(bytes(cur))
+            runs.append([bytes(cur)])
             cur.clear()
 
     i, n = 0, len(pattern)
@@ -105,6 +108,9 @@ def necessary_literals(pattern: bytes) -> list[bytes] | None:
             end = _group_end(pattern, i)
             if end is None:
                 return None
+            alternatives = _alternatives(pattern[i + 1:end - 1])
+            if alternatives and pattern[end:end + 1] not in (b"?", b"*", b"{"):
+                runs.append(alternatives)  # a group of plain alternatives, not optional: one must occur
             i = end
         elif c in b"*?":  # the atom before is optional
             if cur:
@@ -132,12 +138,37 @@ def necessary_literals(pattern: bytes) -> list[bytes] | None:
             i += 1
     cut()
     branches.append(runs)
-    out = []
+    out: list[bytes] = []
     for branch in branches:
-        longest = max(branch, key=len, default=b"")
-        if len(longest) < MIN_LITERAL:
+        best = max(branch, key=lambda item: min(len(x) for x in item), default=[b""])
+        if min(len(x) for x in best) < MIN_LITERAL:
             return None
-        out.append(longest)
+        out.extend(best)
+    return out
+
+
+def _alternatives(inner: bytes) -> list[bytes] | None:
+    """The alternatives of a group made only of literals separated by `|` (None otherwise)."""
+    out: list[bytes] = []
+    cur = bytearray()
+    i = 0
+    while i < len(inner):
+        c = inner[i]
+        if c == 0x5C:
+            if i + 1 >= len(inner) or inner[i + 1] in SPECIAL_ESCAPE:
+                return None
+            cur.append(inner[i + 1])
+            i += 2
+            continue
+        if c == ord("|"):
+            out.append(bytes(cur))
+            cur.clear()
+        elif c in b"()[].*+?{}^$":
+            return None
+        else:
+            cur.append(c)
+        i += 1
+    out.append(bytes(cur))
     return out
 
 
@@ -187,6 +218,59 @@ def _runs(value: bytes) -> list[bytes]:
     return [r for r in re.split(rb"[\x00 \t\n\v\f\r]+", value) if len(r) >= MIN_LITERAL]
 
 
+def hyperscan_form(pattern: bytes) -> bytes | None:
+    """This POSIX extended regex (glibc, REG_NEWLINE) as a Hyperscan pattern matching at least where it
+    does anywhere in the buffer: anchors dropped (libmagic may start a region mid-line), word boundaries
+    as \\b, a backslash inside brackets literal as in POSIX. None where unsure."""
+    out = bytearray()
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == 0x5C:
+            if i + 1 >= n:
+                return None
+            d = pattern[i + 1]
+            if d in b"<>":
+                out += rb"\b"
+            elif d in b"`'":
+                pass
+            elif d in b"wWsSbB":
+                out += bytes([c, d])
+            elif d in SPECIAL_ESCAPE:
+                return None  # back-references and the rest: not sure
+            else:
+                out += b"\\x%02x" % d
+            i += 2
+        elif c == ord("["):
+            end = _bracket_end(pattern, i)
+            if end is None:
+                return None
+            inner = pattern[i + 1:end - 1]
+            if b"[=" in inner or b"[." in inner:
+                return None
+            out += b"[" + inner.replace(b"\\", b"\\\\") + b"]"
+            i = end
+        elif c in b"^$":
+            i += 1
+        elif c == ord("{"):
+            close = pattern.find(b"}", i)
+            if close < 0:
+                return None
+            body = pattern[i + 1:close]
+            if not re.fullmatch(rb"\d*(,\d*)?", body) or not body or body == b",":
+                return None
+            if body.startswith(b","):
+                body = b"0" + body
+            out += b"{" + body + b"}"
+            i = close + 1
+        elif c == ord("+") and out[-1:] in (b"*", b"+", b"?", b"}"):
+            return None  # a possessive quantifier in PCRE, not in POSIX
+        else:
+            out.append(c)
+            i += 1
+    return bytes(out)
+
+
 def classify(rec: bytes, start: int, end: int) -> Entry:
     """What may make the top-level record `rec` match (nothing known: always kept)."""
     flag, reln, vallen, kind = rec[2], rec[4], rec[5], rec[6]
@@ -197,9 +281,12 @@ def classify(rec: bytes, start: int, end: int) -> Entry:
         return entry
     value = rec[32:160]
     if kind == REGEX:
-        literals = necessary_literals(value.split(b"\0")[0])
-        if literals:
-            entry.literals, entry.nocase = literals, bool(str_flags & IGNORE_CASE)
+        pattern = value.split(b"\0")[0]
+        entry.nocase = bool(str_flags & IGNORE_CASE)
+        entry.literals = necessary_literals(pattern) or []
+        entry.regex = hyperscan_form(pattern) if hyperscan is not None else None
+        if entry.regex is not None and not _compiles(entry.regex, entry.nocase):
+            entry.regex = None
     elif kind == SEARCH:
         runs = _runs(value[:vallen])
         if runs:
@@ -208,6 +295,20 @@ def classify(rec: bytes, start: int, end: int) -> Entry:
         if not str_flags & FOLDING and vallen and offset >= 0 and value[:vallen].strip(b"\0"):
             entry.fixed = (offset, value[:vallen])
     return entry
+
+
+def _flags(nocase: bool, prefilter: bool) -> int:
+    flags = hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if nocase else 0)
+    return flags | hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY if prefilter else flags
+
+
+def _compiles(pattern: bytes, nocase: bool) -> bool:
+    try:
+        hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(expressions=[pattern],
+                                                                  flags=[_flags(nocase, True)])
+    except hyperscan.error:
+        return False
+    return True
 
 
 class Database:
@@ -268,16 +369,26 @@ class Engine:
             raise ValueError(f"libmagic {magic.version()} (this reader knows {sorted(LIBMAGIC)})")
         self.db = Database(path.read_bytes())
         entries = self.db.entries
-        self.always = {i for i, e in enumerate(entries) if not e.literals and e.fixed is None}
-        self.text_tests = frozenset(i for i, e in enumerate(entries) if e.literals and e.text)
+        self.always = {i for i, e in enumerate(entries) if not e.literals and e.fixed is None and e.regex is None}
+        self.text_tests = frozenset(i for i, e in enumerate(entries) if e.text and (e.literals or e.regex))
+        # text tests with a regex prefilter but no literal: kept whenever the buffer is not plain ASCII
+        self.text_unsure = frozenset(i for i, e in enumerate(entries) if e.text and e.regex and not e.literals)
         literal_ids: dict[tuple[bytes, bool], list[int]] = {}
         for i, e in enumerate(entries):
             for lit in e.literals:
                 literal_ids.setdefault((lit.lower() if e.nocase else lit, e.nocase), []).append(i)
-        self.by_pattern = [frozenset(ids) for ids in literal_ids.values()]
-        expressions = [NOT_TEXT] + [b"".join(b"\\x%02x" % c for c in lit) for lit, _ in literal_ids]
-        flags = [hyperscan.HS_FLAG_SINGLEMATCH] + [
-            hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if nocase else 0) for _, nocase in literal_ids]
+        # a literal decides an entry without a regex prefilter always, a text entry with one only on a
+        # buffer that is not plain ASCII (libmagic's UTF-8 copy of it then differs from the bytes)
+        self.by_literal = [frozenset(i for i in ids if entries[i].regex is None) for ids in literal_ids.values()]
+        self.by_literal_not_ascii = [frozenset(i for i in ids if entries[i].regex is not None and entries[i].text)
+                                     for ids in literal_ids.values()]
+        regexes = [(i, e) for i, e in enumerate(entries) if e.regex is not None]
+        self.by_regex = [(i, entries[i].text) for i, _ in regexes]
+        self.first_regex = 2 + len(literal_ids)
+        expressions = [NOT_TEXT, NOT_ASCII] + [b"".join(b"\\x%02x" % c for c in lit) for lit, _ in literal_ids]
+        expressions += [e.regex for _, e in regexes if e.regex is not None]
+        flags = [hyperscan.HS_FLAG_SINGLEMATCH] * 2 + [_flags(nocase, False) for _, nocase in literal_ids]
+        flags += [_flags(e.nocase, True) for _, e in regexes]
         self.scanner = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self.scanner.compile(expressions=expressions, ids=list(range(len(expressions))),
                              elements=len(expressions), flags=flags)
@@ -307,13 +418,28 @@ class Engine:
         found: list[int] = []
         self.scanner.scan(data, match_event_handler=_collect, context=found, scratch=self.scratch)
         out: set[int] = set()
-        for pattern in found:
-            if pattern > 0:
-                out |= self.by_pattern[pattern - 1]
-            elif -pattern - 1 <= self.encoding_max:
-                out |= self.text_tests  # libmagic may read this buffer as EBCDIC: keep the text tests
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            out |= self.text_tests  # ... or as UTF-16/32
+        converted = ascii_only = False  # libmagic may convert the text; its UTF-8 copy differs from the bytes
+        for hit in found:
+            pattern, end = hit >> 32, hit & 0xFFFFFFFF
+            if pattern == 0:
+                converted = converted or end <= self.encoding_max
+            elif pattern == 1:
+                ascii_only = ascii_only or end <= self.encoding_max
+        ascii = not converted and not ascii_only and data[:2] not in (b"\xff\xfe", b"\xfe\xff")
+        for hit in found:
+            pattern = hit >> 32
+            if pattern >= self.first_regex:
+                entry, text = self.by_regex[pattern - self.first_regex]
+                if ascii or not text:
+                    out.add(entry)
+            elif pattern >= 2:
+                out |= self.by_literal[pattern - 2]
+                if not ascii:
+                    out |= self.by_literal_not_ascii[pattern - 2]
+        if not ascii:
+            out |= self.text_unsure
+        if converted or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            out |= self.text_tests  # libmagic may read this buffer as EBCDIC or UTF-16/32: keep text tests
         size = len(data)
         view = data if size >= self.reach else data.ljust(self.reach, b"\0")  # libmagic pads with NULs
         for offset, index in self.fixed:
@@ -374,4 +500,4 @@ class Engine:
 
 
 def _collect(pattern: int, start: int, end: int, flags: int, found: Any) -> None:
-    found.append(pattern if pattern else -end - 1)  # a byte libmagic's text check rejects: where it ends
+    found.append(pattern << 32 | min(end, 0xFFFFFFFF))
