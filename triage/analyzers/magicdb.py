@@ -50,8 +50,8 @@ IGNORE_CASE = 0x4 | 0x8
 MIN_LITERAL = 3
 FIXED_MIN, FIXED_REACH = 4, 65536  # offsets with fewer fixed strings are left to libmagic
 COOKIES = 8  # cookies kept per engine (each holds its own copy of the database, about 5 MB)
-GROW = 0  # a new cookie also takes the entries of the last one used, up to this many
-COMMON = 0.002  # entries that may match in more than this share of the buffers seen go in every new cookie
+GROW = 250  # a new cookie also takes the entries of the last one used, up to this many
+COMMON = 0.02  # entries that may match in more than this share of the buffers seen go in every new cookie
 MAGIC_PARAM_ENCODING_MAX = 7
 # bytes libmagic's text_chars table calls F: one in the first encoding_max bytes makes it try EBCDIC
 NOT_TEXT = rb"[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]"
