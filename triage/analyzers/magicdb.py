@@ -1,32 +1,37 @@
 """libmagic's MIME type with less work per file: the system's own compiled database, minus the entries
 that provably cannot match the buffer at hand.
 
-`file --mime-type` runs every top-level test of its database in strength order and stops at the first
-that matches; a top-level test that fails only moves libmagic on to the next (nothing else changes).
-A database made of the system's `magic.mgc` with some whole top-level entries taken out (the others
-byte for byte, in the same order) therefore types a buffer exactly as the full one does whenever each
-entry taken out has a top-level test that cannot match that buffer. Two kinds of test are decided
-here before libmagic runs:
+`file --mime-type` runs the top-level tests of its database in strength order and stops at the first
+entry that matches; a top-level test that fails only moves libmagic on to the next one (nothing else
+changes). A database made of the system's `magic.mgc` with some whole top-level entries taken out (the
+others byte for byte, in the same order) therefore types a buffer exactly as the full one does whenever
+every entry taken out has a top-level test that cannot match that buffer. These tests are decided here,
+with one Hyperscan scan and a few dictionary look-ups, before libmagic runs:
 
-- `regex` and `search` tests (most of the cost on text files: glibc regexes over every line) whose
-  pattern holds a literal any match must contain: one Hyperscan scan tells which literals occur at all
-  (case-folded where the test ignores case). Text tests run on libmagic's UTF-8 copy of the file; for
-  ASCII, UTF-8 and 8-bit text that copy holds an ASCII literal only where the file does, so these tests
-  are only dropped when the first `encoding_max` bytes hold no byte that makes libmagic try UTF-16/32
-  or EBCDIC (a BOM, a control byte).
-- binary `string` tests at a fixed offset without case or blank folding: the bytes there (zero past the
-  end, as libmagic pads) must equal the string.
+- `regex` tests: the regex read by Hyperscan in prefilter mode (it may report a match the regex would
+  not make, never miss one), without its anchors since libmagic may start its region mid-line;
+- `regex` and `search` tests whose pattern holds a literal (or a group of literal alternatives) every
+  match contains: whether it occurs anywhere, case-folded where the test ignores case;
+- binary `string` tests at a fixed offset without case or blank folding: the bytes there (NULs past
+  the end, as libmagic pads) must equal the string.
 
-Every other entry is always kept. Per buffer the entries that may match are looked up, and a cookie
-whose database holds at least those is used (a few are kept, each also holding the entries this worker
-sees often, so that most buffers find one). Only libmagic 5.44's database layout is read (version 18,
-376-byte entries); anything else, or local magic beside the compiled file, uses the full database.
+Text tests run on libmagic's UTF-8 copy of a text file, not on its bytes. For plain ASCII the copy is
+the bytes; for UTF-8 and 8-bit text it keeps every ASCII byte (so a literal test still holds, a regex
+prefilter does not: those text tests then fall back to their literal, or stay); where libmagic may read
+the buffer as UTF-16/32 or EBCDIC (a BOM, a control byte in the first `encoding_max` bytes) every text
+test stays. Every other entry always stays.
+
+Per buffer the entries that may match are looked up and a cookie whose database holds at least those
+is used. Making one costs a few milliseconds, so a few are kept per thread, each also holding the
+entries this thread sees often and those of the cookie used last. Only libmagic 5.44's database layout
+is read (version 18, 376-byte entries); another libmagic, or local magic beside the compiled file,
+uses the full database. benchmarks/magic_equivalence.py compares both on the shared corpus and on
+many system files.
 """
 
 from __future__ import annotations
 
 import ctypes
-import os
 import re
 import struct
 import threading
@@ -56,7 +61,6 @@ MAGIC_PARAM_ENCODING_MAX = 7
 # bytes libmagic's text_chars table calls F: one in the first encoding_max bytes makes it try EBCDIC
 NOT_TEXT = rb"[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]"
 NOT_ASCII = rb"[\x80-\xff]"  # one in the first encoding_max bytes: libmagic's copy is re-encoded UTF-8
-BLANKS = b" \t\n\v\f\r"
 SPECIAL_ESCAPE = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<>`'")
 
 
@@ -390,8 +394,11 @@ class Engine:
         flags = [hyperscan.HS_FLAG_SINGLEMATCH] * 2 + [_flags(nocase, False) for _, nocase in literal_ids]
         flags += [_flags(e.nocase, True) for _, e in regexes]
         self.scanner = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self.scanner.compile(expressions=expressions, ids=list(range(len(expressions))),
-                             elements=len(expressions), flags=flags)
+        try:
+            self.scanner.compile(expressions=expressions, ids=list(range(len(expressions))),
+                                 elements=len(expressions), flags=flags)
+        except hyperscan.error as exc:
+            raise ValueError(f"Hyperscan refused the pre-filter: {exc}") from exc
         by_offset: dict[int, list[tuple[bytes, int]]] = {}
         for i, e in enumerate(entries):
             if e.fixed is not None:
