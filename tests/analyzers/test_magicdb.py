@@ -58,6 +58,16 @@ def test_regexes_as_hyperscan_reads_them() -> None:
     assert magicdb.hyperscan_form(rb"a*+") is None
 
 
+def test_numbers_at_fixed_offsets(engine: magicdb.Engine) -> None:
+    """The top-level tests of the entries that may run `indirect` (JPEG's among them), read as libmagic
+    reads them: masked, signed or not, nothing past the end."""
+    jpeg = next(rec for rec in engine.indirect_kept if rec[160:175] == b"JPEG image data")
+    assert magicdb.may_match_number(jpeg, b"\xff\xd8\xff\xe0\0\x10JFIF")
+    assert not magicdb.may_match_number(jpeg, b"\xff\xd8\xfe\xe0\0\x10JFIF")
+    assert not magicdb.may_match_number(jpeg, b"\xff\xd8")  # a long past the end is no match
+    assert len(engine.indirect_kept) >= 5 and len(engine.db.indirect) > len(engine.indirect_kept)
+
+
 def test_not_a_database_is_refused() -> None:
     with pytest.raises(ValueError):
         magicdb.Database(b"\x1c\x04\x1e\xf1" + b"\0" * 400)
@@ -93,6 +103,8 @@ def test_same_types_as_the_full_database_on_tricky_buffers(engine: magicdb.Engin
         "ruby latin1": "# caf\xe9\nclass Foo\n  def x; end\nend\n".encode("latin-1"),
         "makefile": b"CFLAGS = -O2\nall: x\n\tcc $(CFLAGS) -o x x.c\n",
         "troff": b".TH X 1\n.SH NAME\nx \\- y\n",
+        "jpeg with a zip inside": b"\xff\xd8\xff\xe0\0\x10JFIF\0" + b"\0" * 100 + b"PK\x03\x04" + b"\0" * 26,
+        "nul first": b"\0\0\0\x01" + html,
     }
     for name, data in buffers.items():
         assert engine.mime(data) == full.from_buffer(data), name

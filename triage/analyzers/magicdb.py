@@ -37,7 +37,7 @@ import struct
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import magic
 
@@ -48,7 +48,9 @@ except ImportError:  # pragma: no cover - a dependency; without it every buffer 
 
 MAGICNO, VERSIONNO, RECORD = 0xF11E041C, 18, 376
 LIBMAGIC = {544}  # versions whose struct magic layout this reader knows
-STRING, REGEX, SEARCH = 5, 17, 20
+STRING, REGEX, SEARCH, INDIRECT, USE = 5, 17, 20, 41, 46
+NUMBERS: dict[int, tuple[int, Literal["little", "big"]]] = {1: (1, "little"), 7: (2, "big"), 8: (4, "big"), 10: (2, "little"), 11: (4, "little")}  # byte, be/le short, long
+UNSIGNED = 0x08
 INDIR, BINTEST, TEXTTEST, OFFNEGATIVE = 0x01, 0x20, 0x40, 0x80
 FOLDING = 0x1 | 0x2 | 0x4 | 0x8  # compact blanks, optional blanks, ignore lower case, ignore upper case
 IGNORE_CASE = 0x4 | 0x8
@@ -315,6 +317,30 @@ def _compiles(pattern: bytes, nocase: bool) -> bool:
     return True
 
 
+def may_match_number(rec: bytes, data: bytes) -> bool:
+    """Whether a top-level byte/short/long test at a fixed offset may match `data` (True when unsure)."""
+    flag, reln, kind, mask_op = rec[2], rec[4], rec[6], rec[9]
+    offset, = struct.unpack_from("<i", rec, 12)
+    mask, value = struct.unpack_from("<QQ", rec, 24)
+    if kind not in NUMBERS or flag & (INDIR | OFFNEGATIVE) or offset < 0 or mask_op != 0 or reln not in b"=<>":
+        return True
+    size, order = NUMBERS[kind]
+    if offset + size > len(data):
+        return False  # libmagic does not read a number past the end: no match
+    bits = 8 * size
+    v = int.from_bytes(data[offset:offset + size], order)
+    if mask:
+        v &= mask
+    v &= (1 << bits) - 1
+    value &= (1 << bits) - 1
+    if reln == ord("="):
+        return v == value
+    if not flag & UNSIGNED:  # a signed comparison
+        v = v - (1 << bits) if v >> (bits - 1) else v
+        value = value - (1 << bits) if value >> (bits - 1) else value
+    return v < value if reln == ord("<") else v > value
+
+
 class Database:
     """The system's compiled database, split into top-level entries of set 0 and the named set 1."""
 
@@ -330,6 +356,28 @@ class Database:
         ends = starts[1:] + [n0]
         self.entries = [classify(data[RECORD * (1 + s):RECORD * (2 + s)], s, e) for s, e in zip(starts, ends)]
         self.pieces = [self.records[RECORD * s:RECORD * e] for s, e in zip(starts, ends)]
+        named: dict[bytes, list[bytes]] = {}
+        current = b""
+        for k in range(n1):
+            rec = self.named[RECORD * k:RECORD * (k + 1)]
+            if struct.unpack_from("<H", rec, 0)[0] == 0:
+                current = rec[32:160].split(b"\0")[0]
+            named.setdefault(current, []).append(rec)
+        self._named = named
+        # entries that may run set 0 again on a later part of the buffer (`indirect`, maybe through `use`):
+        # there a fixed-offset string is looked for at other offsets than those decided here
+        self.indirect = frozenset(i for i, piece in enumerate(self.pieces)
+                                  if self._runs_indirect([piece[k:k + RECORD] for k in range(0, len(piece), RECORD)]))
+
+    def _runs_indirect(self, recs: list[bytes], seen: tuple[bytes, ...] = ()) -> bool:
+        for rec in recs:
+            if rec[6] == INDIRECT:
+                return True
+            if rec[6] == USE:
+                name = rec[32:160].split(b"\0")[0].lstrip(b"^")
+                if name not in seen and name in self._named and self._runs_indirect(self._named[name], seen + (name,)):
+                    return True
+        return False
 
     def build(self, keep: set[int]) -> bytearray:
         """A database of the entries whose index is in `keep` (set 0, in order) and all of set 1."""
@@ -413,6 +461,8 @@ class Engine:
                 index.setdefault(value[:2], {}).setdefault(value, set()).add(i)
             self.fixed.append((offset, {k: [(v, frozenset(ids)) for v, ids in m.items()] for k, m in index.items()}))
         self.reach = max((o + max(len(v) for c in m.values() for v, _ in c) for o, m in self.fixed), default=0)
+        # the entries that may run `indirect` and are always kept: their top-level test is checked per buffer
+        self.indirect_kept = [self.db.pieces[i][:RECORD] for i in sorted(self.db.indirect & self.always)]
         self.full = magic.Magic(mime=True)
         self.encoding_max = int(self.full.getparam(MAGIC_PARAM_ENCODING_MAX))
         self.cookies: list[tuple[frozenset[int], Any, Any]] = []  # (entries held, cookie, its buffer), MRU first
@@ -500,6 +550,8 @@ class Engine:
 
     def mime(self, data: bytes) -> str:
         need = self.may_match(data)
+        if need & self.db.indirect or any(may_match_number(rec, data) for rec in self.indirect_kept):
+            return str(self.full.from_buffer(data))  # set 0 may run again at other offsets: all of it
         self.seen += 1
         for i in need:
             self.hits[i] = self.hits.get(i, 0) + 1
