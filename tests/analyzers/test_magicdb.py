@@ -147,15 +147,19 @@ def test_entries_are_left_out(engine: magicdb.Engine) -> None:
     assert need <= held and len(engine.always | held) < len(engine.db.entries) - 200
 
 
-def test_full_database_when_asked(tmp_path: Path) -> None:
-    """DALIL_MAGIC=full types with libmagic's full database (a new process: engines are per thread)."""
+def test_engine_chosen_by_environment(tmp_path: Path) -> None:
+    """libmagic's full database by default and with DALIL_MAGIC=full; the pruned copies with
+    DALIL_MAGIC=pruned where they apply (a new process each: engines are per thread)."""
     code = ("from triage.analyzers import filetype; print(filetype.engine_name(), "
             "filetype.mime_of(b'<html><body>x</body></html>'))")
-    env = dict(os.environ, DALIL_MAGIC="full")
+    env = {k: v for k, v in os.environ.items() if k != "DALIL_MAGIC"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["full", "text/html"]
+    env["DALIL_MAGIC"] = "full"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["full", "text/html"]
     env["DALIL_MAGIC"] = "pruned"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    expected = "pruned" if magicdb.compiled_path() is not None else "full"
+    expected = "pruned" if magicdb.compiled_path() is not None and magic.version() in magicdb.LIBMAGIC else "full"
     assert out.stdout.split() == [expected, "text/html"]
     assert filetype.mime_of(b"") == "inode/x-empty"
