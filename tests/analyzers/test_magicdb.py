@@ -1,0 +1,165 @@
+"""The pruned-database engine types buffers exactly as libmagic with the full system database does,
+while actually leaving entries out; where it does not apply, the full database is used."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import magic
+import pytest
+
+from triage.analyzers import filetype, magicdb
+
+
+@pytest.fixture(scope="module")
+def engine() -> magicdb.Engine:
+    path = magicdb.compiled_path()
+    if path is None or magic.version() not in magicdb.LIBMAGIC:
+        pytest.skip(f"libmagic {magic.version()} / {path}: the engine does not apply here")
+    return magicdb.Engine(path)
+
+
+def test_necessary_literals_of_real_magic_regexes() -> None:
+    """Patterns as they stand in file 5.44's Magdir (javascript, make, pcb-rnd)."""
+    assert magicdb.necessary_literals(rb"^(import|export).* from ") == [b"import", b"export"]
+    assert magicdb.necessary_literals(rb"^[[:space:]]*(class|module)[[:space:]][A-Z]") == [b"class", b"module"]
+    assert magicdb.necessary_literals(rb"module(\.|\[[\"'])exports.*=") == [b"exports"]
+    assert magicdb.necessary_literals(rb"li:pcb-rnd-font-v[0-9]+[ \t\r\n]*[{]") == [b"li:pcb-rnd-font-v"]
+    assert magicdb.necessary_literals(rb"typeof.*[!=]==") == [b"typeof"]
+    assert magicdb.necessary_literals(rb"\((async )?function[( ]") == [b"function"]
+    # an optional or repeated atom is not part of a literal; a branch without one leaves the test in
+    assert magicdb.necessary_literals(rb"abcd?ef+gh") == [b"abc"]
+    assert magicdb.necessary_literals(rb"foobar|baz.") == [b"foobar", b"baz"]
+    assert magicdb.necessary_literals(rb"foobar|ba.") is None
+    assert magicdb.necessary_literals(rb"^\.(BEGIN|endif|include)") == [b"BEGIN", b"endif", b"include"]
+    assert magicdb.necessary_literals(rb"(ab|cd)?efgh") == [b"efgh"]  # an optional group needs nothing
+    assert magicdb.necessary_literals(rb"x(abc|de)+") is None  # "de" is too short to look for
+    assert magicdb.necessary_literals(rb"(a(b|c)d)") is None
+    assert magicdb.necessary_literals(rb"\<class\>") == [b"class"]  # word boundaries take no bytes
+    assert magicdb.necessary_literals(rb"[[:space:]]*[A-Z]") is None
+    assert magicdb.necessary_literals(rb"unclosed[abc") is None
+
+
+def test_regexes_as_hyperscan_reads_them() -> None:
+    """Anchors dropped (libmagic may start a region mid-line), word boundaries as \\b, a backslash in
+    brackets literal as POSIX has it, {,n} as {0,n}; escapes whose meaning is unsure refused."""
+    assert magicdb.hyperscan_form(rb"^[[:space:]]*(class|module)[[:space:]][A-Z]") == \
+        rb"[[:space:]]*(class|module)[[:space:]][A-Z]"
+    assert magicdb.hyperscan_form(rb"\<class\>$") == rb"\bclass\b"
+    assert magicdb.hyperscan_form(rb"a\.b[\x]") == rb"a\x2eb[\\x]"
+    assert magicdb.hyperscan_form(rb"x{,3}") == rb"x{0,3}"
+    assert magicdb.hyperscan_form(rb"(a)\1") is None
+    assert magicdb.hyperscan_form(rb"a*+") is None
+
+
+def test_numbers_at_fixed_offsets(engine: magicdb.Engine) -> None:
+    """The top-level tests of the entries that may run `indirect` (JPEG's among them), read as libmagic
+    reads them: masked, signed or not, nothing past the end."""
+    jpeg = next(rec for rec in engine.indirect_kept if rec[160:175] == b"JPEG image data")
+    assert magicdb.may_match_number(jpeg, b"\xff\xd8\xff\xe0\0\x10JFIF")
+    assert not magicdb.may_match_number(jpeg, b"\xff\xd8\xfe\xe0\0\x10JFIF")
+    assert not magicdb.may_match_number(jpeg, b"\xff\xd8")  # a long past the end is no match
+    assert len(engine.indirect_kept) >= 5 and len(engine.db.indirect) > len(engine.indirect_kept)
+
+
+def test_not_a_database_is_refused() -> None:
+    with pytest.raises(ValueError):
+        magicdb.Database(b"\x1c\x04\x1e\xf1" + b"\0" * 400)
+
+
+def test_same_types_as_the_full_database_on_tricky_buffers(engine: magicdb.Engine, tmp_path: Path) -> None:
+    """Buffers where a pruned entry would be the wrong thing to drop: literals that make text tests
+    apply, text libmagic converts before its text tests (UTF-16, EBCDIC), fixed strings cut by the end."""
+    full = magic.Magic(mime=True)
+    html = b"<!DOCTYPE html>\n<html><head><title>x</title></head><body>hi</body></html>\n"
+    script = b"#!/usr/bin/env python3\nimport os\n\ndef main():\n    print(os.getcwd())\n"
+    js = b"const fs = require('fs');\nmodule.exports = function () { return typeof fs === 'object'; };\n"
+    buffers = {
+        "html": html,
+        "python": script,
+        "javascript": js,
+        "utf16 html": b"\xff\xfe" + html.decode().encode("utf-16-le"),
+        "utf16 script": b"\xfe\xff" + script.decode().encode("utf-16-be"),
+        "ebcdic text": "HELLO WORLD, THIS IS TEXT\n".encode("cp500") * 20,
+        "latin1 text": "Grüße aus Tripoli, café crème\n".encode("latin-1") * 30,
+        "gzip": gzip.compress(b"x" * 1000, mtime=0),
+        "gzip head cut": b"\x1f\x8b",
+        "pdf head": b"%PDF-1.7\n",
+        "elf head": b"\x7fELF\x02\x01\x01" + b"\0" * 57,
+        "png": b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + b"\0" * 20,
+        "zip": b"PK\x03\x04" + b"\0" * 26,
+        "binary then text": b"\0\x01\x02" + html,
+        "text then nul after 64 KiB": b"a" * 70_000 + b"\0" + html,
+        "plain": b"just some words on a line\n" * 10,
+        "json": json.dumps({"a": [1, 2, 3], "b": "import from"}).encode(),
+        "csv": b"a,b,c\n1,2,3\n4,5,6\n",
+        "ruby mid-line": b"x = 1; class Foo < Bar\nend\n",
+        "ruby latin1": "# caf\xe9\nclass Foo\n  def x; end\nend\n".encode("latin-1"),
+        "makefile": b"CFLAGS = -O2\nall: x\n\tcc $(CFLAGS) -o x x.c\n",
+        "troff": b".TH X 1\n.SH NAME\nx \\- y\n",
+        "jpeg with a zip inside": b"\xff\xd8\xff\xe0\0\x10JFIF\0" + b"\0" * 100 + b"PK\x03\x04" + b"\0" * 26,
+        "nul first": b"\0\0\0\x01" + html,
+    }
+    for name, data in buffers.items():
+        assert engine.mime(data) == full.from_buffer(data), name
+
+
+def test_same_types_as_the_full_database_on_real_files(engine: magicdb.Engine,
+                                                       testdata: Callable[[str], Path]) -> None:
+    """The shared corpus and the installed system's own files of many kinds (programs, libraries,
+    compressed manuals, scripts, images) through one engine, so that its cookies are reused too."""
+    full = magic.Magic(mime=True)
+    root = testdata("magic_expected.json").parent
+    paths = [p for p in sorted(root.rglob("*")) if p.is_file() and p.stat().st_size <= 4 << 20]
+    for folder in ("/usr/bin", "/usr/share/doc", "/usr/lib/python3.11", "/etc", "/usr/share/man/man1"):
+        paths += sorted(p for p in Path(folder).rglob("*") if p.is_file() and not p.is_symlink())[:250]
+    compared = kinds = 0
+    seen: set[str] = set()
+    for path in paths:
+        try:
+            data = path.read_bytes()[:7 << 20]
+        except OSError:
+            continue
+        if not data:
+            continue
+        want = full.from_buffer(data)
+        assert engine.mime(data) == want, path
+        compared += 1
+        if want not in seen:
+            seen.add(want)
+            kinds += 1
+    assert compared > 800 and kinds > 25
+
+
+def test_entries_are_left_out(engine: magicdb.Engine) -> None:
+    """A plain text buffer is typed by a cookie whose database lacks most of the regex and search tests."""
+    data = b"nothing special here, just words\n" * 40
+    need = engine.may_match(data)
+    assert not need & engine.text_tests
+    engine.mime(data)
+    held = engine.cookies[0][0]
+    assert need <= held and len(engine.always | held) < len(engine.db.entries) - 200
+
+
+def test_engine_chosen_by_environment(tmp_path: Path) -> None:
+    """libmagic's full database by default and with DALIL_MAGIC=full; the pruned copies with
+    DALIL_MAGIC=pruned where they apply (a new process each: engines are per thread)."""
+    code = ("from triage.analyzers import filetype; print(filetype.engine_name(), "
+            "filetype.mime_of(b'<html><body>x</body></html>'))")
+    env = {k: v for k, v in os.environ.items() if k != "DALIL_MAGIC"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["full", "text/html"]
+    env["DALIL_MAGIC"] = "full"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["full", "text/html"]
+    env["DALIL_MAGIC"] = "pruned"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    expected = "pruned" if magicdb.compiled_path() is not None and magic.version() in magicdb.LIBMAGIC else "full"
+    assert out.stdout.split() == [expected, "text/html"]
+    assert filetype.mime_of(b"") == "inode/x-empty"

@@ -1,0 +1,562 @@
+"""libmagic's MIME type with less work per file: the system's own compiled database, minus the entries
+that provably cannot match the buffer at hand.
+
+`file --mime-type` runs the top-level tests of its database in strength order and stops at the first
+entry that matches; a top-level test that fails only moves libmagic on to the next one (nothing else
+changes). A database made of the system's `magic.mgc` with some whole top-level entries taken out (the
+others byte for byte, in the same order) therefore types a buffer exactly as the full one does whenever
+every entry taken out has a top-level test that cannot match that buffer. These tests are decided here,
+with one Hyperscan scan and a few dictionary look-ups, before libmagic runs:
+
+- `regex` tests: the regex read by Hyperscan in prefilter mode (it may report a match the regex would
+  not make, never miss one), without its anchors since libmagic may start its region mid-line;
+- `regex` and `search` tests whose pattern holds a literal (or a group of literal alternatives) every
+  match contains: whether it occurs anywhere, case-folded where the test ignores case;
+- binary `string` tests at a fixed offset without case or blank folding: the bytes there (NULs past
+  the end, as libmagic pads) must equal the string.
+
+Text tests run on libmagic's UTF-8 copy of a text file, not on its bytes. For plain ASCII the copy is
+the bytes; for UTF-8 and 8-bit text it keeps every ASCII byte (so a literal test still holds, a regex
+prefilter does not: those text tests then fall back to their literal, or stay); where libmagic may read
+the buffer as UTF-16/32 or EBCDIC (a BOM, a control byte in the first `encoding_max` bytes) every text
+test stays. Every other entry always stays.
+
+Per buffer the entries that may match are looked up and a cookie whose database holds at least those
+is used. Making one costs a few milliseconds, so a few are kept per thread, each also holding the
+entries this thread sees often and those of the cookie used last. Only libmagic 5.44's database layout
+is read (version 18, 376-byte entries); another libmagic, or local magic beside the compiled file,
+uses the full database. benchmarks/magic_equivalence.py compares both on the shared corpus and on
+many system files.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import struct
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import magic
+
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - a dependency; without it every buffer uses the full database
+    hyperscan = None  # type: ignore[assignment]
+
+MAGICNO, VERSIONNO, RECORD = 0xF11E041C, 18, 376
+LIBMAGIC = {544}  # versions whose struct magic layout this reader knows
+STRING, REGEX, SEARCH, INDIRECT, USE = 5, 17, 20, 41, 46
+NUMBERS: dict[int, tuple[int, Literal["little", "big"]]] = {1: (1, "little"), 7: (2, "big"), 8: (4, "big"), 10: (2, "little"), 11: (4, "little")}  # byte, be/le short, long
+UNSIGNED = 0x08
+INDIR, BINTEST, TEXTTEST, OFFNEGATIVE = 0x01, 0x20, 0x40, 0x80
+FOLDING = 0x1 | 0x2 | 0x4 | 0x8  # compact blanks, optional blanks, ignore lower case, ignore upper case
+IGNORE_CASE = 0x4 | 0x8
+MIN_LITERAL = 3
+FIXED_MIN, FIXED_REACH = 4, 65536  # offsets with fewer fixed strings are left to libmagic
+COOKIES = 8  # cookies kept per engine (each holds its own copy of the database, about 5 MB)
+GROW = 250  # a new cookie also takes the entries of the last one used, up to this many
+COMMON = 0.02  # entries that may match in more than this share of the buffers seen go in every new cookie
+MAGIC_PARAM_ENCODING_MAX = 7
+# bytes libmagic's text_chars table calls F: one in the first encoding_max bytes makes it try EBCDIC
+NOT_TEXT = rb"[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]"
+NOT_ASCII = rb"[\x80-\xff]"  # one in the first encoding_max bytes: libmagic's copy is re-encoded UTF-8
+SPECIAL_ESCAPE = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<>`'")
+
+
+@dataclass
+class Entry:
+    """One top-level entry of set 0: its records [start, end) and what decides whether it may match."""
+
+    start: int
+    end: int
+    text: bool  # a text test (run on libmagic's UTF-8 copy of a text file)
+    literals: list[bytes] = field(default_factory=list)  # one of these must occur (regex, search)
+    nocase: bool = False
+    fixed: tuple[int, bytes] | None = None  # these bytes at this offset (binary string)
+    regex: bytes | None = None  # the regex as Hyperscan reads it, anchors dropped (prefilter mode)
+
+
+def necessary_literals(pattern: bytes) -> list[bytes] | None:
+    """Literals one of which every match of this POSIX extended regex contains (for each branch, one
+    literal or the alternatives of one group), or None when some branch has none of at least
+    MIN_LITERAL bytes that this reading is sure of."""
+    branches: list[list[list[bytes]]] = []
+    runs: list[list[bytes]] = []  # what the branch needs: each item a literal or a group's alternatives
+    cur = bytearray()
+
+    def cut() -> None:
+        if cur:
+            runs.append([bytes(cur)])
+            cur.clear()
+
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == 0x5C:  # backslash: an escaped punctuation mark is itself; \w, \<, \1 ... are not literals
+            if i + 1 >= n:
+                return None
+            if pattern[i + 1] in SPECIAL_ESCAPE:
+                cut()
+            else:
+                cur.append(pattern[i + 1])
+            i += 2
+        elif c == ord("["):
+            cut()
+            end = _bracket_end(pattern, i)
+            if end is None:
+                return None
+            i = end
+        elif c == ord("("):
+            cut()
+            end = _group_end(pattern, i)
+            if end is None:
+                return None
+            alternatives = _alternatives(pattern[i + 1:end - 1])
+            if alternatives and pattern[end:end + 1] not in (b"?", b"*", b"{"):
+                runs.append(alternatives)  # a group of plain alternatives, not optional: one must occur
+            i = end
+        elif c in b"*?":  # the atom before is optional
+            if cur:
+                cur.pop()
+            cut()
+            i += 1
+        elif c == ord("{"):  # an interval: taken as optional
+            if cur:
+                cur.pop()
+            cut()
+            close = pattern.find(b"}", i)
+            if close < 0:
+                return None
+            i = close + 1
+        elif c == ord("|"):
+            cut()
+            branches.append(runs)
+            runs = []
+            i += 1
+        elif c in b"+.^$)":  # a repeated atom ends a run; the others are not literals
+            cut()
+            i += 1
+        else:
+            cur.append(c)
+            i += 1
+    cut()
+    branches.append(runs)
+    out: list[bytes] = []
+    for branch in branches:
+        best = max(branch, key=lambda item: min(len(x) for x in item), default=[b""])
+        if min(len(x) for x in best) < MIN_LITERAL:
+            return None
+        out.extend(best)
+    return out
+
+
+def _alternatives(inner: bytes) -> list[bytes] | None:
+    """The alternatives of a group made only of literals separated by `|` (None otherwise)."""
+    out: list[bytes] = []
+    cur = bytearray()
+    i = 0
+    while i < len(inner):
+        c = inner[i]
+        if c == 0x5C:
+            if i + 1 >= len(inner) or inner[i + 1] in SPECIAL_ESCAPE:
+                return None
+            cur.append(inner[i + 1])
+            i += 2
+            continue
+        if c == ord("|"):
+            out.append(bytes(cur))
+            cur.clear()
+        elif c in b"()[].*+?{}^$":
+            return None
+        else:
+            cur.append(c)
+        i += 1
+    out.append(bytes(cur))
+    return out
+
+
+def _bracket_end(p: bytes, i: int) -> int | None:
+    """Index after the bracket expression starting at p[i] == '['."""
+    j = i + 1
+    if j < len(p) and p[j] == ord("^"):
+        j += 1
+    if j < len(p) and p[j] == ord("]"):
+        j += 1
+    while j < len(p) and p[j] != ord("]"):
+        if p[j] == ord("[") and j + 1 < len(p) and p[j + 1] in b":=.":
+            close = p.find(bytes([p[j + 1]]) + b"]", j + 2)
+            if close < 0:
+                return None
+            j = close + 2
+        else:
+            j += 1
+    return j + 1 if j < len(p) else None
+
+
+def _group_end(p: bytes, i: int) -> int | None:
+    """Index after the parenthesised group starting at p[i] == '('."""
+    depth, j = 0, i
+    while j < len(p):
+        if p[j] == 0x5C:
+            j += 2
+            continue
+        if p[j] == ord("["):
+            end = _bracket_end(p, j)
+            if end is None:
+                return None
+            j = end
+            continue
+        if p[j] == ord("("):
+            depth += 1
+        elif p[j] == ord(")"):
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return None
+
+
+def _runs(value: bytes) -> list[bytes]:
+    """Pieces of a search or string value between NULs and blanks (blank folding may stretch those)."""
+    return [r for r in re.split(rb"[\x00 \t\n\v\f\r]+", value) if len(r) >= MIN_LITERAL]
+
+
+def hyperscan_form(pattern: bytes) -> bytes | None:
+    """This POSIX extended regex (glibc, REG_NEWLINE) as a Hyperscan pattern matching at least where it
+    does anywhere in the buffer: anchors dropped (libmagic may start a region mid-line), word boundaries
+    as \\b, a backslash inside brackets literal as in POSIX. None where unsure."""
+    out = bytearray()
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == 0x5C:
+            if i + 1 >= n:
+                return None
+            d = pattern[i + 1]
+            if d in b"<>":
+                out += rb"\b"
+            elif d in b"`'":
+                pass
+            elif d in b"wWsSbB":
+                out += bytes([c, d])
+            elif d in SPECIAL_ESCAPE:
+                return None  # back-references and the rest: not sure
+            else:
+                out += b"\\x%02x" % d
+            i += 2
+        elif c == ord("["):
+            end = _bracket_end(pattern, i)
+            if end is None:
+                return None
+            inner = pattern[i + 1:end - 1]
+            if b"[=" in inner or b"[." in inner:
+                return None
+            out += b"[" + inner.replace(b"\\", b"\\\\") + b"]"
+            i = end
+        elif c in b"^$":
+            i += 1
+        elif c == ord("{"):
+            close = pattern.find(b"}", i)
+            if close < 0:
+                return None
+            body = pattern[i + 1:close]
+            if not re.fullmatch(rb"\d*(,\d*)?", body) or not body or body == b",":
+                return None
+            if body.startswith(b","):
+                body = b"0" + body
+            out += b"{" + body + b"}"
+            i = close + 1
+        elif c == ord("+") and out[-1:] in (b"*", b"+", b"?", b"}"):
+            return None  # a possessive quantifier in PCRE, not in POSIX
+        else:
+            out.append(c)
+            i += 1
+    return bytes(out)
+
+
+def classify(rec: bytes, start: int, end: int) -> Entry:
+    """What may make the top-level record `rec` match (nothing known: always kept)."""
+    flag, reln, vallen, kind = rec[2], rec[4], rec[5], rec[6]
+    offset, = struct.unpack_from("<i", rec, 12)
+    str_flags, = struct.unpack_from("<I", rec, 28)
+    entry = Entry(start, end, text=bool(flag & TEXTTEST))
+    if reln != ord("="):
+        return entry
+    value = rec[32:160]
+    if kind == REGEX:
+        pattern = value.split(b"\0")[0]
+        entry.nocase = bool(str_flags & IGNORE_CASE)
+        entry.literals = necessary_literals(pattern) or []
+        entry.regex = hyperscan_form(pattern) if hyperscan is not None else None
+        if entry.regex is not None and not _compiles(entry.regex, entry.nocase):
+            entry.regex = None
+    elif kind == SEARCH:
+        runs = _runs(value[:vallen])
+        if runs:
+            entry.literals, entry.nocase = [max(runs, key=len)], bool(str_flags & IGNORE_CASE)
+    elif kind == STRING and flag & BINTEST and not flag & (TEXTTEST | INDIR | OFFNEGATIVE):
+        if not str_flags & FOLDING and vallen and offset >= 0 and value[:vallen].strip(b"\0"):
+            entry.fixed = (offset, value[:vallen])
+    return entry
+
+
+def _flags(nocase: bool, prefilter: bool) -> int:
+    flags = hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if nocase else 0)
+    return flags | hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY if prefilter else flags
+
+
+def _compiles(pattern: bytes, nocase: bool) -> bool:
+    try:
+        hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(expressions=[pattern],
+                                                                  flags=[_flags(nocase, True)])
+    except hyperscan.error:
+        return False
+    return True
+
+
+def may_match_number(rec: bytes, data: bytes) -> bool:
+    """Whether a top-level byte/short/long test at a fixed offset may match `data` (True when unsure)."""
+    flag, reln, kind, mask_op = rec[2], rec[4], rec[6], rec[9]
+    offset, = struct.unpack_from("<i", rec, 12)
+    mask, value = struct.unpack_from("<QQ", rec, 24)
+    if kind not in NUMBERS or flag & (INDIR | OFFNEGATIVE) or offset < 0 or mask_op != 0 or reln not in b"=<>":
+        return True
+    size, order = NUMBERS[kind]
+    if offset + size > len(data):
+        return False  # libmagic does not read a number past the end: no match
+    bits = 8 * size
+    v = int.from_bytes(data[offset:offset + size], order)
+    if mask:
+        v &= mask
+    v &= (1 << bits) - 1
+    value &= (1 << bits) - 1
+    if reln == ord("="):
+        return v == value
+    if not flag & UNSIGNED:  # a signed comparison
+        v = v - (1 << bits) if v >> (bits - 1) else v
+        value = value - (1 << bits) if value >> (bits - 1) else value
+    return v < value if reln == ord("<") else v > value
+
+
+class Database:
+    """The system's compiled database, split into top-level entries of set 0 and the named set 1."""
+
+    def __init__(self, data: bytes) -> None:
+        magicno, version, n0, n1 = struct.unpack_from("<IIII", data, 0)
+        if magicno != MAGICNO or version != VERSIONNO or len(data) != RECORD * (1 + n0 + n1):
+            raise ValueError("not a libmagic 5.44 database (version 18, 376-byte entries)")
+        self.header = data[:RECORD]
+        self.records = data[RECORD:RECORD * (1 + n0)]
+        self.named = data[RECORD * (1 + n0):]
+        self.n_named = n1
+        starts = [i for i in range(n0) if struct.unpack_from("<H", data, RECORD * (1 + i))[0] == 0]
+        ends = starts[1:] + [n0]
+        self.entries = [classify(data[RECORD * (1 + s):RECORD * (2 + s)], s, e) for s, e in zip(starts, ends)]
+        self.pieces = [self.records[RECORD * s:RECORD * e] for s, e in zip(starts, ends)]
+        named: dict[bytes, list[bytes]] = {}
+        current = b""
+        for k in range(n1):
+            rec = self.named[RECORD * k:RECORD * (k + 1)]
+            if struct.unpack_from("<H", rec, 0)[0] == 0:
+                current = rec[32:160].split(b"\0")[0]
+            named.setdefault(current, []).append(rec)
+        self._named = named
+        # entries that may run set 0 again on a later part of the buffer (`indirect`, maybe through `use`):
+        # there a fixed-offset string is looked for at other offsets than those decided here
+        self.indirect = frozenset(i for i, piece in enumerate(self.pieces)
+                                  if self._runs_indirect([piece[k:k + RECORD] for k in range(0, len(piece), RECORD)]))
+
+    def _runs_indirect(self, recs: list[bytes], seen: tuple[bytes, ...] = ()) -> bool:
+        for rec in recs:
+            if rec[6] == INDIRECT:
+                return True
+            if rec[6] == USE:
+                name = rec[32:160].split(b"\0")[0].lstrip(b"^")
+                if name not in seen and name in self._named and self._runs_indirect(self._named[name], seen + (name,)):
+                    return True
+        return False
+
+    def build(self, keep: set[int]) -> bytearray:
+        """A database of the entries whose index is in `keep` (set 0, in order) and all of set 1."""
+        parts = [self.pieces[i] for i in sorted(keep)]
+        out = bytearray(self.header)
+        for part in parts:
+            out += part
+        struct.pack_into("<II", out, 8, (len(out) - RECORD) // RECORD, self.n_named)
+        out += self.named
+        return out
+
+
+def compiled_path() -> Path | None:
+    """The compiled database `file` loads, when it is the only thing in libmagic's default path that
+    holds entries (Debian's /etc/magic only has comments); else None."""
+    getpath = magic.libmagic.magic_getpath
+    getpath.restype, getpath.argtypes = ctypes.c_char_p, [ctypes.c_char_p, ctypes.c_int]
+    raw = getpath(None, 0)
+    found: Path | None = None
+    for part in (raw or b"").decode(errors="replace").split(":"):
+        path = Path(part)
+        mgc = Path(part + ".mgc")
+        if mgc.is_file():
+            if found is not None:
+                return None
+            found = mgc
+        elif path.is_file():
+            lines = path.read_bytes().splitlines()
+            if any(line.strip() and not line.lstrip().startswith(b"#") for line in lines):
+                return None
+        elif path.is_dir() or (path.exists() and not path.is_file()):
+            return None
+    return found
+
+
+class Engine:
+    """`mime(data)` as `file --mime-type` gives it, from cookies over pruned copies of the database."""
+
+    def __init__(self, path: Path) -> None:
+        if magic.version() not in LIBMAGIC or hyperscan is None:
+            raise ValueError(f"libmagic {magic.version()} (this reader knows {sorted(LIBMAGIC)})")
+        self.db = Database(path.read_bytes())
+        entries = self.db.entries
+        self.always = {i for i, e in enumerate(entries) if not e.literals and e.fixed is None and e.regex is None}
+        self.text_tests = frozenset(i for i, e in enumerate(entries) if e.text and (e.literals or e.regex))
+        # text tests with a regex prefilter but no literal: kept whenever the buffer is not plain ASCII
+        self.text_unsure = frozenset(i for i, e in enumerate(entries) if e.text and e.regex and not e.literals)
+        literal_ids: dict[tuple[bytes, bool], list[int]] = {}
+        for i, e in enumerate(entries):
+            for lit in e.literals:
+                literal_ids.setdefault((lit.lower() if e.nocase else lit, e.nocase), []).append(i)
+        # a literal decides an entry without a regex prefilter always, a text entry with one only on a
+        # buffer that is not plain ASCII (libmagic's UTF-8 copy of it then differs from the bytes)
+        self.by_literal = [frozenset(i for i in ids if entries[i].regex is None) for ids in literal_ids.values()]
+        self.by_literal_not_ascii = [frozenset(i for i in ids if entries[i].regex is not None and entries[i].text)
+                                     for ids in literal_ids.values()]
+        regexes = [(i, e) for i, e in enumerate(entries) if e.regex is not None]
+        self.by_regex = [(i, entries[i].text) for i, _ in regexes]
+        self.first_regex = 2 + len(literal_ids)
+        expressions = [NOT_TEXT, NOT_ASCII] + [b"".join(b"\\x%02x" % c for c in lit) for lit, _ in literal_ids]
+        expressions += [e.regex for _, e in regexes if e.regex is not None]
+        flags = [hyperscan.HS_FLAG_SINGLEMATCH] * 2 + [_flags(nocase, False) for _, nocase in literal_ids]
+        flags += [_flags(e.nocase, True) for _, e in regexes]
+        self.scanner = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        try:
+            self.scanner.compile(expressions=expressions, ids=list(range(len(expressions))),
+                                 elements=len(expressions), flags=flags)
+        except hyperscan.error as exc:
+            raise ValueError(f"Hyperscan refused the pre-filter: {exc}") from exc
+        by_offset: dict[int, list[tuple[bytes, int]]] = {}
+        for i, e in enumerate(entries):
+            if e.fixed is not None:
+                by_offset.setdefault(e.fixed[0], []).append((e.fixed[1], i))
+        self.fixed: list[tuple[int, dict[bytes, list[tuple[bytes, frozenset[int]]]]]] = []
+        for offset, values in sorted(by_offset.items()):
+            if len(values) < FIXED_MIN or offset + max(len(v) for v, _ in values) > FIXED_REACH:
+                self.always.update(i for _, i in values)  # few tests there: cheaper to let libmagic run them
+                continue
+            index: dict[bytes, dict[bytes, set[int]]] = {}
+            for value, i in values:
+                index.setdefault(value[:2], {}).setdefault(value, set()).add(i)
+            self.fixed.append((offset, {k: [(v, frozenset(ids)) for v, ids in m.items()] for k, m in index.items()}))
+        self.reach = max((o + max(len(v) for c in m.values() for v, _ in c) for o, m in self.fixed), default=0)
+        # the entries that may run `indirect` and are always kept: their top-level test is checked per buffer
+        self.indirect_kept = [self.db.pieces[i][:RECORD] for i in sorted(self.db.indirect & self.always)]
+        self.full = magic.Magic(mime=True)
+        self.encoding_max = int(self.full.getparam(MAGIC_PARAM_ENCODING_MAX))
+        self.cookies: list[tuple[frozenset[int], Any, Any]] = []  # (entries held, cookie, its buffer), MRU first
+        self.seen = 0
+        self.hits: dict[int, int] = {}
+        self.scratch = hyperscan.Scratch(self.scanner)
+
+    def may_match(self, data: bytes) -> frozenset[int]:
+        """The entries not always kept whose top-level test may match `data`."""
+        found: list[int] = []
+        self.scanner.scan(data, match_event_handler=_collect, context=found, scratch=self.scratch)
+        out: set[int] = set()
+        converted = ascii_only = False  # libmagic may convert the text; its UTF-8 copy differs from the bytes
+        for hit in found:
+            pattern, end = hit >> 32, hit & 0xFFFFFFFF
+            if pattern == 0:
+                converted = converted or end <= self.encoding_max
+            elif pattern == 1:
+                ascii_only = ascii_only or end <= self.encoding_max
+        ascii = not converted and not ascii_only and data[:2] not in (b"\xff\xfe", b"\xfe\xff")
+        for hit in found:
+            pattern = hit >> 32
+            if pattern >= self.first_regex:
+                entry, text = self.by_regex[pattern - self.first_regex]
+                if ascii or not text:
+                    out.add(entry)
+            elif pattern >= 2:
+                out |= self.by_literal[pattern - 2]
+                if not ascii:
+                    out |= self.by_literal_not_ascii[pattern - 2]
+        if not ascii:
+            out |= self.text_unsure
+        if converted or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            out |= self.text_tests  # libmagic may read this buffer as EBCDIC or UTF-16/32: keep text tests
+        size = len(data)
+        view = data if size >= self.reach else data.ljust(self.reach, b"\0")  # libmagic pads with NULs
+        for offset, index in self.fixed:
+            if offset >= size:
+                break  # past the end only NULs, which no value is made of alone
+            for key in (view[offset:offset + 1], view[offset:offset + 2]):
+                for value, ids in index.get(key, ()):
+                    if view.startswith(value, offset):
+                        out |= ids
+        return frozenset(out)
+
+    def cookie(self, need: frozenset[int]) -> Any:
+        """A cookie whose database holds `need` (plus the entries always kept)."""
+        for n, (held, cookie, _) in enumerate(self.cookies):
+            if need <= held:
+                if n:
+                    self.cookies.insert(0, self.cookies.pop(n))
+                return cookie
+        floor = max(2, COMMON * self.seen)
+        held = need | {i for i, count in self.hits.items() if count >= floor}
+        if self.cookies and len(self.cookies[0][0] | held) <= GROW:
+            held |= self.cookies[0][0]  # grow the last one used: fewer databases to make
+        made = self._make(held)
+        if made is None:
+            return self.full
+        self.cookies.insert(0, made)
+        if len(self.cookies) > COOKIES:
+            _, old, _ = self.cookies.pop()
+            magic.magic_close(old.cookie)
+            old.cookie = None
+        return made[1]
+
+    def _make(self, held: frozenset[int]) -> tuple[frozenset[int], Any, Any] | None:
+        data = self.db.build(self.always | held)
+        buffer = (ctypes.c_char * len(data)).from_buffer(data)  # libmagic reads it in place: keep it alive
+        pointers = (ctypes.c_void_p * 1)(ctypes.addressof(buffer))
+        sizes = (ctypes.c_size_t * 1)(len(data))
+        m = magic.Magic.__new__(magic.Magic)
+        m.flags = magic.MAGIC_MIME_TYPE
+        m.cookie = magic.magic_open(m.flags)
+        m.lock = threading.Lock()
+        load = magic.libmagic.magic_load_buffers
+        load.restype = ctypes.c_int
+        load.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t), ctypes.c_size_t]
+        if load(m.cookie, pointers, sizes, 1) != 0:
+            magic.magic_close(m.cookie)
+            return None
+        setattr(m, "database", buffer)  # libmagic reads the database in place for as long as the cookie lives
+        m.setparam(magic.MAGIC_PARAM_NAME_MAX, 64)  # as python-magic's Magic() does
+        return frozenset(held), m, buffer
+
+    def mime(self, data: bytes) -> str:
+        need = self.may_match(data)
+        if need & self.db.indirect or any(may_match_number(rec, data) for rec in self.indirect_kept):
+            return str(self.full.from_buffer(data))  # set 0 may run again at other offsets: all of it
+        self.seen += 1
+        for i in need:
+            self.hits[i] = self.hits.get(i, 0) + 1
+        return str(self.cookie(need).from_buffer(data))
+
+
+def _collect(pattern: int, start: int, end: int, flags: int, found: Any) -> None:
+    found.append(pattern << 32 | min(end, 0xFFFFFFFF))
