@@ -88,3 +88,23 @@ def test_crafted_metadata_loops_and_foreign_types_are_one_line() -> None:
     assert "nest deeper than lvm makes them" in reasons["loop"]
     assert reasons["away"].startswith("its extents are on pv9")
     assert reasons["odd"].startswith("a <script> segment")
+
+
+def test_malformed_metadata_values_are_a_reason_not_a_crash(thirdparty: Callable[[str, str], Path],
+                                                            tmp_path: Path) -> None:
+    """Numbers written as words, extents past the disk's end: each logical volume gets a row saying why."""
+    from triage.image import lvm
+    from triage.image.walk import Volume
+
+    data = lvm_image(thirdparty, "lvm-mirror-1").read_bytes()
+    grp = lvm._group(lambda o, n: data[o:o + n])
+    assert grp is not None
+    legs = grp.lvs()
+    legs["mirrormirror_mimage_0"]["segment1"]["extent_count"] = "many"
+    pv = lvm._mapped(lambda o, n: data[o:o + n], Volume(0, len(data), None, "pv"), grp, "note")
+    [lv] = pv.logical
+    assert lv.img is None and "no mirror leg lies wholly in this image" in (lv.message or "")
+    legs["mirrormirror_mimage_0"]["segment1"]["extent_count"] = 1
+    legs["mirrormirror_mimage_0"]["segment1"]["stripes"] = ["pv0", 10**6]
+    [lv] = lvm._mapped(lambda o, n: data[o:o + n], Volume(0, len(data), None, "pv"), grp, "note").logical
+    assert lv.img is None and lv.status == "incomplete" and "past the end of this disk" in (lv.message or "")

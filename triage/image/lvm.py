@@ -101,18 +101,31 @@ def _mapped(read: Read, pv: Volume, grp: lvm_map.Group, note: str) -> Pv:
         label = f"{grp.name}/{name}"
         try:
             mapped = lvm_map.runs(grp, name)
-        except lvm_map.Unmapped as exc:
-            size = sum(int(seg.get("extent_count", 0)) for key, seg in grp.lvs()[name].items()
-                       if key.startswith("segment") and isinstance(seg, dict)) * grp.extent
-            vol = Volume(pv.offset + index + 1, size, label, f"LVM2 logical volume {label}", "lvm", parent=pv.offset)
-            status = "incomplete" if "not in this image" in str(exc) else "unsupported"
-            found.append(Logical(vol, None, f"LVM2 logical volume {label}: not read: {exc}", status))
+            if any(length <= 0 or at < 0 for _s, length, at in mapped):
+                raise lvm_map.Unmapped("its metadata gives empty or negative extents")
+            if any(at + length > pv.length for _s, length, at in mapped):
+                raise lvm_map.Unmapped("its extents lie past the end of this disk, not in this image")
+        except (lvm_map.Unmapped, ValueError, TypeError, KeyError, OverflowError) as exc:
+            why = str(exc) if isinstance(exc, lvm_map.Unmapped) else "its metadata is malformed"
+            vol = Volume(pv.offset + index + 1, _declared_size(grp, name), label, f"LVM2 logical volume {label}",
+                         "lvm", parent=pv.offset)
+            status = "incomplete" if "not in this image" in why else "unsupported"
+            found.append(Logical(vol, None, f"LVM2 logical volume {label}: not read: {why}", status))
             continue
         first = min((at for start, _n, at in mapped if start == 0), default=None)
         vol = Volume(pv.offset + first if first is not None else pv.offset + index + 1,
                      sum(n for _s, n, _a in mapped), label, f"LVM2 logical volume {label}", "lvm", parent=pv.offset)
         found.append(Logical(vol, lvm_map.MappedImg(read, mapped), "read by Dalil from the group's metadata"))
     return Pv(grp.name, found, note)
+
+
+def _declared_size(grp: lvm_map.Group, name: str) -> int:
+    """The LV's size as its segments declare it (0 when the metadata says nothing usable)."""
+    try:
+        return max(0, sum(int(seg.get("extent_count", 0)) for key, seg in grp.lvs()[name].items()
+                          if key.startswith("segment") and isinstance(seg, dict)) * grp.extent)
+    except (ValueError, TypeError, OverflowError):
+        return 0
 
 
 def _group(read: Read) -> lvm_map.Group | None:

@@ -111,6 +111,8 @@ def _first_leg(grp: Group, seg: dict[str, Any], kind: str, depth: int) -> list[t
             return runs(grp, name, depth + 1)
         except Unmapped as exc:
             reasons.append(f"{name}: {exc}")
+        except (ValueError, TypeError, KeyError, OverflowError):  # numbers that are not numbers
+            reasons.append(f"{name}: its metadata is malformed")
     raise Unmapped(f"no {kind} leg lies wholly in this image ({'; '.join(reasons) or 'no legs listed'})")
 
 
