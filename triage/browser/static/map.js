@@ -43,7 +43,7 @@
       m.addTo(map);
       bounds.push([p.lat, p.lon]);
     });
-    if (bounds.length) { map.fitBounds(bounds, { maxZoom: 6, padding: [40, 40] }); }
+    if (bounds.length) { map.fitBounds(bounds, { maxZoom: 6, padding: [40, 40], animate: false }); }
     var count = document.getElementById("map-count");
     if (count) { count.textContent = data.points.length + " located item(s)"; }
     el.setAttribute("data-loaded", String(data.points.length));

@@ -32,6 +32,6 @@
     L.circleMarker([p.lat, p.lon], { radius: 7, color: "#b3261e", weight: 2, fillOpacity: 0.6 }).bindPopup(box).addTo(map);
     bounds.push([p.lat, p.lon]);
   });
-  if (bounds.length) { map.fitBounds(bounds, { maxZoom: 6, padding: [40, 40] }); }
+  if (bounds.length) { map.fitBounds(bounds, { maxZoom: 6, padding: [40, 40], animate: false }); }
   el.setAttribute("data-loaded", String(pts.length));
 })();
