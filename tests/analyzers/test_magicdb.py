@@ -163,3 +163,16 @@ def test_engine_chosen_by_environment(tmp_path: Path) -> None:
     expected = "pruned" if magicdb.compiled_path() is not None and magic.version() in magicdb.LIBMAGIC else "full"
     assert out.stdout.split() == [expected, "text/html"]
     assert filetype.mime_of(b"") == "inode/x-empty"
+
+
+def test_tool_manifest_names_the_database_used() -> None:
+    """Which database typed the files is in the tool manifest (a court asks which tool did what)."""
+    code = ("import json; from triage.analyzers import registry; "
+            "print(json.dumps([e['magic'] for e in registry() if e['name'] == 'filetype']))")
+    env = {k: v for k, v in os.environ.items() if k != "DALIL_MAGIC"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == '["full"]'
+    env["DALIL_MAGIC"] = "pruned"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    expected = "pruned" if magicdb.compiled_path() is not None and magic.version() in magicdb.LIBMAGIC else "full"
+    assert out.stdout.strip() == f'["{expected}"]'

@@ -477,4 +477,4 @@ def test_hostile_lvm_metadata_text_gives_no_offsets_not_a_crash(tmp_path: Path, 
     offset = struct.unpack_from("<Q", data, mda + 40)[0]
     data[mda + offset:mda + offset + len(text)] = text
     struct.pack_into("<Q", data, mda + 48, len(text))
-    assert lvm._first_extents(lambda at, n: bytes(data[at:at + n])) == {}
+    assert lvm._first_extents(lvm._metadata(lambda at, n: bytes(data[at:at + n]))) == {}

@@ -97,7 +97,7 @@ def test_malformed_metadata_values_are_a_reason_not_a_crash(thirdparty: Callable
     from triage.image.walk import Volume
 
     data = lvm_image(thirdparty, "lvm-mirror-1").read_bytes()
-    grp = lvm._group(lambda o, n: data[o:o + n])
+    grp = lvm._group(lambda o, n: data[o:o + n], lvm._metadata(lambda o, n: data[o:o + n]))
     assert grp is not None
     legs = grp.lvs()
     legs["mirrormirror_mimage_0"]["segment1"]["extent_count"] = "many"

@@ -96,6 +96,11 @@ class Analyzer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    @classmethod
+    def manifest(cls) -> dict[str, Any]:
+        """What else the tool manifest must say of this analyser (a mode chosen at run time)."""
+        return {}
+
     def analyse(self, blob: Blob) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -120,6 +125,7 @@ def registry() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for name, cls in load().items():
         entry: dict[str, Any] = {"name": name, "version": cls.VERSION, "sha256": _sha256_of(cls)}
+        entry.update(cls.manifest())
         if cls.FILES:
             entry["files"] = [{"path": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in cls.FILES]
         out.append(entry)

@@ -118,6 +118,11 @@ class FileType(Analyzer):
     ORDER = 30
     CACHE_MAX = 50_000  # per worker; `dalil parse` also shares the types of known content across workers
 
+    @classmethod
+    def manifest(cls) -> dict[str, Any]:
+        """The manifest says which libmagic database typed the files: the full one or pruned copies."""
+        return {"magic": engine_name()}
+
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self._by_content: dict[str, str] = {}  # sha256 -> MIME: identical content gets libmagic once

@@ -272,17 +272,28 @@ def _bitlocker(found: Found, fh: Slice, length: int, keys: VolumeKeys) -> Unlock
         except (IOError, OSError):  # another volume's .BEK, or no .BEK at all
             return Unlocked(None, f"{_wrong(found, keys)}: not a startup key (.BEK) of this volume")
         kind = "key-file"
+    kind = _set_secrets(vol, keys, kind)
+    if not keys.given:
+        return Unlocked(None, _needs(found, "--password, --recovery-key (the 48-digit recovery password) "
+                                            "or --key-file (the .BEK startup key)"))
+    return _unlocked(vol, fh, found, keys, kind)
+
+
+def _set_secrets(vol: Any, keys: VolumeKeys, kind: str | None) -> str | None:
+    """The recovery key and password given, set on a libyal volume (libbde, libfvde); the key kind named."""
     if keys.recovery_key:
         vol.set_recovery_password(keys.recovery_key)
         kind = kind or "recovery-key"
     if keys.password:
         vol.set_password(keys.password)
         kind = kind or "password"
-    if not keys.given:
-        return Unlocked(None, _needs(found, "--password, --recovery-key (the 48-digit recovery password) "
-                                            "or --key-file (the .BEK startup key)"))
+    return kind
+
+
+def _unlocked(vol: Any, fh: Slice, found: Found, keys: VolumeKeys, kind: str | None) -> Unlocked:
+    """A libyal volume unlocked with the secrets set on it (opened already if a key file did it)."""
     try:
-        ok = vol.unlock()
+        ok = vol.unlock() if vol.is_locked() else True
     except (IOError, OSError, RuntimeError):
         ok = False
     if not ok or vol.is_locked():
@@ -371,23 +382,12 @@ def _filevault(found: Found, fh: Slice, length: int, keys: VolumeKeys) -> Unlock
     if keys.key_file:
         vol.read_encrypted_root_plist(str(keys.key_file))
         kind = "key-file"
-    if keys.recovery_key:
-        vol.set_recovery_password(keys.recovery_key)
-        kind = kind or "recovery-key"
-    if keys.password:
-        vol.set_password(keys.password)
-        kind = kind or "password"
+    kind = _set_secrets(vol, keys, kind)  # libfvde takes them before the volume is opened
     vol.open_file_object(fh)
     if not keys.given:
         return Unlocked(None, _needs(found, "--password or --recovery-key, and --key-file "
                                             "(EncryptedRoot.plist.wipekey) when the volume needs it"))
-    try:
-        ok = vol.unlock() if vol.is_locked() else True
-    except (IOError, OSError, RuntimeError):
-        ok = False
-    if not ok or vol.is_locked():
-        return Unlocked(None, _wrong(found, keys))
-    return Unlocked(LayerImg(vol, int(vol.get_size()), fh), f"{found.describe()}: opened", kind)
+    return _unlocked(vol, fh, found, keys, kind)
 
 
 def _gist(exc: BaseException) -> str:

@@ -4,6 +4,8 @@ logical volumes, shadow-copy stores."""
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
+from typing import Callable
 
 import pytsk3
 
@@ -41,3 +43,30 @@ class ExternalImg(pytsk3.Img_Info):
     def _read_at(self, offset: int, size: int) -> bytes:
         """`size` bytes at `offset` (both within the source)."""
         raise NotImplementedError
+
+
+class RunsImg(ExternalImg):
+    """A volume made of runs of another source (an LVM logical volume's extents on its disk, an md
+    array's data area): `runs` are (offset in the volume, length, offset in the source), contiguous
+    from 0; a read is found by bisection, whatever the number of runs."""
+
+    WHAT = "volume"
+    LOCKED = False
+
+    def __init__(self, read: Callable[[int, int], bytes], runs: list[tuple[int, int, int]]) -> None:
+        self._read, self._runs = read, sorted(runs)
+        self._starts = [start for start, _length, _at in self._runs]
+        super().__init__(sum(length for _start, length, _at in self._runs))
+
+    def _read_at(self, offset: int, size: int) -> bytes:
+        out = bytearray()
+        index = bisect_right(self._starts, offset) - 1
+        while len(out) < size and 0 <= index < len(self._runs):
+            start, length, at = self._runs[index]
+            pos = offset + len(out)
+            if not start <= pos < start + length:
+                break  # a hole between runs: the short read is refused by ExternalImg
+            take = min(size - len(out), start + length - pos)
+            out += self._read(at + pos - start, take)
+            index += 1
+        return bytes(out)

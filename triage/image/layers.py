@@ -20,7 +20,7 @@ import pytsk3
 
 from . import apfs, lvm, mdraid, shadow
 from .encryption import Read, VolumeKeys, detect, image_reader, open_encrypted
-from .lvm_map import MappedImg
+from .external import RunsImg
 from .truncation import volumes_of_cut_disk
 from .walk import Entry, Volume, volumes
 
@@ -153,7 +153,7 @@ def _md(img: pytsk3.Img_Info, at: int, vol: Volume, keys: VolumeKeys, depth: int
                     message=f"{member.describe()}: not read: {why}")
         return
     said = f"{member.describe()}: a full copy of the array's data (mirror), read as the array"
-    data = MappedImg(read, [(0, size, member.data_offset)])
+    data = RunsImg(read, [(0, size, member.data_offset)])
     if member.data_offset == 0:  # superblock at the end (0.90, 1.0): the array's data is this volume's start
         yield from _expand(data, 0, Volume(vol.offset, size, vol.slot, vol.description, vol.scheme, vol.encrypted,
                                            vol.snapshot, vol.parent), keys, depth + 1, said)

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from . import lvm_map
 from .encryption import LayerImg, Read, Slice
-from .external import ExternalImg
+from .external import ExternalImg, RunsImg
 from .walk import Volume
 
 LABEL = b"LABELONE"
@@ -61,10 +61,11 @@ def logical_volumes(read: Read, pv: Volume) -> Pv:
     """The volume group's logical volumes: through libvslvm when the group is this PV alone, else
     (a group spanning other disks, a volume type libvslvm refuses) mapped by Dalil from the metadata,
     each LV it cannot read named with the reason."""
-    grp = _group(read)
+    meta = _metadata(read)  # read once: the group for the mapping, the first extents for libvslvm's LVs
+    grp = _group(read, meta)
     if grp is None or len(grp.pvs) <= 1:
         try:
-            return _libvslvm(read, pv)
+            return _libvslvm(read, pv, _first_extents(meta))
         except (IOError, OSError, RuntimeError) as exc:
             if grp is None:
                 raise
@@ -75,7 +76,7 @@ def logical_volumes(read: Read, pv: Volume) -> Pv:
     return _mapped(read, pv, grp, note)
 
 
-def _libvslvm(read: Read, pv: Volume) -> Pv:
+def _libvslvm(read: Read, pv: Volume, starts: dict[str, int]) -> Pv:
     import pyvslvm
 
     fh = Slice(read, pv.length)
@@ -83,7 +84,6 @@ def _libvslvm(read: Read, pv: Volume) -> Pv:
     handle.open_file_object(fh)
     handle.open_physical_volume_files_as_file_objects([fh])
     group = handle.get_volume_group()
-    starts = _first_extents(read)
     found: list[Logical] = []
     for index, lv in enumerate(group.logical_volumes):
         name = str(lv.name)
@@ -115,7 +115,7 @@ def _mapped(read: Read, pv: Volume, grp: lvm_map.Group, note: str) -> Pv:
         first = min((at for start, _n, at in mapped if start == 0), default=None)
         vol = Volume(pv.offset + first if first is not None else pv.offset + index + 1,
                      sum(n for _s, n, _a in mapped), label, f"LVM2 logical volume {label}", "lvm", parent=pv.offset)
-        found.append(Logical(vol, lvm_map.MappedImg(read, mapped), "read by Dalil from the group's metadata"))
+        found.append(Logical(vol, RunsImg(read, mapped), "read by Dalil from the group's metadata"))
     return Pv(grp.name, found, note)
 
 
@@ -128,8 +128,7 @@ def _declared_size(grp: lvm_map.Group, name: str) -> int:
         return 0
 
 
-def _group(read: Read) -> lvm_map.Group | None:
-    found = _metadata(read)
+def _group(read: Read, found: tuple[str, int] | None) -> lvm_map.Group | None:
     if found is None:
         return None
     try:
@@ -138,9 +137,8 @@ def _group(read: Read) -> lvm_map.Group | None:
         return None
 
 
-def _first_extents(read: Read) -> dict[str, int]:
+def _first_extents(found: tuple[str, int] | None) -> dict[str, int]:
     """{LV name: byte offset of its first extent in the PV}, from the PV's text metadata ({} if unread)."""
-    found = _metadata(read)
     if found is None:
         return {}
     try:

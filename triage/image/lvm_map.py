@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .encryption import Read
-from .external import ExternalImg
 
 SECTOR = 512
 MAX_DEPTH = 4     # an LV made of sub-LVs (mirror legs) made of sub-LVs: deeper is a crafted loop
@@ -125,26 +124,3 @@ def pv_uuid(read: Read) -> str | None:
             pv_header = label + struct.unpack_from("<I", head, label + 20)[0]
             return head[pv_header:pv_header + 32].decode("ascii", "replace")
     return None
-
-
-class MappedImg(ExternalImg):
-    """An LV as the concatenation of its runs on this PV."""
-
-    WHAT = "logical volume"
-    LOCKED = False
-
-    def __init__(self, read: Read, mapped: list[tuple[int, int, int]]) -> None:
-        self._read, self._runs = read, sorted(mapped)
-        super().__init__(sum(length for _s, length, _a in self._runs))
-
-    def _read_at(self, offset: int, size: int) -> bytes:
-        out = bytearray()
-        for start, length, at in self._runs:
-            if offset + len(out) >= start + length or len(out) == size:
-                continue
-            pos = offset + len(out)
-            if pos < start:
-                break  # a hole between segments: the short read is refused by ExternalImg
-            take = min(size - len(out), start + length - pos)
-            out += self._read(at + pos - start, take)
-        return bytes(out)

@@ -136,6 +136,15 @@ class _Opener:
         self.files.append(fh)
         return fh
 
+    def open(self, handle: Any, path: Path, kind: str) -> Any:
+        """`handle` opened on `path` (read-only) and kept for closing; one line naming `kind` if it fails."""
+        try:
+            handle.open_file_object(self.file(path))
+        except (IOError, OSError) as exc:
+            raise Corrupted(f"cannot open {kind} {path.name}: {_gist(exc)}") from exc
+        self.handles.append(handle)
+        return handle
+
     def close(self) -> None:
         for handle in self.handles:
             try:
@@ -181,12 +190,7 @@ def _missing_parent(layer: Layer, kind: str) -> Corrupted:
 def _vmdk(path: Path, op: _Opener, depth: int) -> tuple[Any, list[Layer]]:
     import pyvmdk
 
-    handle = pyvmdk.handle()
-    try:
-        handle.open_file_object(op.file(path))
-    except (IOError, OSError) as exc:
-        raise Corrupted(f"cannot open VMDK {path.name}: {exc}") from exc
-    op.handles.append(handle)
+    handle = op.open(pyvmdk.handle(), path, "VMDK")
     if handle.get_number_of_extents() > MAX_EXTENTS:
         raise Corrupted(f"VMDK {path.name} names {handle.get_number_of_extents()} extents (more than "
                         f"{MAX_EXTENTS}): refusing to open that many files")
@@ -265,12 +269,7 @@ def _vhdi(path: Path, op: _Opener, depth: int) -> tuple[Any, list[Layer]]:
 def _qcow(path: Path, op: _Opener, depth: int) -> tuple[Any, list[Layer]]:
     import pyqcow
 
-    handle = pyqcow.file()
-    try:
-        handle.open_file_object(op.file(path))
-    except (IOError, OSError) as exc:
-        raise Corrupted(f"cannot open QCOW {path.name}: {exc}") from exc
-    op.handles.append(handle)
+    handle = op.open(pyqcow.file(), path, "QCOW")
     version = _qcow_version(path)
     method = _qcow_crypt_method(path, version)
     if method or handle.is_locked():
@@ -327,11 +326,7 @@ def _modi(path: Path, op: _Opener, depth: int) -> tuple[Any, list[Layer]]:
         layer = Layer(path, kind, None, int(handle.get_media_size()), None, None, None, files)
         layer.absent_bands = absent
         return handle, [layer]
-    try:
-        handle.open_file_object(op.file(path))
-    except (IOError, OSError) as exc:
-        raise Corrupted(f"cannot open Apple disk image {path.name}: {_gist(exc)}") from exc
-    op.handles.append(handle)
+    op.open(handle, path, "Apple disk image")
     kind = "sparseimage" if _head(path, 4) == b"sprs" else "DMG (UDIF)"
     return handle, [Layer(path, kind, None, int(handle.get_media_size()), None, None, None, [path])]
 
