@@ -56,6 +56,9 @@ def test_regexes_as_hyperscan_reads_them() -> None:
     assert magicdb.hyperscan_form(rb"x{,3}") == rb"x{0,3}"
     assert magicdb.hyperscan_form(rb"(a)\1") is None
     assert magicdb.hyperscan_form(rb"a*+") is None
+    # at the buffer's start `^` stays (Hyperscan's multi-line mode reads it as glibc's REG_NEWLINE does)
+    assert magicdb.hyperscan_form(rb"^(:|;)x$", line_start=True) == rb"^(:|;)x"
+    assert magicdb.hyperscan_form(rb"[^^]", line_start=True) == rb"[^^]"
 
 
 def test_numbers_at_fixed_offsets(engine: magicdb.Engine) -> None:
@@ -113,7 +116,7 @@ def test_same_types_as_the_full_database_on_tricky_buffers(engine: magicdb.Engin
 def test_same_types_as_the_full_database_on_real_files(engine: magicdb.Engine,
                                                        testdata: Callable[[str], Path]) -> None:
     """The shared corpus and the installed system's own files of many kinds (programs, libraries,
-    compressed manuals, scripts, images) through one engine, so that its cookies are reused too."""
+    compressed manuals, scripts, images) through one engine, switching entries on and off in turn."""
     full = magic.Magic(mime=True)
     root = testdata("magic_expected.json").parent
     paths = [p for p in sorted(root.rglob("*")) if p.is_file() and p.stat().st_size <= 4 << 20]
@@ -137,30 +140,60 @@ def test_same_types_as_the_full_database_on_real_files(engine: magicdb.Engine,
     assert compared > 800 and kinds > 25
 
 
-def test_entries_are_left_out(engine: magicdb.Engine) -> None:
-    """A plain text buffer is typed by a cookie whose database lacks most of the regex and search tests."""
+def test_entries_are_switched_off(engine: magicdb.Engine) -> None:
+    """A plain text buffer is typed with most regex and search tests switched off in the database copy
+    libmagic reads (their flag without the binary and text bits); the next buffer switches on its own."""
     data = b"nothing special here, just words\n" * 40
     need = engine.may_match(data)
     assert not need & engine.text_tests
     engine.mime(data)
-    held = engine.cookies[0][0]
-    assert need <= held and len(engine.always | held) < len(engine.db.entries) - 200
+    assert engine.on == need and len(engine.switch) - len(need) > 2000
+    off = [i for i in engine.switch if i not in need]
+    assert all(engine.data[engine.switch[i]] & (magicdb.BINTEST | magicdb.TEXTTEST) == 0 for i in off)
+    ruby = b"class Foo < Bar\n  def x\n  end\nend\n"
+    assert engine.mime(ruby) == magic.Magic(mime=True).from_buffer(ruby) == "text/x-ruby"
+    on = engine.on - need
+    assert on and all(engine.data[engine.switch[i]] == engine.flag_on[i] for i in on)
+    assert engine.mime(data) == magic.Magic(mime=True).from_buffer(data) == "text/csv" and engine.on == need
+
+
+def test_search_ranges_and_line_anchors(engine: magicdb.Engine) -> None:
+    """A search's value past its range, a regex anchored at a line start that matches only mid-line:
+    neither entry is switched on, and the type is still libmagic's."""
+    windowed = [i for i, e in enumerate(engine.db.entries) if e.window is not None and e.text]
+    assert len(windowed) > 50
+    anchored = [e for e in engine.db.entries if e.exact and e.regex and e.regex.startswith(b"^")]
+    assert len(anchored) > 30
+    full = magic.Magic(mime=True)
+    # LaTeX's "\\documentclass" is looked for in the first 4 KiB only; here it comes later
+    late = b"% notes\n" + b"word " * 1000 + b"\n\\documentclass{article}\n"
+    latex = {i for i in windowed if engine.db.entries[i].literals[0] == b"\\documentclass"}
+    assert latex and not engine.may_match(late) & latex
+    assert latex <= engine.may_match(late[-30:])
+    assert engine.mime(late) == full.from_buffer(late)
+    assert engine.mime(late[-30:]) == full.from_buffer(late[-30:]) == "text/x-tex"
+    # Ruby's "^[[:space:]]*(class|module)[[:space:]][A-Z]": "class X" mid-line only
+    mid = b"the class Foo is here\nand the module Bar\n"
+    ruby = {i for i, e in enumerate(engine.db.entries) if e.regex == rb"^[[:space:]]*(class|module)[[:space:]][A-Z]"}
+    assert ruby and not engine.may_match(mid) & ruby
+    assert engine.may_match(b"x\n  class Foo\n") & ruby
+    assert engine.mime(mid) == full.from_buffer(mid)
 
 
 def test_engine_chosen_by_environment(tmp_path: Path) -> None:
-    """libmagic's full database by default and with DALIL_MAGIC=full; the pruned copies with
-    DALIL_MAGIC=pruned where they apply (a new process each: engines are per thread)."""
+    """The pruning engine by default and with DALIL_MAGIC=pruned where it applies; libmagic's full
+    database with DALIL_MAGIC=full (a new process each: engines are per thread)."""
     code = ("from triage.analyzers import filetype; print(filetype.engine_name(), "
             "filetype.mime_of(b'<html><body>x</body></html>'))")
+    expected = "pruned" if magicdb.compiled_path() is not None and magic.version() in magicdb.LIBMAGIC else "full"
     env = {k: v for k, v in os.environ.items() if k != "DALIL_MAGIC"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["full", "text/html"]
+    assert out.stdout.split() == [expected, "text/html"]
     env["DALIL_MAGIC"] = "full"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["full", "text/html"]
     env["DALIL_MAGIC"] = "pruned"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    expected = "pruned" if magicdb.compiled_path() is not None and magic.version() in magicdb.LIBMAGIC else "full"
     assert out.stdout.split() == [expected, "text/html"]
     assert filetype.mime_of(b"") == "inode/x-empty"
 
@@ -170,9 +203,9 @@ def test_tool_manifest_names_the_database_used() -> None:
     code = ("import json; from triage.analyzers import registry; "
             "print(json.dumps([e['magic'] for e in registry() if e['name'] == 'filetype']))")
     env = {k: v for k, v in os.environ.items() if k != "DALIL_MAGIC"}
+    expected = "pruned" if magicdb.compiled_path() is not None and magic.version() in magicdb.LIBMAGIC else "full"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f'["{expected}"]'
+    env["DALIL_MAGIC"] = "full"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == '["full"]'
-    env["DALIL_MAGIC"] = "pruned"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    expected = "pruned" if magicdb.compiled_path() is not None and magic.version() in magicdb.LIBMAGIC else "full"
-    assert out.stdout.strip() == f'["{expected}"]'

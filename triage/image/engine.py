@@ -266,6 +266,10 @@ class Pipeline:
         """Fork the workers now, with the analysers in place (flushing first: a fork copies buffers)."""
         global _ANALYZERS
         _ANALYZERS = self.analyzers
+        for analyzer in self.analyzers:
+            prepare = getattr(analyzer, "prepare", None)  # Analyzer's; a duck-typed one may lack it
+            if prepare is not None:
+                prepare()
         # what exists now (modules, rules, the case) lives as long as the run: the collector need not
         # walk it again and again (it did 0.2 s of the reader's time), nor touch the workers' copies
         gc.freeze()  # undone by close()
