@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import magic
 import pytest
@@ -62,13 +62,22 @@ def test_regexes_as_hyperscan_reads_them() -> None:
 
 
 def test_numbers_at_fixed_offsets(engine: magicdb.Engine) -> None:
-    """The top-level tests of the entries that may run `indirect` (JPEG's among them), read as libmagic
-    reads them: masked, signed or not, nothing past the end."""
-    jpeg = next(rec for rec in engine.indirect_kept if rec[160:175] == b"JPEG image data")
+    """Number tests read as libmagic reads them (masked, signed or not, nothing past the end), and as
+    Hyperscan patterns that must end at their offset: JPEG's entry, which may run `indirect`."""
+    jpeg_id = next(i for i, piece in enumerate(engine.db.pieces) if piece[160:175] == b"JPEG image data")
+    jpeg = engine.db.pieces[jpeg_id][:magicdb.RECORD]
     assert magicdb.may_match_number(jpeg, b"\xff\xd8\xff\xe0\0\x10JFIF")
     assert not magicdb.may_match_number(jpeg, b"\xff\xd8\xfe\xe0\0\x10JFIF")
     assert not magicdb.may_match_number(jpeg, b"\xff\xd8")  # a long past the end is no match
-    assert len(engine.indirect_kept) >= 5 and len(engine.db.indirect) > len(engine.indirect_kept)
+    assert jpeg_id in engine.db.indirect and jpeg_id not in engine.always
+    assert jpeg_id in engine.may_match(b"\xff\xd8\xff\xe0\0\x10JFIF\0" + b"\0" * 64)
+    assert jpeg_id not in engine.may_match(b"\xff\xd8\xfe\xe0\0\x10JFIF\0" + b"\0" * 64)
+    assert jpeg_id not in engine.may_match(b"\xff\xd8")
+    # a masked byte is the class of the bytes it accepts; one accepting none leaves the entry on
+    entry = magicdb.Entry(0, 1, text=False, number=(2, 1, "big", 0xF0, 0x30))
+    assert magicdb.anchored_form(entry) == (b"[" + b"".join(b"\\x%02x" % b for b in range(0x30, 0x40)) + b"]", 3)
+    assert magicdb.anchored_form(magicdb.Entry(0, 1, text=False, number=(0, 1, "big", 0xF0, 0x31))) is None
+    assert magicdb.anchored_form(magicdb.Entry(0, 1, text=False, fixed=(4, b"ab\0\0"))) == (b"\\x61\\x62", 6)
 
 
 def test_not_a_database_is_refused() -> None:
@@ -209,3 +218,45 @@ def test_tool_manifest_names_the_database_used() -> None:
     env["DALIL_MAGIC"] = "full"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == '["full"]'
+
+
+def test_compiled_scanner_is_cached_and_a_bad_cache_file_replaced(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled pre-filter is kept in the user's cache folder; a file there that does not load
+    (truncated, foreign) is compiled again and replaced, never trusted."""
+    pytest.importorskip("hyperscan")
+    import hyperscan
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    expressions, flags = [b"abc", b"^x[0-9]+"], [hyperscan.HS_FLAG_SINGLEMATCH] * 2
+    ext = [hyperscan.ExpressionExt(0, 0, 0, 0, 0, 0)] * 2  # type: ignore[attr-defined]
+
+    def hits(db: Any, data: bytes) -> list[int]:
+        found: list[int] = []
+        db.scan(data, match_event_handler=lambda i, *_: found.append(i),
+                scratch=hyperscan.Scratch(db))
+        return sorted(found)
+
+    first = magicdb.scanner(expressions, flags, ext)
+    cached = list((tmp_path / "dalil").glob("magicdb-*.hs"))
+    assert len(cached) == 1 and hits(first, b"x12 abc") == [0, 1]
+    assert hits(magicdb.scanner(expressions, flags, ext), b"x12 abc") == [0, 1]  # loaded from the file
+    cached[0].write_bytes(b"not a database")
+    assert hits(magicdb.scanner(expressions, flags, ext), b"abc") == [0]
+    assert cached[0].read_bytes() != b"not a database"
+    other = magicdb.scanner([b"zzz"], flags[:1], ext[:1])  # other patterns: another file
+    assert hits(other, b"zzz") == [0] and len(list((tmp_path / "dalil").glob("magicdb-*.hs"))) == 2
+
+
+def test_buffers_with_nuls_skip_the_text_tests(engine: magicdb.Engine) -> None:
+    """A NUL in what libmagic's text pass reads rules the text tests out (trailing NULs trimmed as
+    `trim_nuls` does, a byte kept back at an odd length); the types stay libmagic's."""
+    full = magic.Magic(mime=True)
+    cases = {b"abc\0": False, b"abcd\0\0": True, b"ab\0cd": False, b"\0" * 9999: False, b"\0" * 10000: False,
+             b"ab" + b"\0" * 9998: True, b"\xff\xfe<\0h\0t\0m\0l\0>\0": True,
+             b"class Foo\n  def x\n  end\nend\n\0": True, b"<html><body>x</body></html>\0\0\0": False}
+    for data, text in cases.items():
+        assert magicdb.text_pass(data, engine.encoding_max) is text, data[:12]
+        assert engine.mime(data) == full.from_buffer(data), data[:12]
+        if not text:
+            assert not engine.may_match(data) & engine.text_only

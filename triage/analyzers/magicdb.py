@@ -37,8 +37,11 @@ benchmarks/magic_equivalence.py compares both on the shared corpus and on many s
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import os
 import re
 import struct
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,13 +58,15 @@ MAGICNO, VERSIONNO, RECORD = 0xF11E041C, 18, 376
 LIBMAGIC = {544}  # versions whose struct magic layout this reader knows
 STRING, REGEX, SEARCH, INDIRECT, USE = 5, 17, 20, 41, 46
 NUMBERS: dict[int, tuple[int, Literal["little", "big"]]] = {1: (1, "little"), 7: (2, "big"), 8: (4, "big"), 10: (2, "little"), 11: (4, "little")}  # byte, be/le short, long
+# and for an `=` test, also the native short, long and quad (this machine's order) and be/le quad
+EQUAL_NUMBERS: dict[int, tuple[int, Literal["little", "big"]]] = {
+    **NUMBERS, 2: (2, sys.byteorder), 4: (4, sys.byteorder), 24: (8, sys.byteorder), 25: (8, "little"), 26: (8, "big")}
 UNSIGNED = 0x08
 INDIR, BINTEST, TEXTTEST, OFFNEGATIVE = 0x01, 0x20, 0x40, 0x80
 FOLDING = 0x1 | 0x2 | 0x4 | 0x8  # compact blanks, optional blanks, ignore lower case, ignore upper case
 BLANKS = 0x1 | 0x2
 IGNORE_CASE = 0x4 | 0x8
 MIN_LITERAL = 3
-FIXED_MIN, FIXED_REACH = 4, 65536  # offsets with fewer fixed strings are left to libmagic
 MAGIC_PARAM_ENCODING_MAX = 7
 # bytes libmagic's text_chars table calls F: one in the first encoding_max bytes makes it try EBCDIC
 NOT_TEXT = rb"[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]"
@@ -79,6 +84,7 @@ class Entry:
     literals: list[bytes] = field(default_factory=list)  # one of these must occur (regex, search)
     nocase: bool = False
     fixed: tuple[int, bytes] | None = None  # these bytes at this offset (binary string)
+    number: tuple[int, int, str, int, int] | None = None  # offset, size, byte order, mask, value: `=` test
     regex: bytes | None = None  # the regex as Hyperscan reads it (see hyperscan_form)
     window: int | None = None  # a search without blank folding: its value starts at or before this offset
     exact: bool = False  # Hyperscan matches it exactly (else in prefilter mode: anchors dropped, may report more)
@@ -322,6 +328,13 @@ def classify(rec: bytes, start: int, end: int) -> Entry:
             runs = _runs(whole)
             if runs:
                 entry.literals = [max(runs, key=len)]
+    elif kind in EQUAL_NUMBERS and flag & BINTEST and not flag & (TEXTTEST | INDIR | OFFNEGATIVE):
+        if rec[9] == 0 and offset >= 0:  # mask_op FILE_OPAND (or no mask), nothing inverted
+            size, order = EQUAL_NUMBERS[kind]
+            full = (1 << 8 * size) - 1
+            mask, number = struct.unpack_from("<QQ", rec, 24)
+            # libmagic compares the masked number and the value, both sign-extended alike: their low bits
+            entry.number = (offset, size, order, (mask & full) if mask else full, number & full)
     elif kind == STRING and flag & BINTEST and not flag & (TEXTTEST | INDIR | OFFNEGATIVE):
         if not str_flags & FOLDING and vallen and offset >= 0 and value[:vallen].strip(b"\0"):
             entry.fixed = (offset, value[:vallen])
@@ -387,6 +400,49 @@ def number_check(rec: bytes) -> tuple[int, bytes] | None:
     return offset, (value & ((1 << 8 * size) - 1)).to_bytes(size, order)
 
 
+def text_pass(data: bytes, encoding_max: int) -> bool:
+    """Whether libmagic may run its text tests on `data`: `file_ascmagic` trims the trailing NULs (not
+    at an odd length when the buffer's is even) and gives up unless `file_encoding` finds text in the
+    first `encoding_max` bytes of what is left, which a NUL there rules out for every encoding but
+    UTF-16 and UTF-32 (which need their byte order mark there)."""
+    size = len(data)
+    if size <= 1 or data.startswith((b"\xff\xfe", b"\xfe\xff", b"\0\0\xfe\xff")):
+        return True
+    end = size
+    while end > 1 and not data[end - 1]:  # trim_nuls leaves at least one byte
+        start = max(1, end - 4096)
+        end = start + len(data[start:end].rstrip(b"\0"))
+    if end & 1 and not size & 1:
+        end += 1
+    return data.find(b"\0", 0, min(end, encoding_max)) < 0
+
+
+def anchored_form(entry: Entry) -> tuple[bytes, int] | None:
+    """A number `=` test or a binary string at a fixed offset as a Hyperscan pattern of bytes and the
+    offset its match must end at: a masked byte is the class of the bytes it accepts. A string's
+    trailing NULs are left out (libmagic compares past the end with NULs); None when nothing is left
+    or a masked byte accepts nothing."""
+    if entry.fixed is not None:
+        offset, value = entry.fixed
+        value = value.rstrip(b"\0")
+        if not value:
+            return None
+        return b"".join(b"\\x%02x" % c for c in value), offset + len(value)
+    if entry.number is None:
+        return None
+    offset, size, order, mask, number = entry.number
+    out = bytearray()
+    for m, v in zip(mask.to_bytes(size, order), number.to_bytes(size, order)):  # type: ignore[arg-type]
+        if m == 0xFF:
+            out += b"\\x%02x" % v
+        else:
+            accepted = [b for b in range(256) if b & m == v]
+            if not accepted:
+                return None
+            out += b"[" + b"".join(b"\\x%02x" % b for b in accepted) + b"]"
+    return bytes(out), offset + size
+
+
 class Database:
     """The system's compiled database, split into top-level entries of set 0 and the named set 1."""
 
@@ -449,6 +505,39 @@ def compiled_path() -> Path | None:
     return found
 
 
+def cache_dir() -> Path:
+    """Where compiled scanners are kept: `$XDG_CACHE_HOME/dalil`, else `~/.cache/dalil`."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dalil"
+
+
+def scanner(expressions: list[bytes], flags: list[int], ext: list[Any]) -> Any:
+    """The Hyperscan database of these patterns. Compiling the three thousand of a Debian database
+    takes seconds, so the compiled form is kept in `cache_dir()` under the SHA-256 of the patterns,
+    their flags and offsets and Hyperscan's version (derived data, never evidence: a file that does
+    not load is compiled again and replaced)."""
+    key = hashlib.sha256(repr((getattr(hyperscan, "__version__", "?"), sys.byteorder, expressions, flags,
+                               [tuple(e) for e in ext])).encode()).hexdigest()
+    path = cache_dir() / f"magicdb-{key[:32]}.hs"
+    try:
+        return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+    except (OSError, hyperscan.error, TypeError, ValueError):
+        pass
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions),
+                   flags=flags, ext=ext)
+    except hyperscan.error as exc:
+        raise ValueError(f"Hyperscan refused the pre-filter: {exc}") from exc
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}")
+        temp.write_bytes(hyperscan.dumpb(db))
+        os.replace(temp, path)
+    except OSError:
+        pass  # a read-only home: compiled again next time
+    return db
+
+
 class Engine:
     """`mime(data)` as `file --mime-type` gives it, from cookies over pruned copies of the database."""
 
@@ -457,8 +546,11 @@ class Engine:
             raise ValueError(f"libmagic {magic.version()} (this reader knows {sorted(LIBMAGIC)})")
         self.db = Database(path.read_bytes())
         entries = self.db.entries
-        self.always = {i for i, e in enumerate(entries) if not e.literals and e.fixed is None and e.regex is None}
+        self.always = {i for i, e in enumerate(entries)
+                       if not e.literals and e.fixed is None and e.regex is None and e.number is None}
         self.text_tests = frozenset(i for i, e in enumerate(entries) if e.text and (e.literals or e.regex))
+        self.text_only = frozenset(i for i, piece in enumerate(self.db.pieces)
+                                   if piece[2] & (BINTEST | TEXTTEST) == TEXTTEST)
         # text tests with a regex prefilter but no literal: kept whenever the buffer is not plain ASCII
         self.text_unsure = frozenset(i for i, e in enumerate(entries) if e.text and e.regex and not e.literals)
         literal_ids: dict[tuple[bytes, bool], list[int]] = {}
@@ -486,26 +578,23 @@ class Engine:
         expressions += [e.regex for _, e in regexes if e.regex is not None]
         flags = [hyperscan.HS_FLAG_SINGLEMATCH] * 2 + [_flags(nocase, False) for _, nocase in literal_ids]
         flags += [_regex_flags(e.nocase, not e.exact) for _, e in regexes]
-        self.scanner = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        try:
-            self.scanner.compile(expressions=expressions, ids=list(range(len(expressions))),
-                                 elements=len(expressions), flags=flags)
-        except hyperscan.error as exc:
-            raise ValueError(f"Hyperscan refused the pre-filter: {exc}") from exc
-        by_offset: dict[int, list[tuple[bytes, int]]] = {}
+        # numbers and binary strings at fixed offsets: byte patterns that must end exactly there
+        anchored: dict[tuple[bytes, int], set[int]] = {}
         for i, e in enumerate(entries):
-            if e.fixed is not None:
-                by_offset.setdefault(e.fixed[0], []).append((e.fixed[1], i))
-        self.fixed: list[tuple[int, dict[bytes, list[tuple[bytes, frozenset[int]]]]]] = []
-        for offset, values in sorted(by_offset.items()):
-            if len(values) < FIXED_MIN or offset + max(len(v) for v, _ in values) > FIXED_REACH:
-                self.always.update(i for _, i in values)  # few tests there: cheaper to let libmagic run them
-                continue
-            index: dict[bytes, dict[bytes, set[int]]] = {}
-            for value, i in values:
-                index.setdefault(value[:2], {}).setdefault(value, set()).add(i)
-            self.fixed.append((offset, {k: [(v, frozenset(ids)) for v, ids in m.items()] for k, m in index.items()}))
-        self.reach = max((o + max(len(v) for c in m.values() for v, _ in c) for o, m in self.fixed), default=0)
+            pattern = anchored_form(e)
+            if pattern is None:
+                if e.number is not None or e.fixed is not None:
+                    self.always.add(i)
+            else:
+                anchored.setdefault(pattern, set()).add(i)
+        self.first_anchored = len(expressions)
+        self.by_anchor = [frozenset(ids) for ids in anchored.values()]
+        expressions += [pattern for pattern, _ in anchored]
+        flags += [hyperscan.HS_FLAG_SINGLEMATCH] * len(anchored)
+        at = hyperscan.HS_EXT_FLAG_MIN_OFFSET | hyperscan.HS_EXT_FLAG_MAX_OFFSET
+        Ext = hyperscan.ExpressionExt  # type: ignore[attr-defined]  # not in its stubs
+        ext = [Ext(0, 0, 0, 0, 0, 0)] * self.first_anchored + [Ext(at, end, end, 0, 0, 0) for _, end in anchored]
+        self.scanner = scanner(expressions, flags, ext)
         # the entries that may run `indirect` and are always kept: their top-level test is checked per buffer
         self.indirect_kept = [self.db.pieces[i][:RECORD] for i in sorted(self.db.indirect & self.always)]
         checks = [number_check(rec) for rec in self.indirect_kept]
@@ -561,7 +650,9 @@ class Engine:
         ascii = not converted and not ascii_only and data[:2] not in (b"\xff\xfe", b"\xfe\xff")
         for hit in found:
             pattern, end = hit >> 32, hit & 0xFFFFFFFF
-            if pattern >= self.first_regex:
+            if pattern >= self.first_anchored:
+                out |= self.by_anchor[pattern - self.first_anchored]
+            elif pattern >= self.first_regex:
                 entry, text = self.by_regex[pattern - self.first_regex]
                 if ascii or not text:
                     out.add(entry)
@@ -572,20 +663,13 @@ class Engine:
                         out.add(i)
                 if not ascii:
                     out |= self.by_literal_not_ascii[pattern - 2]
+        if not text_pass(data, self.encoding_max):
+            return frozenset(out - self.text_only)  # libmagic runs no text test on this buffer
         if not ascii:
             out |= self.text_unsure
             out |= self.text_high
         if converted or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             out |= self.text_tests  # libmagic may read this buffer as EBCDIC or UTF-16/32: keep text tests
-        size = len(data)
-        view = data if size >= self.reach else data.ljust(self.reach, b"\0")  # libmagic pads with NULs
-        for offset, index in self.fixed:
-            if offset >= size:
-                break  # past the end only NULs, which no value is made of alone
-            for key in (view[offset:offset + 1], view[offset:offset + 2]):
-                for value, ids in index.get(key, ()):
-                    if view.startswith(value, offset):
-                        out |= ids
         return frozenset(out)
 
     def switch_to(self, need: frozenset[int]) -> None:
