@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -152,18 +153,45 @@ def test_same_types_as_the_full_database_on_real_files(engine: magicdb.Engine,
 def test_entries_are_switched_off(engine: magicdb.Engine) -> None:
     """A plain text buffer is typed with most regex and search tests switched off in the database copy
     libmagic reads (their flag without the binary and text bits); the next buffer switches on its own."""
+    full = magic.Magic(mime=True)
+    layout = engine.whole
     data = b"nothing special here, just words\n" * 40
     need = engine.may_match(data)
     assert not need & engine.text_tests
-    engine.mime(data)
-    assert engine.on == need and len(engine.switch) - len(need) > 2000
-    off = [i for i in engine.switch if i not in need]
-    assert all(engine.data[engine.switch[i]] & (magicdb.BINTEST | magicdb.TEXTTEST) == 0 for i in off)
+    assert layout.mime(data, need) == full.from_buffer(data) == "text/csv"
+    assert layout.on == need and len(layout.switch) - len(need) > 3000
+    off = [i for i in layout.switch if i not in need]
+    assert all(layout.data[layout.switch[i]] & (magicdb.BINTEST | magicdb.TEXTTEST) == 0 for i in off)
     ruby = b"class Foo < Bar\n  def x\n  end\nend\n"
-    assert engine.mime(ruby) == magic.Magic(mime=True).from_buffer(ruby) == "text/x-ruby"
-    on = engine.on - need
-    assert on and all(engine.data[engine.switch[i]] == engine.flag_on[i] for i in on)
-    assert engine.mime(data) == magic.Magic(mime=True).from_buffer(data) == "text/csv" and engine.on == need
+    assert layout.mime(ruby, engine.may_match(ruby)) == full.from_buffer(ruby) == "text/x-ruby"
+    on = layout.on - need
+    assert on and all(layout.data[layout.switch[i]] == layout.flag_on[i] for i in on)
+    assert layout.mime(data, need) == "text/csv" and layout.on == need
+
+
+def test_compact_layout_of_the_entries_needed(tmp_path: Path) -> None:
+    """After a few buffers the engine types with a compact copy holding only the entries buffers have
+    needed (and those always on); a buffer needing another entry is typed by the whole copy, and the
+    compact one is made again with it."""
+    path = magicdb.compiled_path()
+    if path is None or magic.version() not in magicdb.LIBMAGIC:
+        pytest.skip("the engine does not apply here")
+    engine, full = magicdb.Engine(path), magic.Magic(mime=True)
+    texts = [b"line %d of some notes\n" % i * (i + 3) for i in range(magicdb.REBUILD_MISSES + 2)]
+    for data in texts:
+        assert engine.mime(data) == full.from_buffer(data)
+    compact = engine.compact
+    assert compact is not None and len(compact.switchable) < 100
+    records = [struct.unpack_from("<I", layout.data, 8)[0] for layout in (compact, engine.whole)]
+    assert records[0] < records[1] // 10  # set 0's records in each copy
+    ruby = b"class Foo < Bar\n  def x\n  end\nend\n"
+    assert not engine.may_match(ruby) <= compact.switchable
+    assert engine.mime(ruby) == full.from_buffer(ruby) == "text/x-ruby"  # by the whole copy
+    assert engine.wanted >= engine.may_match(ruby) and engine.compact is compact
+    for data in texts[:magicdb.REBUILD_MISSES]:
+        assert engine.mime(ruby + data) == full.from_buffer(ruby + data)
+    assert engine.compact is not compact and engine.may_match(ruby) <= engine.compact.switchable
+    assert engine.mime(ruby) == "text/x-ruby"
 
 
 def test_search_ranges_and_line_anchors(engine: magicdb.Engine) -> None:

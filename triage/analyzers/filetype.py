@@ -2,7 +2,7 @@
 
 libmagic runs over the system's database with, per buffer, the entries that provably cannot match it
 switched off (`magicdb`): the same answer as `file --mime-type` (no difference on the shared corpus
-nor on 59,528 Debian files, benchmarks/magic_equivalence.py) for about half the CPU. DALIL_MAGIC=full
+nor on 59,528 Debian files, benchmarks/magic_equivalence.py) for a quarter of the CPU. DALIL_MAGIC=full
 runs the whole database on every buffer instead. Where the pruning reader does not apply (another
 libmagic, local magic files) the full database is used, with a warning.
 """

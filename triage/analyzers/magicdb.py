@@ -5,11 +5,15 @@ that provably cannot match the buffer at hand switched off.
 entry that matches; a top-level test that fails only moves libmagic on to the next one (nothing else
 changes). libmagic also skips, with all its sub-tests, an entry whose top-level test is not meant for
 the pass it is in (the binary pass, then the text pass on libmagic's UTF-8 copy of a text file): an
-entry whose flag has neither the binary nor the text bit is skipped in both. The engine keeps one
-writable copy of the database that libmagic reads in place, and before each buffer sets those two bits
-on the entries that may match it and clears them on the others. The buffer is then typed exactly as by
-the full database whenever every entry switched off has a top-level test that cannot match it. These
-tests are decided here, with one Hyperscan scan and a few dictionary look-ups, before libmagic runs:
+entry whose flag has neither the binary nor the text bit is skipped in both. The engine keeps writable
+copies of the database that libmagic reads in place (a `Layout`), and before each buffer sets those two
+bits on the entries that may match it and clears them on the others. The buffer is then typed exactly
+as by the full database whenever every entry switched off has a top-level test that cannot match it.
+As libmagic still walks every record of an entry switched off (15,786 records in Debian's database),
+a compact copy holds only the entries that buffers have needed so far (with those always on, in the
+same order); a buffer that needs one it lacks is typed by the whole copy, and after a few such buffers
+the compact copy is made again with them. The tests that decide which entries may match are decided
+here, with one Hyperscan scan and a few dictionary look-ups, before libmagic runs:
 
 - `regex` tests: the regex read by Hyperscan exactly, `^` in multi-line mode where the test starts at
   the buffer's start (as glibc's REG_NEWLINE reads it there), else without it, and `$` dropped (the
@@ -19,8 +23,10 @@ tests are decided here, with one Hyperscan scan and a few dictionary look-ups, b
 - `regex` and `search` tests whose pattern holds a literal (or a group of literal alternatives) every
   match contains: whether it occurs anywhere, case-folded where the test ignores case; a search
   without blank folding needs its whole value, starting within its range;
-- binary `string` tests at a fixed offset without case or blank folding: the bytes there (NULs past
-  the end, as libmagic pads) must equal the string.
+- binary `string` tests at a fixed offset without case or blank folding, and `=` tests of numbers
+  at a fixed offset: the bytes (a masked byte: one of those it accepts) must end exactly there
+  (a string's trailing NULs left out: libmagic pads past the end with NULs);
+- on a buffer with a NUL in what libmagic's text pass reads (`text_pass`), no text test runs at all.
 
 Text tests run on libmagic's UTF-8 copy of a text file, not on its bytes. For plain ASCII the copy is
 the bytes; for UTF-8 and 8-bit text it keeps every ASCII byte in order, never earlier (so a literal of
@@ -67,6 +73,8 @@ FOLDING = 0x1 | 0x2 | 0x4 | 0x8  # compact blanks, optional blanks, ignore lower
 BLANKS = 0x1 | 0x2
 IGNORE_CASE = 0x4 | 0x8
 MIN_LITERAL = 3
+REBUILD_MISSES, REBUILD_EVERY = 8, 256  # the compact layout is made again after this many buffers it lacked
+# entries for, or after this many buffers when it lacked any
 MAGIC_PARAM_ENCODING_MAX = 7
 # bytes libmagic's text_chars table calls F: one in the first encoding_max bytes makes it try EBCDIC
 NOT_TEXT = rb"[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]"
@@ -603,37 +611,13 @@ class Engine:
         self.full = magic.Magic(mime=True)
         self.encoding_max = int(self.full.getparam(MAGIC_PARAM_ENCODING_MAX))
         self.scratch = hyperscan.Scratch(self.scanner)
-        # one writable copy of the whole database that libmagic reads in place: an entry is switched off
-        # by clearing the binary and text bits of its top-level test's flag (libmagic then skips it and
-        # its sub-tests as it skips a text test on binary data) and on by restoring them
-        self.data = bytearray(self.db.header + self.db.records + self.db.named)
-        self.switch = {i: RECORD * (1 + self.db.entries[i].start) + 2 for i in range(len(entries)) if i not in self.always}
-        self.flag_on = {i: self.data[pos] for i, pos in self.switch.items()}
-        for pos in self.switch.values():
-            self.data[pos] &= ~(BINTEST | TEXTTEST) & 0xFF
-        self.on: frozenset[int] = frozenset()
-        self.cookie = self._load(self.data)
-        if self.cookie is None:
-            raise ValueError("libmagic refused the database copy")
-
-    def _load(self, data: bytearray) -> Any:
-        """A cookie over `data`, read in place (libmagic keeps pointers into it: it is kept alive)."""
-        buffer = (ctypes.c_char * len(data)).from_buffer(data)
-        pointers = (ctypes.c_void_p * 1)(ctypes.addressof(buffer))
-        sizes = (ctypes.c_size_t * 1)(len(data))
-        m = magic.Magic.__new__(magic.Magic)
-        m.flags = magic.MAGIC_MIME_TYPE
-        m.cookie = magic.magic_open(m.flags)
-        m.lock = threading.Lock()
-        load = magic.libmagic.magic_load_buffers
-        load.restype = ctypes.c_int
-        load.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t), ctypes.c_size_t]
-        if load(m.cookie, pointers, sizes, 1) != 0:
-            magic.magic_close(m.cookie)
-            return None
-        setattr(m, "database", buffer)
-        m.setparam(magic.MAGIC_PARAM_NAME_MAX, 64)  # as python-magic's Magic() does
-        return m
+        # one writable copy of the whole database that libmagic reads in place, its entries switched on
+        # and off per buffer; and a compact one of the entries buffers have needed so far (libmagic
+        # still walks every record of an entry switched off: 15,786 records for the whole database)
+        self.whole = Layout(self.db, self.always, set(range(len(entries))) - self.always)
+        self.wanted: set[int] = set()  # entries buffers needed that the compact layout lacks
+        self.misses = self.since = 0
+        self.compact: Layout | None = None
 
     def may_match(self, data: bytes) -> frozenset[int]:
         """The entries not always kept whose top-level test may match `data`."""
@@ -672,8 +656,74 @@ class Engine:
             out |= self.text_tests  # libmagic may read this buffer as EBCDIC or UTF-16/32: keep text tests
         return frozenset(out)
 
+    def mime(self, data: bytes) -> str:
+        need = self.may_match(data)
+        if (need & self.db.indirect or any(data.startswith(value, offset) for offset, value in self.indirect_equal)
+                or any(may_match_number(rec, data) for rec in self.indirect_other)):
+            return str(self.full.from_buffer(data))  # set 0 may run again at other offsets: all of it
+        self.since += 1
+        compact = self.compact
+        if compact is not None and need <= compact.switchable:
+            return compact.mime(data, need)
+        self.wanted |= need
+        self.misses += 1
+        if self.misses >= REBUILD_MISSES or self.since >= REBUILD_EVERY:
+            self.compact = Layout(self.db, self.always, self.wanted | (compact.switchable if compact else set()))
+            self.misses = self.since = 0
+            self.wanted = set()
+            if compact is not None:
+                compact.close()
+            return self.compact.mime(data, need)
+        return self.whole.mime(data, need)
+
+
+class Layout:
+    """A writable copy of the entries `always | switchable` of the database (in its order, with all of
+    set 1) that libmagic reads in place; an entry of `switchable` is switched off by clearing the binary
+    and text bits of its top-level test's flag (libmagic then skips it and its sub-tests as it skips a
+    text test on binary data) and on by restoring them."""
+
+    def __init__(self, db: Database, always: set[int], switchable: set[int]) -> None:
+        keep = sorted(always | switchable)
+        self.switchable = frozenset(switchable)
+        header = bytearray(db.header)
+        body = b"".join(db.pieces[i] for i in keep)
+        struct.pack_into("<II", header, 8, len(body) // RECORD, db.n_named)
+        self.data = bytearray(header + body + db.named)
+        self.switch: dict[int, int] = {}
+        at = RECORD
+        for i in keep:
+            if i in switchable:
+                self.switch[i] = at + 2
+            at += len(db.pieces[i])
+        self.flag_on = {i: self.data[pos] for i, pos in self.switch.items()}
+        for pos in self.switch.values():
+            self.data[pos] &= ~(BINTEST | TEXTTEST) & 0xFF
+        self.on: frozenset[int] = frozenset()
+        self.cookie = self._load(self.data)
+
+    @staticmethod
+    def _load(data: bytearray) -> Any:
+        """A cookie over `data`, read in place (libmagic keeps pointers into it: it is kept alive)."""
+        buffer = (ctypes.c_char * len(data)).from_buffer(data)
+        pointers = (ctypes.c_void_p * 1)(ctypes.addressof(buffer))
+        sizes = (ctypes.c_size_t * 1)(len(data))
+        m = magic.Magic.__new__(magic.Magic)
+        m.flags = magic.MAGIC_MIME_TYPE
+        m.cookie = magic.magic_open(m.flags)
+        m.lock = threading.Lock()
+        load = magic.libmagic.magic_load_buffers
+        load.restype = ctypes.c_int
+        load.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t), ctypes.c_size_t]
+        if load(m.cookie, pointers, sizes, 1) != 0:
+            magic.magic_close(m.cookie)
+            raise ValueError("libmagic refused the database copy")
+        setattr(m, "database", buffer)
+        m.setparam(magic.MAGIC_PARAM_NAME_MAX, 64)  # as python-magic's Magic() does
+        return m
+
     def switch_to(self, need: frozenset[int]) -> None:
-        """Switch on exactly the entries in `need` (and those always kept)."""
+        """Switch on exactly the entries in `need` (of `switchable`; those always kept stay on)."""
         data, switch, flag_on = self.data, self.switch, self.flag_on
         for i in self.on - need:
             data[switch[i]] = flag_on[i] & ~(BINTEST | TEXTTEST) & 0xFF
@@ -681,13 +731,14 @@ class Engine:
             data[switch[i]] = flag_on[i]
         self.on = need
 
-    def mime(self, data: bytes) -> str:
-        need = self.may_match(data)
-        if (need & self.db.indirect or any(data.startswith(value, offset) for offset, value in self.indirect_equal)
-                or any(may_match_number(rec, data) for rec in self.indirect_other)):
-            return str(self.full.from_buffer(data))  # set 0 may run again at other offsets: all of it
+    def mime(self, data: bytes, need: frozenset[int]) -> str:
+        """libmagic's type of `data` with exactly `need` switched on."""
         self.switch_to(need)
         return str(self.cookie.from_buffer(data))
+
+    def close(self) -> None:
+        magic.magic_close(self.cookie.cookie)
+        self.cookie.cookie = None
 
 
 def _collect(pattern: int, start: int, end: int, flags: int, found: Any) -> None:
