@@ -75,7 +75,7 @@ IGNORE_CASE = 0x4 | 0x8
 MIN_LITERAL = 3
 REBUILD_MISSES, REBUILD_EVERY = 8, 256  # the compact layout is made again after this many buffers it lacked
 # entries for, or after this many buffers when it lacked any
-MAGIC_PARAM_ENCODING_MAX = 7
+MAGIC_PARAM_REGEX_MAX, MAGIC_PARAM_ENCODING_MAX = 5, 7
 # bytes libmagic's text_chars table calls F: one in the first encoding_max bytes makes it try EBCDIC
 NOT_TEXT = rb"[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]"
 NOT_ASCII = rb"[\x80-\xff]"  # one in the first encoding_max bytes: libmagic's copy is re-encoded UTF-8
@@ -247,8 +247,9 @@ def hyperscan_form(pattern: bytes, line_start: bool = False) -> bytes | None:
     """This POSIX extended regex (glibc, REG_NEWLINE) as a Hyperscan pattern matching at least where it
     does anywhere in the buffer: `$` dropped (libmagic's region may end mid-line), `^` too unless
     `line_start` (the region starts at the buffer's start, where and after each newline `^` matches in
-    both, Hyperscan's multi-line mode), word boundaries as \\b, a backslash inside brackets literal as
-    in POSIX. None where unsure."""
+    both, Hyperscan's multi-line mode), word boundaries dropped too (libmagic cuts its region at 8 KiB,
+    at a NUL and before the buffer's last byte: glibc sees an end there that Hyperscan, reading on,
+    does not), a backslash inside brackets literal as in POSIX. None where unsure."""
     out = bytearray()
     i, n = 0, len(pattern)
     while i < n:
@@ -257,11 +258,9 @@ def hyperscan_form(pattern: bytes, line_start: bool = False) -> bytes | None:
             if i + 1 >= n:
                 return None
             d = pattern[i + 1]
-            if d in b"<>":
-                out += rb"\b"
-            elif d in b"`'":
-                pass
-            elif d in b"wWsSbB":
+            if d in b"<>bB`'":
+                pass  # assertions glibc may meet at the end of a shorter region than Hyperscan's: dropped
+            elif d in b"wWsS":
                 out += bytes([c, d])
             elif d in SPECIAL_ESCAPE:
                 return None  # back-references and the rest: not sure
@@ -518,13 +517,14 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dalil"
 
 
-def scanner(expressions: list[bytes], flags: list[int], ext: list[Any]) -> Any:
+def scanner(expressions: list[bytes], flags: list[int], ext: list[Any], ids: list[int] | None = None) -> Any:
     """The Hyperscan database of these patterns. Compiling the three thousand of a Debian database
     takes seconds, so the compiled form is kept in `cache_dir()` under the SHA-256 of the patterns,
     their flags and offsets and Hyperscan's version (derived data, never evidence: a file that does
     not load is compiled again and replaced)."""
+    ids = list(range(len(expressions))) if ids is None else ids
     key = hashlib.sha256(repr((getattr(hyperscan, "__version__", "?"), sys.byteorder, expressions, flags,
-                               [tuple(e) for e in ext])).encode()).hexdigest()
+                               [tuple(e) for e in ext], ids)).encode()).hexdigest()
     path = cache_dir() / f"magicdb-{key[:32]}.hs"
     try:
         return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
@@ -532,8 +532,7 @@ def scanner(expressions: list[bytes], flags: list[int], ext: list[Any]) -> Any:
         pass
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     try:
-        db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions),
-                   flags=flags, ext=ext)
+        db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags, ext=ext)
     except hyperscan.error as exc:
         raise ValueError(f"Hyperscan refused the pre-filter: {exc}") from exc
     try:
@@ -602,15 +601,26 @@ class Engine:
         at = hyperscan.HS_EXT_FLAG_MIN_OFFSET | hyperscan.HS_EXT_FLAG_MAX_OFFSET
         Ext = hyperscan.ExpressionExt  # type: ignore[attr-defined]  # not in its stubs
         ext = [Ext(0, 0, 0, 0, 0, 0)] * self.first_anchored + [Ext(at, end, end, 0, 0, 0) for _, end in anchored]
-        self.scanner = scanner(expressions, flags, ext)
+        # the regexes apart: libmagic gives glibc at most `regex_max` bytes from the test's offset, so
+        # they are looked for in the buffer's first `regex_reach` bytes only
+        self.full = magic.Magic(mime=True)
+        regex_max = int(self.full.getparam(MAGIC_PARAM_REGEX_MAX))
+        offsets = [struct.unpack_from("<i", self.db.pieces[i], 12)[0] if not self.db.pieces[i][2] & (INDIR | OFFNEGATIVE)
+                   else -1 for i, _ in regexes]
+        self.regex_reach = None if min(offsets, default=0) < 0 else max(offsets, default=0) + regex_max
+        rest = [k for k in range(len(expressions)) if not self.first_regex <= k < self.first_anchored]
+        apart = list(range(self.first_regex, self.first_anchored))
+        self.scanner = scanner([expressions[k] for k in rest], [flags[k] for k in rest], [ext[k] for k in rest], rest)
+        self.regex_scanner = scanner([expressions[k] for k in apart], [flags[k] for k in apart],
+                                     [ext[k] for k in apart], apart)
         # the entries that may run `indirect` and are always kept: their top-level test is checked per buffer
         self.indirect_kept = [self.db.pieces[i][:RECORD] for i in sorted(self.db.indirect & self.always)]
         checks = [number_check(rec) for rec in self.indirect_kept]
         self.indirect_equal = [c for c in checks if c is not None]
         self.indirect_other = [rec for rec, c in zip(self.indirect_kept, checks) if c is None]
-        self.full = magic.Magic(mime=True)
         self.encoding_max = int(self.full.getparam(MAGIC_PARAM_ENCODING_MAX))
         self.scratch = hyperscan.Scratch(self.scanner)
+        self.regex_scratch = hyperscan.Scratch(self.regex_scanner)
         # one writable copy of the whole database that libmagic reads in place, its entries switched on
         # and off per buffer; and a compact one of the entries buffers have needed so far (libmagic
         # still walks every record of an entry switched off: 15,786 records for the whole database)
@@ -623,6 +633,9 @@ class Engine:
         """The entries not always kept whose top-level test may match `data`."""
         found: list[int] = []
         self.scanner.scan(data, match_event_handler=_collect, context=found, scratch=self.scratch)
+        reach = self.regex_reach
+        self.regex_scanner.scan(data if reach is None or len(data) <= reach else data[:reach],
+                                match_event_handler=_collect, context=found, scratch=self.regex_scratch)
         out: set[int] = set()
         converted = ascii_only = False  # libmagic may convert the text; its UTF-8 copy differs from the bytes
         for hit in found:
