@@ -294,3 +294,20 @@ def test_buffers_with_nuls_skip_the_text_tests(engine: magicdb.Engine) -> None:
         assert engine.mime(data) == full.from_buffer(data), data[:12]
         if not text:
             assert not engine.may_match(data) & engine.text_only
+
+
+def test_regex_answers_are_remembered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether Hyperscan takes a regex is asked once and kept in the cache folder; an unreadable file
+    there is only a question asked again."""
+    pytest.importorskip("hyperscan")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(magicdb, "_COMPILES", {})
+    (tmp_path / "dalil").mkdir()
+    (tmp_path / "dalil" / "magicdb-regexes.json").write_text("{not json")
+    assert magicdb._compiles(rb"^[ab]+c", False, prefilter=False)
+    assert not magicdb._compiles(rb"(a)\1", False, prefilter=False)  # back-references: not for Hyperscan
+    kept = json.loads((tmp_path / "dalil" / "magicdb-regexes.json").read_text())
+    assert sorted(v for k, v in kept.items() if k != "-") == [False, True]
+    monkeypatch.setattr(magicdb, "_COMPILES", {})
+    monkeypatch.setattr(magicdb, "_compile_test", lambda *a: pytest.fail("asked again"))
+    assert magicdb._compiles(rb"^[ab]+c", False, prefilter=False)
