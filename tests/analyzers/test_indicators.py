@@ -126,3 +126,16 @@ def test_more_route_places() -> None:
     ind = extract_indicators("انطلاق من درنة أو أجدابيا عبر القطرون، ثم Départ de Kélibia vers Catane")
     assert ind["places"] == ["Derna", "Ajdabiya", "Qatrun", "Kelibia", "Catania"]
     assert extract_indicators("هذه تجربة جديدة")["places"] == []  # جربة (Djerba) inside another word
+
+
+def test_fold_of_ascii_text_is_the_text_itself() -> None:
+    """The ASCII fast path of `fold` gives what the full folding gives: every ASCII character is
+    already NFKD, none is a combining mark, none is an Arabic letter to unify."""
+    import unicodedata
+
+    from triage.analyzers.indicators import _ARABIC_FOLD, fold
+
+    text = "".join(chr(c) for c in range(128)) * 2
+    full = "".join(c for c in unicodedata.normalize("NFKD", text) if unicodedata.category(c) != "Mn")
+    assert fold(text) == full.translate(_ARABIC_FOLD) == text
+    assert fold("Café السّلام") == "Cafe السلام"  # not ASCII: accents and harakat still go

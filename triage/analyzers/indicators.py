@@ -51,6 +51,8 @@ def normalise(text: str) -> str:
 
 def fold(text: str) -> str:
     """Matching form: NFKD without combining marks (accents, harakat, hamza), unified Arabic letters."""
+    if text.isascii():  # already NFKD, no combining mark, no Arabic letter: nothing to do (most files)
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
     return bare.translate(_ARABIC_FOLD)
