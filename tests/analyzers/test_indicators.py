@@ -139,3 +139,17 @@ def test_fold_of_ascii_text_is_the_text_itself() -> None:
     full = "".join(c for c in unicodedata.normalize("NFKD", text) if unicodedata.category(c) != "Mn")
     assert fold(text) == full.translate(_ARABIC_FOLD) == text
     assert fold("Café السّلام") == "Cafe السلام"  # not ASCII: accents and harakat still go
+
+
+def test_fold_table_gives_the_per_character_definition_on_every_code_point() -> None:
+    """`fold` translates through a table filled as characters are met; on every code point it is
+    NFKD, combining marks (Mn) dropped, then the Arabic letters unified."""
+    import unicodedata
+
+    from triage.analyzers.indicators import _ARABIC_FOLD, fold
+
+    text = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    decomposed = unicodedata.normalize("NFKD", text)
+    expected = "".join(c for c in decomposed if unicodedata.category(c) != "Mn").translate(_ARABIC_FOLD)
+    assert fold(text) == expected
+    assert fold(text) == expected  # again, from the filled table
