@@ -311,8 +311,9 @@ class Pipeline:
         else:
             self.batch.append((blob, row))
             self.batch_bytes += len(blob.data)
-            if len(self.batch) >= BATCH_FILES or self.batch_bytes >= BATCH_BYTES:
-                self._send_batch()
+            if len(self.batch) < BATCH_FILES and self.batch_bytes < BATCH_BYTES:
+                return  # finished tasks are looked at as a task is sent, not at every file
+            self._send_batch()
         self._collect(block=False)
 
     def _known_content(self, blob: Blob, data: bytes) -> None:
