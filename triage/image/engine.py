@@ -3,7 +3,9 @@
 The reader (the calling thread) walks the file systems and reads each small file once; the
 analysers (hashes, type, EXIF, YARA, …) run in worker processes forked at the start, so neither
 the reader nor the analysers wait for one another's Python lock (with threads, the reader — the
-one producer — was starved of it). Files above `SMALL` are never held whole: they are analysed
+one producer — was starved of it). Small files' content reaches the workers through a shared
+read-only arena (arena.py), copied once each way; only the findings come back, merged into the
+rows the reader keeps. Files above `SMALL` are never held whole: they are analysed
 in a thread of this process that streams them in chunks. In-flight bytes are capped, so memory
 stays bounded whatever the image. A failure on one file becomes a warning and the row is kept
 with what is known; a file that crashes a worker process (a libmagic or libyara fault on hostile
