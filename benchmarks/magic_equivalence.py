@@ -102,7 +102,7 @@ def main() -> int:
     print(f"{seen} files from {' '.join(args.roots)}: {len(diffs)} differ; {len(kinds)} MIME types, most common "
           + ", ".join(f"{k} {v}" for k, v in kinds.most_common(8)))
     print(f"CPU per file: full database {t_full / seen * 1e3:.3f} ms, pruned {t_engine / seen * 1e3:.3f} ms "
-          f"({len(engine.cookies)} cookies at the end)")
+          f"({t_full / t_engine:.2f}x)")
     failed += len(diffs)
     return 1 if failed else 0
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import magic
 import pytest
@@ -47,25 +48,38 @@ def test_necessary_literals_of_real_magic_regexes() -> None:
 
 
 def test_regexes_as_hyperscan_reads_them() -> None:
-    """Anchors dropped (libmagic may start a region mid-line), word boundaries as \\b, a backslash in
+    """Anchors dropped (libmagic may start a region mid-line), word boundaries too, a backslash in
     brackets literal as POSIX has it, {,n} as {0,n}; escapes whose meaning is unsure refused."""
     assert magicdb.hyperscan_form(rb"^[[:space:]]*(class|module)[[:space:]][A-Z]") == \
         rb"[[:space:]]*(class|module)[[:space:]][A-Z]"
-    assert magicdb.hyperscan_form(rb"\<class\>$") == rb"\bclass\b"
+    assert magicdb.hyperscan_form(rb"\<class\>$") == rb"class"
+    assert magicdb.hyperscan_form(rb"\bx\Bs\w") == rb"xs\w"
     assert magicdb.hyperscan_form(rb"a\.b[\x]") == rb"a\x2eb[\\x]"
     assert magicdb.hyperscan_form(rb"x{,3}") == rb"x{0,3}"
     assert magicdb.hyperscan_form(rb"(a)\1") is None
     assert magicdb.hyperscan_form(rb"a*+") is None
+    # at the buffer's start `^` stays (Hyperscan's multi-line mode reads it as glibc's REG_NEWLINE does)
+    assert magicdb.hyperscan_form(rb"^(:|;)x$", line_start=True) == rb"^(:|;)x"
+    assert magicdb.hyperscan_form(rb"[^^]", line_start=True) == rb"[^^]"
 
 
 def test_numbers_at_fixed_offsets(engine: magicdb.Engine) -> None:
-    """The top-level tests of the entries that may run `indirect` (JPEG's among them), read as libmagic
-    reads them: masked, signed or not, nothing past the end."""
-    jpeg = next(rec for rec in engine.indirect_kept if rec[160:175] == b"JPEG image data")
+    """Number tests read as libmagic reads them (masked, signed or not, nothing past the end), and as
+    Hyperscan patterns that must end at their offset: JPEG's entry, which may run `indirect`."""
+    jpeg_id = next(i for i, piece in enumerate(engine.db.pieces) if piece[160:175] == b"JPEG image data")
+    jpeg = engine.db.pieces[jpeg_id][:magicdb.RECORD]
     assert magicdb.may_match_number(jpeg, b"\xff\xd8\xff\xe0\0\x10JFIF")
     assert not magicdb.may_match_number(jpeg, b"\xff\xd8\xfe\xe0\0\x10JFIF")
     assert not magicdb.may_match_number(jpeg, b"\xff\xd8")  # a long past the end is no match
-    assert len(engine.indirect_kept) >= 5 and len(engine.db.indirect) > len(engine.indirect_kept)
+    assert jpeg_id in engine.db.indirect and jpeg_id not in engine.always
+    assert jpeg_id in engine.may_match(b"\xff\xd8\xff\xe0\0\x10JFIF\0" + b"\0" * 64)
+    assert jpeg_id not in engine.may_match(b"\xff\xd8\xfe\xe0\0\x10JFIF\0" + b"\0" * 64)
+    assert jpeg_id not in engine.may_match(b"\xff\xd8")
+    # a masked byte is the class of the bytes it accepts; one accepting none leaves the entry on
+    entry = magicdb.Entry(0, 1, text=False, number=(2, 1, "big", 0xF0, 0x30))
+    assert magicdb.anchored_form(entry) == (b"[" + b"".join(b"\\x%02x" % b for b in range(0x30, 0x40)) + b"]", 3)
+    assert magicdb.anchored_form(magicdb.Entry(0, 1, text=False, number=(0, 1, "big", 0xF0, 0x31))) is None
+    assert magicdb.anchored_form(magicdb.Entry(0, 1, text=False, fixed=(4, b"ab\0\0"))) == (b"\\x61\\x62", 6)
 
 
 def test_not_a_database_is_refused() -> None:
@@ -113,7 +127,7 @@ def test_same_types_as_the_full_database_on_tricky_buffers(engine: magicdb.Engin
 def test_same_types_as_the_full_database_on_real_files(engine: magicdb.Engine,
                                                        testdata: Callable[[str], Path]) -> None:
     """The shared corpus and the installed system's own files of many kinds (programs, libraries,
-    compressed manuals, scripts, images) through one engine, so that its cookies are reused too."""
+    compressed manuals, scripts, images) through one engine, switching entries on and off in turn."""
     full = magic.Magic(mime=True)
     root = testdata("magic_expected.json").parent
     paths = [p for p in sorted(root.rglob("*")) if p.is_file() and p.stat().st_size <= 4 << 20]
@@ -137,30 +151,92 @@ def test_same_types_as_the_full_database_on_real_files(engine: magicdb.Engine,
     assert compared > 800 and kinds > 25
 
 
-def test_entries_are_left_out(engine: magicdb.Engine) -> None:
-    """A plain text buffer is typed by a cookie whose database lacks most of the regex and search tests."""
+def test_entries_are_switched_off(engine: magicdb.Engine) -> None:
+    """A plain text buffer is typed with most regex and search tests switched off in the database copy
+    libmagic reads (their flag without the binary and text bits); the next buffer switches on its own."""
+    full = magic.Magic(mime=True)
+    layout = engine.whole
     data = b"nothing special here, just words\n" * 40
     need = engine.may_match(data)
     assert not need & engine.text_tests
-    engine.mime(data)
-    held = engine.cookies[0][0]
-    assert need <= held and len(engine.always | held) < len(engine.db.entries) - 200
+    assert layout.mime(data, need) == full.from_buffer(data) == "text/csv"
+    assert layout.on == need and len(layout.switch) - len(need) > 3000
+    off = [i for i in layout.switch if i not in need]
+    assert all(layout.data[layout.switch[i]] & (magicdb.BINTEST | magicdb.TEXTTEST) == 0 for i in off)
+    ruby = b"class Foo < Bar\n  def x\n  end\nend\n"
+    assert layout.mime(ruby, engine.may_match(ruby)) == full.from_buffer(ruby) == "text/x-ruby"
+    on = layout.on - need
+    assert on and all(layout.data[layout.switch[i]] == layout.flag_on[i] for i in on)
+    assert layout.mime(data, need) == "text/csv" and layout.on == need
+
+
+def test_compact_layout_of_the_entries_needed(tmp_path: Path) -> None:
+    """After a few buffers the engine types with a compact copy holding only the entries buffers have
+    needed (and those always on); a buffer needing another entry is typed by the whole copy, and the
+    compact one is made again with it."""
+    path = magicdb.compiled_path()
+    if path is None or magic.version() not in magicdb.LIBMAGIC:
+        pytest.skip("the engine does not apply here")
+    engine, full = magicdb.Engine(path), magic.Magic(mime=True)
+    texts = [b"line %d of some notes\n" % i * (i + 3) for i in range(magicdb.REBUILD_MISSES + 2)]
+    for data in texts:
+        assert engine.mime(data) == full.from_buffer(data)
+    compact = engine.compact
+    assert compact is not None and len(compact.switchable) < 100
+    records = [struct.unpack_from("<I", layout.data, 8)[0] for layout in (compact, engine.whole)]
+    assert records[0] < records[1] // 10  # set 0's records in each copy
+    ruby = b"class Foo < Bar\n  def x\n  end\nend\n"
+    assert not engine.may_match(ruby) <= compact.switchable
+    assert engine.mime(ruby) == full.from_buffer(ruby) == "text/x-ruby"  # by the whole copy
+    assert engine.wanted >= engine.may_match(ruby) and engine.compact is compact
+    for data in texts[:magicdb.REBUILD_MISSES]:
+        assert engine.mime(ruby + data) == full.from_buffer(ruby + data)
+    assert engine.compact is not compact and engine.may_match(ruby) <= engine.compact.switchable
+    assert engine.mime(ruby) == "text/x-ruby"
+
+
+def test_search_ranges_and_line_anchors(engine: magicdb.Engine) -> None:
+    """A search's value past its range, a regex anchored at a line start that matches only mid-line:
+    neither entry is switched on, and the type is still libmagic's."""
+    windowed = [i for i, e in enumerate(engine.db.entries) if e.window is not None and e.text]
+    assert len(windowed) > 50
+    anchored = [e for e in engine.db.entries if e.exact and e.regex and e.regex.startswith(b"^")]
+    assert len(anchored) > 30
+    full = magic.Magic(mime=True)
+    # LaTeX's "\\documentclass" is looked for in the first 4 KiB only; here it comes later
+    late = b"% notes\n" + b"word " * 1000 + b"\n\\documentclass{article}\n"
+    latex = {i for i in windowed if engine.db.entries[i].literals[0] == b"\\documentclass"}
+    assert latex and not engine.may_match(late) & latex
+    assert latex <= engine.may_match(late[-30:])
+    assert engine.mime(late) == full.from_buffer(late)
+    assert engine.mime(late[-30:]) == full.from_buffer(late[-30:]) == "text/x-tex"
+    # Ruby's "^[[:space:]]*(class|module)[[:space:]][A-Z]": "class X" mid-line only
+    mid = b"the class Foo is here\nand the module Bar\n"
+    ruby = {i for i, e in enumerate(engine.db.entries) if e.regex == rb"^[[:space:]]*(class|module)[[:space:]][A-Z]"}
+    assert ruby and not engine.may_match(mid) & ruby
+    assert engine.may_match(b"x\n  class Foo\n") & ruby
+    assert engine.mime(mid) == full.from_buffer(mid)
+    # glibc gets at most regex_max (8 KiB) bytes from a regex test's offset: a line past them is not looked at
+    late = b"notes\n" * 1500 + b"class Foo < Bar\n  def x\n  end\nend\n"
+    assert engine.regex_reach is not None and len(late) > engine.regex_reach
+    assert not engine.may_match(late) & ruby and engine.may_match(late[-40:]) & ruby
+    assert engine.mime(late) == full.from_buffer(late)
 
 
 def test_engine_chosen_by_environment(tmp_path: Path) -> None:
-    """libmagic's full database by default and with DALIL_MAGIC=full; the pruned copies with
-    DALIL_MAGIC=pruned where they apply (a new process each: engines are per thread)."""
+    """The pruning engine by default and with DALIL_MAGIC=pruned where it applies; libmagic's full
+    database with DALIL_MAGIC=full (a new process each: engines are per thread)."""
     code = ("from triage.analyzers import filetype; print(filetype.engine_name(), "
             "filetype.mime_of(b'<html><body>x</body></html>'))")
+    expected = "pruned" if magicdb.compiled_path() is not None and magic.version() in magicdb.LIBMAGIC else "full"
     env = {k: v for k, v in os.environ.items() if k != "DALIL_MAGIC"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["full", "text/html"]
+    assert out.stdout.split() == [expected, "text/html"]
     env["DALIL_MAGIC"] = "full"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["full", "text/html"]
     env["DALIL_MAGIC"] = "pruned"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    expected = "pruned" if magicdb.compiled_path() is not None and magic.version() in magicdb.LIBMAGIC else "full"
     assert out.stdout.split() == [expected, "text/html"]
     assert filetype.mime_of(b"") == "inode/x-empty"
 
@@ -170,9 +246,51 @@ def test_tool_manifest_names_the_database_used() -> None:
     code = ("import json; from triage.analyzers import registry; "
             "print(json.dumps([e['magic'] for e in registry() if e['name'] == 'filetype']))")
     env = {k: v for k, v in os.environ.items() if k != "DALIL_MAGIC"}
+    expected = "pruned" if magicdb.compiled_path() is not None and magic.version() in magicdb.LIBMAGIC else "full"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f'["{expected}"]'
+    env["DALIL_MAGIC"] = "full"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == '["full"]'
-    env["DALIL_MAGIC"] = "pruned"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    expected = "pruned" if magicdb.compiled_path() is not None and magic.version() in magicdb.LIBMAGIC else "full"
-    assert out.stdout.strip() == f'["{expected}"]'
+
+
+def test_compiled_scanner_is_cached_and_a_bad_cache_file_replaced(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled pre-filter is kept in the user's cache folder; a file there that does not load
+    (truncated, foreign) is compiled again and replaced, never trusted."""
+    pytest.importorskip("hyperscan")
+    import hyperscan
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    expressions, flags = [b"abc", b"^x[0-9]+"], [hyperscan.HS_FLAG_SINGLEMATCH] * 2
+    ext = [hyperscan.ExpressionExt(0, 0, 0, 0, 0, 0)] * 2  # type: ignore[attr-defined]
+
+    def hits(db: Any, data: bytes) -> list[int]:
+        found: list[int] = []
+        db.scan(data, match_event_handler=lambda i, *_: found.append(i),
+                scratch=hyperscan.Scratch(db))
+        return sorted(found)
+
+    first = magicdb.scanner(expressions, flags, ext)
+    cached = list((tmp_path / "dalil").glob("magicdb-*.hs"))
+    assert len(cached) == 1 and hits(first, b"x12 abc") == [0, 1]
+    assert hits(magicdb.scanner(expressions, flags, ext), b"x12 abc") == [0, 1]  # loaded from the file
+    cached[0].write_bytes(b"not a database")
+    assert hits(magicdb.scanner(expressions, flags, ext), b"abc") == [0]
+    assert cached[0].read_bytes() != b"not a database"
+    other = magicdb.scanner([b"zzz"], flags[:1], ext[:1])  # other patterns: another file
+    assert hits(other, b"zzz") == [0] and len(list((tmp_path / "dalil").glob("magicdb-*.hs"))) == 2
+
+
+def test_buffers_with_nuls_skip_the_text_tests(engine: magicdb.Engine) -> None:
+    """A NUL in what libmagic's text pass reads rules the text tests out (trailing NULs trimmed as
+    `trim_nuls` does, a byte kept back at an odd length); the types stay libmagic's."""
+    full = magic.Magic(mime=True)
+    cases = {b"abc\0": False, b"abcd\0\0": True, b"ab\0cd": False, b"\0" * 9999: False, b"\0" * 10000: False,
+             b"ab" + b"\0" * 9998: True, b"\xff\xfe<\0h\0t\0m\0l\0>\0": True,
+             b"class Foo\n  def x\n  end\nend\n\0": True, b"<html><body>x</body></html>\0\0\0": False}
+    for data, text in cases.items():
+        assert magicdb.text_pass(data, engine.encoding_max) is text, data[:12]
+        assert engine.mime(data) == full.from_buffer(data), data[:12]
+        if not text:
+            assert not engine.may_match(data) & engine.text_only

