@@ -134,6 +134,7 @@ class Side:
     found: dict[str, tuple[str, str, frozenset[str]]] = field(default_factory=dict)  # path -> sha256, mime, rules
     links: set[str] = field(default_factory=set)  # symbolic links (tsk_recover writes them as files)
     profile: dict[str, list[float]] = field(default_factory=dict)  # CPU seconds by analyser, over all runs
+    by_run: list[dict[str, float]] = field(default_factory=list)  # CPU seconds by part, one dict a run
 
 
 def dalil_run(work: Path, image: Path, rules: list[Path], n: int, side: Side) -> None:
@@ -156,6 +157,14 @@ def dalil_run(work: Path, image: Path, rules: list[Path], n: int, side: Side) ->
         if "(process)" in c:
             side.profile.setdefault("(worker analysers)", []).append(sum(v for k, v in c.items() if k[0] != "("))
     side.profile.setdefault("(runs)", []).append(1.0)
+    parts: dict[str, float] = {}
+    for c in cpu:
+        for key, value in c.items():
+            parts[key] = parts.get(key, 0.0) + value
+    workers = sum(c.get("(process)", 0.0) for c in cpu)
+    analysed = sum(v for c in cpu if "(process)" in c for k, v in c.items() if k[0] != "(")
+    side.by_run.append({**{k: v for k, v in parts.items() if k[0] != "("}, "(rest of the workers)": workers - analysed,
+                        "(reader and start-up)": side.runs[-1].cpu - workers})
     with sqlite3.connect(case / "case.db") as db:
         side.files = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
         # what tsk_recover -a writes: allocated non-empty regular files (and links, not compared)
@@ -257,6 +266,10 @@ def bench(work: Path, name: str, runs: int) -> dict[str, Any]:
         + f"; analysers {analysers:.2f} s, the rest of the workers "
         f"{shares.get('(process)', 0.0) - shares.get('(worker analysers)', 0.0):.2f} s, the reader and start-up "
         f"{statistics.mean(r.cpu for r in d.runs) - shares.get('(process)', 0.0):.2f} s")
+    keys = sorted({k for r in d.by_run for k in r}, key=lambda k: (k[0] == "(", -med(r.get(k, 0.0) for r in d.by_run)))
+    print(f"[{name}] dalil CPU by part (medians of {len(d.by_run)} runs): " + ", ".join(
+        f"{k.strip('()')} {med(r.get(k, 0.0) for r in d.by_run):.2f} s" for k in keys)
+        + f"; analysers {med(sum(v for k, v in r.items() if k[0] != '(') for r in d.by_run):.2f} s")
     print(f"[{name}] YARA CPU: dalil {ycpu:.2f} s, yara CLI {tycpu:.2f} s, ratio {ycpu / max(tycpu, 1e-9):.2f}x "
           f"(target <= 1.2x)")
     print(f"[{name}] {compare(d, t)}", flush=True)

@@ -134,13 +134,14 @@ def test_container_signatures() -> None:
 
 
 def test_entropy_same_value_with_or_without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """numpy is loaded only after NUMPY_AFTER samples; both ways count the same bytes, so the value
-    recorded cannot depend on how many large files came before."""
+    """numpy is loaded only after NUMPY_AFTER samples (at once if the process has it already); both
+    ways count the same bytes, so the value recorded cannot depend on how many large files came before."""
     pytest.importorskip("numpy")
     samples = [os.urandom(64 * 1024), b"hello world " * 5000, bytes(range(256)) * 3, b"\x00" * 10 + b"\xff"]
     monkeypatch.setattr(entropy, "_numpy", None)
     monkeypatch.setattr(entropy, "_counted", 0)
     monkeypatch.setattr(entropy, "NUMPY_AFTER", 10**9)
+    monkeypatch.setattr(entropy, "NUMPY_IF_LOADED", False)
     by_counter = [entropy.shannon(s) for s in samples]
     assert entropy._numpy is None  # still unloaded: Counter did the counting
     monkeypatch.setattr(entropy, "NUMPY_AFTER", 0)
@@ -148,6 +149,12 @@ def test_entropy_same_value_with_or_without_numpy(monkeypatch: pytest.MonkeyPatc
     assert entropy._numpy is not None
     assert by_numpy == by_counter  # bit for bit
     assert by_counter[2] == 8.0 and by_counter[0] > 7.99
+    monkeypatch.setattr(entropy, "_numpy", None)
+    monkeypatch.setattr(entropy, "NUMPY_AFTER", 10**9)
+    monkeypatch.setattr(entropy, "NUMPY_IF_LOADED", True)
+    import numpy  # noqa: F401  (a process that has it: numpy from the first sample)
+
+    assert [entropy.shannon(s) for s in samples] == by_counter and entropy._numpy is not None
 
 
 def test_hash_sets(tmp_path: Path) -> None:

@@ -126,3 +126,30 @@ def test_more_route_places() -> None:
     ind = extract_indicators("انطلاق من درنة أو أجدابيا عبر القطرون، ثم Départ de Kélibia vers Catane")
     assert ind["places"] == ["Derna", "Ajdabiya", "Qatrun", "Kelibia", "Catania"]
     assert extract_indicators("هذه تجربة جديدة")["places"] == []  # جربة (Djerba) inside another word
+
+
+def test_fold_of_ascii_text_is_the_text_itself() -> None:
+    """The ASCII fast path of `fold` gives what the full folding gives: every ASCII character is
+    already NFKD, none is a combining mark, none is an Arabic letter to unify."""
+    import unicodedata
+
+    from triage.analyzers.indicators import _ARABIC_FOLD, fold
+
+    text = "".join(chr(c) for c in range(128)) * 2
+    full = "".join(c for c in unicodedata.normalize("NFKD", text) if unicodedata.category(c) != "Mn")
+    assert fold(text) == full.translate(_ARABIC_FOLD) == text
+    assert fold("Café السّلام") == "Cafe السلام"  # not ASCII: accents and harakat still go
+
+
+def test_fold_table_gives_the_per_character_definition_on_every_code_point() -> None:
+    """`fold` translates through a table filled as characters are met; on every code point it is
+    NFKD, combining marks (Mn) dropped, then the Arabic letters unified."""
+    import unicodedata
+
+    from triage.analyzers.indicators import _ARABIC_FOLD, fold
+
+    text = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    decomposed = unicodedata.normalize("NFKD", text)
+    expected = "".join(c for c in decomposed if unicodedata.category(c) != "Mn").translate(_ARABIC_FOLD)
+    assert fold(text) == expected
+    assert fold(text) == expected  # again, from the filled table

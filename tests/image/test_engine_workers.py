@@ -40,7 +40,10 @@ def run_pipeline(folder: Path, extra: list[Any], jobs: int = 2) -> tuple[dict[st
     return {r["name"]: r for r in rows}, warnings
 
 
-def test_a_file_that_crashes_a_worker_loses_only_its_own_analysis(tmp_path: Path) -> None:
+def test_a_file_that_crashes_a_worker_loses_only_its_own_analysis(tmp_path: Path, monkeypatch: Any) -> None:
+    from triage.image import engine
+
+    monkeypatch.setattr(engine, "BATCH_FILES", 8)  # several batches before and after the bad file's
     folder = tmp_path / "extraction"
     folder.mkdir()
     for n in range(40):  # more than one batch, before and after the bad file

@@ -14,8 +14,12 @@ class Hashes(Analyzer):
     ORDER = 10
 
     def analyse(self, blob: Blob) -> dict[str, Any]:
-        md5, sha1 = hashlib.md5(), hashlib.sha1()
         known = blob.found.get("_sha256")  # computed by the reader over these same bytes (dalil parse)
+        if blob.data is not None:  # a small file, all in memory: no chunks to walk
+            data = blob.data
+            return {"md5": hashlib.md5(data).hexdigest(), "sha1": hashlib.sha1(data).hexdigest(),
+                    "sha256": known if known else hashlib.sha256(data).hexdigest()}
+        md5, sha1 = hashlib.md5(), hashlib.sha1()
         sha256 = None if known else hashlib.sha256()
         for chunk in blob.chunks():
             md5.update(chunk)

@@ -78,7 +78,7 @@ class _Shared:
         return self.page[_PAGE + _STREAM.size:_PAGE + _STREAM.size + min(n, _STREAM_MAX)].decode("utf-8", "replace")
 
     def _publish(self) -> None:
-        self.page[:_HEAD.size] = _HEAD.pack(self.reached, self.done, self.nbytes, self.reading, self.length)
+        _HEAD.pack_into(self.page, 0, self.reached, self.done, self.nbytes, self.reading, self.length)
 
     def read(self) -> tuple[int, int, int, bool, str]:
         reached, done, nbytes, reading, n = _HEAD.unpack(self.page[:_HEAD.size])

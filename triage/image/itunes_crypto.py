@@ -25,7 +25,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from iphone_backup_decrypt import utils as ibd
 
 from ..core.errors import Corrupted, WrongPassword
 from .logical import MemberError, open_regular
@@ -55,6 +54,8 @@ def unlock(plist: dict[str, Any], password: str, name: str) -> Keys:
     blob = plist.get("BackupKeyBag")
     if not isinstance(blob, bytes):
         raise Corrupted(f"iOS backup {name}: Manifest.plist says it is encrypted but holds no BackupKeyBag")
+    from iphone_backup_decrypt import utils as ibd  # 30 ms (PyCryptodome): only for an encrypted backup
+
     try:
         keybag = ibd.BackupKeyBag(blob)
         secret = password.encode("utf-8")

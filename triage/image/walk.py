@@ -8,6 +8,7 @@ named `..` is kept), directory loops cut by remembering visited inodes and cappi
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -118,6 +119,10 @@ def fs_name(fs: pytsk3.FS_Info) -> str:
     return FS_NAMES.get(fs.info.ftype, f"type {int(fs.info.ftype)}")
 
 
+TIME_CACHE = 100_000  # converted times remembered (then forgotten at once): bounded memory
+_UNSEEN: Any = object()
+
+
 def time_converter(fs_type: str, tz: str) -> Callable[[int, int], str | None]:
     """Seconds (+ nanoseconds) from TSK to RFC 3339 UTC; FAT/exFAT wall-clock times read in `tz`.
 
@@ -127,8 +132,18 @@ def time_converter(fs_type: str, tz: str) -> Callable[[int, int], str | None]:
     zone = ZoneInfo(tz)
     local = fs_type in LOCAL_TIME_FS
     days: dict[int, str] = {}  # day number -> "YYYY-MM-DDT": files of one volume share few days
+    seen: dict[tuple[int, int], str | None] = {}  # its text: many files share a time (an install, a copy)
 
     def convert(sec: int, nano: int) -> str | None:
+        key = (sec, nano)
+        text = seen.get(key, _UNSEEN)
+        if text is _UNSEEN:
+            if len(seen) >= TIME_CACHE:
+                seen.clear()
+            text = seen[key] = _convert(sec, nano)
+        return text  # type: ignore[return-value]
+
+    def _convert(sec: int, nano: int) -> str | None:
         if not sec:  # no time: e.g. $MFT's $STANDARD_INFORMATION as mkntfs writes it (0); Debian's fls
             return None  # 4.11 prints 2076-11-29 08:54:34 there, the unsigned wrap of 1601 in its conversion
         try:
@@ -157,6 +172,7 @@ def time_converter(fs_type: str, tz: str) -> Callable[[int, int], str | None]:
 _SPECIAL = {6: (0o4000, "s"), 3: (0o2000, "s"), 0: (0o1000, "t")}  # setuid, setgid, sticky: in x's place
 
 
+@functools.lru_cache(maxsize=4096)  # files share a few modes (rw-r--r--, rwxr-xr-x)
 def _perm(mode: int) -> str:
     """`rwxr-xr-x` as TSK writes it: a setuid, setgid or sticky bit in the owner's, group's or others'
     x place (`s`/`t` over x, `S`/`T` without x): `rwsr-xr-x`, `rwxrwxrwt`."""
