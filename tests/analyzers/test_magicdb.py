@@ -311,3 +311,23 @@ def test_regex_answers_are_remembered(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(magicdb, "_COMPILES", {})
     monkeypatch.setattr(magicdb, "_compile_test", lambda *a: pytest.fail("asked again"))
     assert magicdb._compiles(rb"^[ab]+c", False, prefilter=False)
+
+
+def test_no_home_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without XDG_CACHE_HOME and without a home the scanner is compiled in the process, nothing kept."""
+    pytest.importorskip("hyperscan")
+    import hyperscan
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    monkeypatch.setattr(magicdb, "_COMPILES", {})
+    assert magicdb.cache_dir() is None
+    ext = [hyperscan.ExpressionExt(0, 0, 0, 0, 0, 0)]  # type: ignore[attr-defined]
+    db = magicdb.scanner([b"abc"], [hyperscan.HS_FLAG_SINGLEMATCH], ext)
+    found: list[int] = []
+    db.scan(b"xabc", match_event_handler=lambda i, *_: found.append(i), scratch=hyperscan.Scratch(db))
+    assert found == [0]
+    assert magicdb._compiles(rb"^a+b", False, prefilter=False)

@@ -362,34 +362,37 @@ def _regex_flags(nocase: bool, prefilter: bool) -> int:
 
 
 _COMPILES: dict[str, bool] = {}  # answers of _compiles, kept with the cached scanners
+_COMPILES_LOCK = threading.Lock()
 
 
-def _compiles_cache() -> Path:
-    return cache_dir() / "magicdb-regexes.json"
+def _compiles_cache() -> Path | None:
+    folder = cache_dir()
+    return folder / "magicdb-regexes.json" if folder is not None else None
 
 
 def _compiles(pattern: bytes, nocase: bool, prefilter: bool = True) -> bool:
     """Whether Hyperscan takes this regex (exactly or in prefilter mode); answers are remembered in the
     cache folder (compiling the 68 of Debian's database one by one takes 0.15 s)."""
-    if not _COMPILES:
-        try:
-            _COMPILES.update(json.loads(_compiles_cache().read_text()))
-        except (OSError, ValueError):
-            _COMPILES["-"] = True  # read once, even when absent
+    path = _compiles_cache()
     key = hashlib.sha256(repr((getattr(hyperscan, "__version__", "?"), pattern, nocase, prefilter)).encode()).hexdigest()
-    known = _COMPILES.get(key)
-    if isinstance(known, bool):
-        return known
-    _COMPILES[key] = answer = _compile_test(pattern, nocase, prefilter)
-    try:
-        path = _compiles_cache()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}")
-        temp.write_text(json.dumps(_COMPILES))
-        os.replace(temp, path)
-    except OSError:
-        pass
-    return answer
+    with _COMPILES_LOCK:
+        if not _COMPILES:
+            try:
+                if path is not None:
+                    _COMPILES.update(json.loads(path.read_text()))
+            except (OSError, ValueError, TypeError):
+                pass
+            _COMPILES["-"] = True  # read once, even when absent or unreadable
+        known = _COMPILES.get(key)
+        if isinstance(known, bool):
+            return known
+        _COMPILES[key] = answer = _compile_test(pattern, nocase, prefilter)
+        try:
+            if path is not None:
+                _write_atomically(path, json.dumps(_COMPILES).encode())
+        except OSError:
+            pass
+        return answer
 
 
 def _compile_test(pattern: bytes, nocase: bool, prefilter: bool) -> bool:
@@ -544,9 +547,24 @@ def compiled_path() -> Path | None:
     return found
 
 
-def cache_dir() -> Path:
-    """Where compiled scanners are kept: `$XDG_CACHE_HOME/dalil`, else `~/.cache/dalil`."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dalil"
+def cache_dir() -> Path | None:
+    """Where compiled scanners are kept: `$XDG_CACHE_HOME/dalil`, else `~/.cache/dalil`; None when
+    there is no home to put it in (everything is then compiled in each process)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):
+            return None
+    return Path(base) / "dalil"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """`data` into `path` through a temporary file of this process and thread (never half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    temp.write_bytes(data)
+    os.replace(temp, path)
 
 
 def scanner(expressions: list[bytes], flags: list[int], ext: list[Any], ids: list[int] | None = None) -> Any:
@@ -557,9 +575,11 @@ def scanner(expressions: list[bytes], flags: list[int], ext: list[Any], ids: lis
     ids = list(range(len(expressions))) if ids is None else ids
     key = hashlib.sha256(repr((getattr(hyperscan, "__version__", "?"), sys.byteorder, expressions, flags,
                                [tuple(e) for e in ext], ids)).encode()).hexdigest()
-    path = cache_dir() / f"magicdb-{key[:32]}.hs"
+    folder = cache_dir()
+    path = folder / f"magicdb-{key[:32]}.hs" if folder is not None else None
     try:
-        return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        if path is not None:
+            return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
     except (OSError, hyperscan.error, TypeError, ValueError):
         pass
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
@@ -568,10 +588,8 @@ def scanner(expressions: list[bytes], flags: list[int], ext: list[Any], ids: lis
     except hyperscan.error as exc:
         raise ValueError(f"Hyperscan refused the pre-filter: {exc}") from exc
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}")
-        temp.write_bytes(hyperscan.dumpb(db))
-        os.replace(temp, path)
+        if path is not None:
+            _write_atomically(path, hyperscan.dumpb(db))
     except OSError:
         pass  # a read-only home: compiled again next time
     return db
