@@ -76,10 +76,10 @@ def test_numbers_at_fixed_offsets(engine: magicdb.Engine) -> None:
     assert jpeg_id not in engine.may_match(b"\xff\xd8\xfe\xe0\0\x10JFIF\0" + b"\0" * 64)
     assert jpeg_id not in engine.may_match(b"\xff\xd8")
     # a masked byte is the class of the bytes it accepts; one accepting none leaves the entry on
-    entry = magicdb.Entry(0, 1, text=False, number=(2, 1, "big", 0xF0, 0x30))
+    entry = magicdb.Entry(text=False, number=(2, 1, "big", 0xF0, 0x30))
     assert magicdb.anchored_form(entry) == (b"[" + b"".join(b"\\x%02x" % b for b in range(0x30, 0x40)) + b"]", 3)
-    assert magicdb.anchored_form(magicdb.Entry(0, 1, text=False, number=(0, 1, "big", 0xF0, 0x31))) is None
-    assert magicdb.anchored_form(magicdb.Entry(0, 1, text=False, fixed=(4, b"ab\0\0"))) == (b"\\x61\\x62", 6)
+    assert magicdb.anchored_form(magicdb.Entry(text=False, number=(0, 1, "big", 0xF0, 0x31))) is None
+    assert magicdb.anchored_form(magicdb.Entry(text=False, fixed=(4, b"ab\0\0"))) == (b"\\x61\\x62", 6)
 
 
 def test_not_a_database_is_refused() -> None:

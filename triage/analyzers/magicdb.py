@@ -85,10 +85,8 @@ SPECIAL_ESCAPE = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 
 @dataclass
 class Entry:
-    """One top-level entry of set 0: its records [start, end) and what decides whether it may match."""
+    """One top-level entry of set 0: what decides whether it may match."""
 
-    start: int
-    end: int
     text: bool  # a text test (run on libmagic's UTF-8 copy of a text file)
     literals: list[bytes] = field(default_factory=list)  # one of these must occur (regex, search)
     nocase: bool = False
@@ -301,12 +299,12 @@ def hyperscan_form(pattern: bytes, line_start: bool = False) -> bytes | None:
     return bytes(out)
 
 
-def classify(rec: bytes, start: int, end: int) -> Entry:
+def classify(rec: bytes) -> Entry:
     """What may make the top-level record `rec` match (nothing known: always kept)."""
     flag, reln, vallen, kind = rec[2], rec[4], rec[5], rec[6]
     offset, = struct.unpack_from("<i", rec, 12)
     str_flags, = struct.unpack_from("<I", rec, 28)
-    entry = Entry(start, end, text=bool(flag & TEXTTEST))
+    entry = Entry(text=bool(flag & TEXTTEST))
     if reln != ord("="):
         return entry
     value = rec[32:160]
@@ -428,20 +426,6 @@ def may_match_number(rec: bytes, data: bytes) -> bool:
     return v < value if reln == ord("<") else v > value
 
 
-def number_check(rec: bytes) -> tuple[int, bytes] | None:
-    """An unmasked `=` test of a byte/short/long at a fixed offset as (offset, the bytes it needs), so
-    that `may_match_number` is a slice comparison; None for any other test."""
-    flag, reln, kind, mask_op = rec[2], rec[4], rec[6], rec[9]
-    offset, = struct.unpack_from("<i", rec, 12)
-    mask, value = struct.unpack_from("<QQ", rec, 24)
-    if kind not in NUMBERS or flag & (INDIR | OFFNEGATIVE) or offset < 0 or mask_op != 0 or reln != ord("="):
-        return None
-    size, order = NUMBERS[kind]
-    if mask and mask & ((1 << 8 * size) - 1) != (1 << 8 * size) - 1:
-        return None
-    return offset, (value & ((1 << 8 * size) - 1)).to_bytes(size, order)
-
-
 def text_pass(data: bytes, encoding_max: int) -> bool:
     """Whether libmagic may run its text tests on `data`: `file_ascmagic` trims the trailing NULs (not
     at an odd length when the buffer's is even) and gives up unless `file_encoding` finds text in the
@@ -498,7 +482,7 @@ class Database:
         self.n_named = n1
         starts = [i for i in range(n0) if struct.unpack_from("<H", data, RECORD * (1 + i))[0] == 0]
         ends = starts[1:] + [n0]
-        self.entries = [classify(data[RECORD * (1 + s):RECORD * (2 + s)], s, e) for s, e in zip(starts, ends)]
+        self.entries = [classify(data[RECORD * (1 + s):RECORD * (2 + s)]) for s in starts]
         self.pieces = [self.records[RECORD * s:RECORD * e] for s, e in zip(starts, ends)]
         named: dict[bytes, list[bytes]] = {}
         current = b""
@@ -596,7 +580,8 @@ def scanner(expressions: list[bytes], flags: list[int], ext: list[Any], ids: lis
 
 
 class Engine:
-    """`mime(data)` as `file --mime-type` gives it, from cookies over pruned copies of the database."""
+    """`mime(data)` as `file --mime-type` gives it: libmagic over a `Layout` with the entries that may
+    match switched on (the compact one when it holds them all), or over the full database."""
 
     def __init__(self, path: Path) -> None:
         if magic.version() not in LIBMAGIC or hyperscan is None:
@@ -665,9 +650,6 @@ class Engine:
                                      [ext[k] for k in apart], apart)
         # the entries that may run `indirect` and are always kept: their top-level test is checked per buffer
         self.indirect_kept = [self.db.pieces[i][:RECORD] for i in sorted(self.db.indirect & self.always)]
-        checks = [number_check(rec) for rec in self.indirect_kept]
-        self.indirect_equal = [c for c in checks if c is not None]
-        self.indirect_other = [rec for rec, c in zip(self.indirect_kept, checks) if c is None]
         self.encoding_max = int(self.full.getparam(MAGIC_PARAM_ENCODING_MAX))
         self.scratch = hyperscan.Scratch(self.scanner)
         self.regex_scratch = hyperscan.Scratch(self.regex_scanner)
@@ -721,8 +703,7 @@ class Engine:
 
     def mime(self, data: bytes) -> str:
         need = self.may_match(data)
-        if (need & self.db.indirect or any(data.startswith(value, offset) for offset, value in self.indirect_equal)
-                or any(may_match_number(rec, data) for rec in self.indirect_other)):
+        if need & self.db.indirect or any(may_match_number(rec, data) for rec in self.indirect_kept):
             return str(self.full.from_buffer(data))  # set 0 may run again at other offsets: all of it
         self.since += 1
         compact = self.compact
