@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
+import ast
 import csv
+import hashlib
 import io
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -209,3 +212,29 @@ def test_corrupt_case_db_and_invalid_ledger_line(case_dir: Path, cli) -> None:
 def test_debug_shows_traceback(case_dir: Path, cli, tmp_path: Path) -> None:
     r = cli("--debug", "evidence", "add", tmp_path / "missing", "--exhibit", "E1", "--case", case_dir, code=1)
     assert "Traceback" in r.stderr
+
+
+def _modules_after(*argv: str) -> tuple[int, set[str]]:
+    """Run `dalil ARGV` in a fresh interpreter; its exit code and the triage.cli modules it imported."""
+    script = ("import sys\nfrom triage.cli.main import main\n"
+              f"sys.argv = ['dalil', *{list(argv)!r}]\n"
+              "try:\n    main()\nexcept SystemExit as e:\n    code = e.code or 0\nelse:\n    code = 0\n"
+              "sys.stderr.write(repr((code, sorted(m for m in sys.modules if m.startswith('triage.cli.')))))\n")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    code, modules = ast.literal_eval(r.stderr.strip().splitlines()[-1])
+    return code, set(modules)
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    code, modules = _modules_after("parse", "--help")
+    assert code == 0
+    assert modules == {"triage.cli.main", "triage.cli.common", "triage.cli.parse"}, modules
+    code, modules = _modules_after("case", "init", "--help")
+    assert code == 0 and "triage.cli.links" not in modules and "triage.cli.case" in modules
+
+
+def test_help_and_other_names_build_the_whole_app() -> None:
+    for argv in (["--help"], ["tags", "--help"], ["no-such-command"]):
+        code, modules = _modules_after(*argv)
+        assert "triage.cli.links" in modules and "triage.cli.parse" in modules, argv
+        assert code == (2 if argv == ["no-such-command"] else 0), argv

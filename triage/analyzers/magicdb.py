@@ -491,20 +491,23 @@ class Database:
             if struct.unpack_from("<H", rec, 0)[0] == 0:
                 current = rec[32:160].split(b"\0")[0]
             named.setdefault(current, []).append(rec)
-        self._named = named
         # entries that may run set 0 again on a later part of the buffer (`indirect`, maybe through `use`):
         # there a fixed-offset string is looked for at other offsets than those decided here
-        self.indirect = frozenset(i for i, piece in enumerate(self.pieces)
-                                  if self._runs_indirect([piece[k:k + RECORD] for k in range(0, len(piece), RECORD)]))
+        self._named_pieces = {name: b"".join(recs) for name, recs in named.items()}
+        self.indirect = frozenset(i for i, piece in enumerate(self.pieces) if self._runs_indirect(piece))
 
-    def _runs_indirect(self, recs: list[bytes], seen: tuple[bytes, ...] = ()) -> bool:
-        for rec in recs:
-            if rec[6] == INDIRECT:
+    def _runs_indirect(self, piece: bytes, seen: tuple[bytes, ...] = ()) -> bool:
+        """Whether the records of `piece` (whole records) may run `indirect`, themselves or through `use`."""
+        kinds = piece[6::RECORD]  # each record's type byte
+        if INDIRECT in kinds:
+            return True
+        at = kinds.find(USE)
+        while at >= 0:
+            name = piece[RECORD * at + 32:RECORD * at + 160].split(b"\0")[0].lstrip(b"^")
+            if name not in seen and name in self._named_pieces and \
+                    self._runs_indirect(self._named_pieces[name], seen + (name,)):
                 return True
-            if rec[6] == USE:
-                name = rec[32:160].split(b"\0")[0].lstrip(b"^")
-                if name not in seen and name in self._named and self._runs_indirect(self._named[name], seen + (name,)):
-                    return True
+            at = kinds.find(USE, at + 1)
         return False
 
 

@@ -2,7 +2,9 @@
 
 Each module in `triage.cli` (other than this one and `common`) defines `register(app)`; they are
 found automatically, so adding a command group never means editing a central list. A duplicate
-command name fails loudly at import.
+command name fails loudly when the whole app is built (`app`, `--help`, any name not a module's).
+`dalil NAME ...` where NAME is also a module's name (`parse`, `case`, ...) imports only that module
+when it registers NAME: a command does not pay for importing every other command's libraries.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class DalilGroup(TyperGroup):
             raise typer.Exit(1) from None
 
 
-app = typer.Typer(
+_app = typer.Typer(
     cls=DalilGroup,
     name="dalil",
     help="Dalil (دليل): forensic triage, web capture of advertisements, and court bundles with a signed chain of custody.",
@@ -69,7 +71,7 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
+@_app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
@@ -79,23 +81,52 @@ def _root(
     common.STATE.debug = debug
 
 
+_registered: set[str] = set()  # modules whose register(app) ran
+
+
+def _register(name: str) -> None:
+    if name not in _registered:
+        _registered.add(name)
+        register = getattr(importlib.import_module(f"{__package__}.{name}"), "register", None)
+        if register is not None:
+            register(_app)
+
+
+def _names() -> list[str]:
+    names = [c.name or (c.callback.__name__ if c.callback else "") for c in _app.registered_commands]
+    return names + [g.name or "" for g in _app.registered_groups]
+
+
 def _register_all() -> None:
     package = sys.modules[__package__]
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         if info.name in ("main", "common") or info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"{__package__}.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app)
-    names = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
-    names += [g.name or "" for g in app.registered_groups]
+        _register(info.name)
+    names = _names()
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
         raise RuntimeError(f"duplicate dalil command names: {sorted(dupes)}")
 
 
-_register_all()
+def _register_for(args: list[str]) -> None:
+    """Only the module named like the command, when it registers that command; else every module."""
+    name = next((a for a in args if not a.startswith("-")), "")
+    package = sys.modules[__package__]
+    if name.isidentifier() and name not in ("main", "common") and not name.startswith("_") and any(
+            info.name == name for info in pkgutil.iter_modules(package.__path__)):
+        _register(name)
+        if name in _names():
+            return
+    _register_all()
+
+
+def __getattr__(attr: str) -> Any:
+    """`app`: the whole Typer app, every command registered (for tests and embedding)."""
+    if attr == "app":
+        _register_all()
+        return _app
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
 
 
 def main() -> None:
@@ -105,7 +136,8 @@ def main() -> None:
     its end: its ledger entries are written and its exit code is its own (a failed verify stays 1).
     """
     sys.stdout = _PipeSafe(sys.stdout)  # type: ignore[assignment]
-    app()
+    _register_for(sys.argv[1:])
+    _app()
 
 
 class _PipeSafe:

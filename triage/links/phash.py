@@ -48,8 +48,12 @@ def phash_image(img: Any) -> tuple[str, int, int]:
     """(16 hex digits, width, height) of a Pillow image; NotComparable when too small or plain."""
     from PIL import ImageOps
 
+    return _hash(ImageOps.exif_transpose(img) or img)
+
+
+def _hash(img: Any) -> tuple[str, int, int]:
+    """phash_image of an image already turned upright."""
     width, height = img.size
-    img = ImageOps.exif_transpose(img) or img
     if min(width, height) < MIN_SIDE:
         raise NotComparable(f"too small to compare ({width}x{height})")
     grey = img.convert("L").resize((SIZE, SIZE), _pillow().Resampling.LANCZOS)
@@ -72,11 +76,13 @@ def phash_bytes(data: bytes) -> tuple[str, int, int]:
     Raises NotComparable for images too small or plain, and Pillow's errors for undecodable ones
     (`PIL.UnidentifiedImageError` when the format is not an image Pillow reads, OSError when it is
     truncated or damaged)."""
-    from PIL import ImageFile
+    from PIL import ImageFile, ImageOps
 
     image_mod = _pillow()
     with image_mod.open(io.BytesIO(data)) as img:
         size = img.size
+        if min(size) < MIN_SIDE:  # known from the header: not decoded for nothing
+            raise NotComparable(f"too small to compare ({size[0]}x{size[1]})")
         if img.format == "JPEG":
             img.draft("RGB", (SIZE * 8, SIZE * 8))  # DCT scaling: never below 256 px a side
         # a truncated image is not hashed, whoever else set Pillow to fill what is missing (WeasyPrint does)
@@ -85,9 +91,8 @@ def phash_bytes(data: bytes) -> tuple[str, int, int]:
             img.load()
         finally:
             ImageFile.LOAD_TRUNCATED_IMAGES = lenient
-        value, _, _ = phash_image(img)
-        if min(size) < MIN_SIDE:
-            raise NotComparable(f"too small to compare ({size[0]}x{size[1]})")
+        ImageOps.exif_transpose(img, in_place=True)  # upright without a copy of the decoded image
+        value, _, _ = _hash(img)
         return value, size[0], size[1]
 
 
