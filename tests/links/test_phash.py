@@ -87,3 +87,14 @@ def test_analyser_fills_the_phash_column(testdata: Callable[[str], Path]) -> Non
 def test_within_uses_the_threshold() -> None:
     hay = phash.to_ints(["0000000000000000", "00000000000003ff", "00000000000007ff", "ffffffffffffffff"])
     assert list(phash.within(0, hay)) == [0, 1]  # distances 0, 10, 11, 64
+
+
+def test_median_is_numpys_to_the_bit() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    for i in range(2000):
+        low = rng.normal(size=(8, 8)) * (10.0 ** rng.integers(-6, 9))
+        if i % 3 == 0:
+            low = np.round(low)  # ties in the middle
+        assert phash.median(low) == float(np.median(low))

@@ -13,6 +13,7 @@ from typing import Any
 from . import Analyzer, Blob
 
 MAX_BYTES = 64 * 1024 * 1024  # larger images are not decoded for a pHash
+NOT_PILLOW = frozenset({"image/svg+xml"})  # vector text Pillow has no reader for (trying loads every plug-in)
 
 
 class PerceptualHash(Analyzer):
@@ -22,7 +23,8 @@ class PerceptualHash(Analyzer):
 
     def analyse(self, blob: Blob) -> dict[str, Any]:
         mime = blob.found.get("mime") or ""
-        if not mime.startswith("image/") or blob.found.get("known") == "good" or not 0 < blob.size <= MAX_BYTES:
+        if not mime.startswith("image/") or mime in NOT_PILLOW or blob.found.get("known") == "good" \
+                or not 0 < blob.size <= MAX_BYTES:
             return {}
         from PIL import UnidentifiedImageError
 
