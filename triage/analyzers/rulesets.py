@@ -68,17 +68,17 @@ def compile_rules(files: list[Path], internal: dict[str, Path] | None = None) ->
     `internal` adds dalil's own rule files under namespaces no user file can take (they hold a
     '-'); their matches are for dalil's analysers, not reported as rule hits.
     """
-    for path in files:
-        try:
-            yara.compile(filepath=str(path), externals=EXTERNALS, includes=True)
-        except yara.SyntaxError as exc:
-            raise ConfigError(f"YARA rule error: {_where(exc, path)}") from exc
-        except yara.Error as exc:
-            raise ConfigError(f"YARA rule error in {path}: {exc}") from exc
     sources = {**{ns: Path(p) for ns, p in _namespaces(files).items()}, **(internal or {})}
     try:
         full = yara.compile(filepaths={ns: str(p) for ns, p in sources.items()}, externals=EXTERNALS, includes=True)
     except yara.Error as exc:
+        for path in files:  # which file, and which line in it (each file is a namespace of its own)
+            try:
+                yara.compile(filepath=str(path), externals=EXTERNALS, includes=True)
+            except yara.SyntaxError as one:
+                raise ConfigError(f"YARA rule error: {_where(one, path)}") from one
+            except yara.Error as one:
+                raise ConfigError(f"YARA rule error in {path}: {one}") from one
         raise ConfigError(f"YARA rule error: {exc}") from exc
     return slow_strings.split(full, sources, EXTERNALS)
 
