@@ -493,22 +493,35 @@ class Database:
             named.setdefault(current, []).append(rec)
         # entries that may run set 0 again on a later part of the buffer (`indirect`, maybe through `use`):
         # there a fixed-offset string is looked for at other offsets than those decided here
-        self._named_pieces = {name: b"".join(recs) for name, recs in named.items()}
-        self.indirect = frozenset(i for i, piece in enumerate(self.pieces) if self._runs_indirect(piece))
+        uses = {name: _uses(b"".join(recs)) for name, recs in named.items()}
+        runs = {name: any(rec[6] == INDIRECT for rec in recs) for name, recs in named.items()}
+        reaches = {name: _reaches(name, uses, runs) for name in named}
+        self.indirect = frozenset(i for i, piece in enumerate(self.pieces)
+                                  if INDIRECT in piece[6::RECORD] or any(reaches.get(n) for n in _uses(piece)))
 
-    def _runs_indirect(self, piece: bytes, seen: tuple[bytes, ...] = ()) -> bool:
-        """Whether the records of `piece` (whole records) may run `indirect`, themselves or through `use`."""
-        kinds = piece[6::RECORD]  # each record's type byte
-        if INDIRECT in kinds:
+
+def _uses(piece: bytes) -> set[bytes]:
+    """The named sets the records of `piece` (whole records) `use`."""
+    kinds, found = piece[6::RECORD], set()  # each record's type byte
+    at = kinds.find(USE)
+    while at >= 0:
+        found.add(piece[RECORD * at + 32:RECORD * at + 160].split(b"\0")[0].lstrip(b"^"))
+        at = kinds.find(USE, at + 1)
+    return found
+
+
+def _reaches(start: bytes, uses: dict[bytes, set[bytes]], runs: dict[bytes, bool]) -> bool:
+    """Whether the named set `start`, or one it uses however indirectly, runs `indirect`."""
+    todo, seen = [start], {start}
+    while todo:
+        name = todo.pop()
+        if runs.get(name):
             return True
-        at = kinds.find(USE)
-        while at >= 0:
-            name = piece[RECORD * at + 32:RECORD * at + 160].split(b"\0")[0].lstrip(b"^")
-            if name not in seen and name in self._named_pieces and \
-                    self._runs_indirect(self._named_pieces[name], seen + (name,)):
-                return True
-            at = kinds.find(USE, at + 1)
-        return False
+        for used in uses.get(name, ()):
+            if used not in seen and used in uses:
+                seen.add(used)
+                todo.append(used)
+    return False
 
 
 def compiled_path() -> Path | None:
