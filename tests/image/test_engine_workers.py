@@ -148,3 +148,57 @@ def test_profile_folder_gets_each_process_analyser_cpu(tmp_path: Path, monkeypat
     assert reports and all(p.name != f"cpu-{os.getpid()}.json" for p in profile.iterdir())  # the workers' own
     assert {"hashes", "filetype", "yara"} <= set().union(*reports)
     assert sum(r["filetype"] for r in reports) > 0
+
+
+class Gate:
+    """Not registered: holds a streamed (large) file's analysis until the test opens it."""
+
+    NAME = "gate"
+
+    def __init__(self) -> None:
+        import threading
+
+        self.open = threading.Event()
+
+    def analyse(self, blob: Blob) -> dict[str, Any]:
+        if blob.data is None:  # streamed in the reader's thread, at the head of the queue
+            assert self.open.wait(60)
+        return {}
+
+
+def test_finished_batches_let_their_content_go_behind_a_large_file(tmp_path: Path, monkeypatch: Any) -> None:
+    """Rows are taken in order, so batches the workers finished wait behind a large file still being
+    analysed; their content must not wait with them (it held 400 MB on a phone-sized image)."""
+    import time
+
+    from triage.image import engine
+
+    monkeypatch.setattr(engine, "SMALL", 4096)
+    monkeypatch.setattr(engine, "BATCH_FILES", 4)
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "big.bin").write_bytes(os.urandom(200_000))
+    for n in range(16):
+        (folder / f"small{n:02d}.txt").write_text(f"note {n}\n" * 50)
+    entries = sorted(logical.walk_dir(folder, lambda loc, msg: None), key=lambda e: e.name != "big.bin")
+    gate, rows = Gate(), []
+    pipeline = Pipeline(analyzers.build(Settings()) + cast(list[Analyzer], [gate]), "EXH-1", 1, 2, rows.extend,
+                        lambda loc, msg: None)
+    try:
+        for entry in entries:
+            pipeline.submit(entry)
+        pipeline._send_batch()
+        batches = list(pipeline.pending)[1:]
+        assert len(batches) == 4 and not pipeline.pending[0].done()
+        deadline = time.monotonic() + 60
+        while not all(blob is engine._SPENT for f in batches for blob, _row in f.items):
+            assert time.monotonic() < deadline, "finished batches still hold their content"
+            time.sleep(0.05)
+        assert not pipeline.pending[0].done(), "the large file is still at the head"
+    finally:
+        gate.open.set()
+        pipeline.close()
+    by_name = {r["name"]: r for r in rows}
+    assert len(by_name) == 17 and by_name["small03.txt"]["mime"] == "text/plain"
+    assert by_name["small03.txt"]["sha256"] == hashlib.sha256((folder / "small03.txt").read_bytes()).hexdigest()
+    assert by_name["big.bin"]["sha256"] == hashlib.sha256((folder / "big.bin").read_bytes()).hexdigest()

@@ -365,6 +365,7 @@ class Pipeline:
         else:
             future = self._to_workers(items)
             future.items = items  # type: ignore[attr-defined]  # the rows, and the batch to re-run if a worker crashes
+            future.add_done_callback(_spend)
         future.add_done_callback(functools.partial(_release, self.budget, units))
         self.pending.append(future)
 
@@ -510,6 +511,17 @@ class Pipeline:
 
 def _release(budget: threading.BoundedSemaphore, units: int, _future: object) -> None:
     budget.release(units)
+
+
+_SPENT = Blob("", "", 0, b"")
+
+
+def _spend(future: Future[list[dict[str, Any]]]) -> None:
+    """A batch the workers analysed: its content is let go at once (only a crashed batch is run again
+    from it). Rows are taken in submission order, so finished batches wait behind a large file still
+    streaming at the head of the queue; with their content they held 400 MB on a phone-sized image."""
+    if not future.cancelled() and future.exception() is None:
+        future.items = [(_SPENT, row) for _blob, row in future.items]  # type: ignore[attr-defined]
 
 
 def _empty_hashes() -> dict[str, str]:
