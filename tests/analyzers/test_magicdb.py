@@ -282,6 +282,28 @@ def test_compiled_scanner_is_cached_and_a_bad_cache_file_replaced(tmp_path: Path
     assert hits(other, b"zzz") == [0] and len(list((tmp_path / "dalil").glob("magicdb-*.hs"))) == 2
 
 
+def test_only_the_most_recently_used_scanners_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each new set of patterns (a system magic update, a code change) makes a 1.3 MB file; beyond
+    KEEP_SCANNERS the least recently used go, and loading one counts as using it."""
+    pytest.importorskip("hyperscan")
+    import hyperscan
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(magicdb, "KEEP_SCANNERS", 3)
+    flags, ext = [hyperscan.HS_FLAG_SINGLEMATCH], [hyperscan.ExpressionExt(0, 0, 0, 0, 0, 0)]  # type: ignore[attr-defined]
+    folder = tmp_path / "dalil"
+    made = []
+    for n in range(3):
+        magicdb.scanner([f"pattern{n}".encode()], flags, ext)
+        made.append(max(folder.glob("magicdb-*.hs"), key=lambda f: f.stat().st_mtime_ns))
+        for i, f in enumerate(made):  # distinct times, oldest first, the way days of use would leave them
+            os.utime(f, (1_700_000_000 + i, 1_700_000_000 + i))
+    magicdb.scanner([b"pattern0"], flags, ext)  # loaded: now the most recently used
+    magicdb.scanner([b"pattern3"], flags, ext)  # a fourth: the least recently used (pattern1's) goes
+    left = set(folder.glob("magicdb-*.hs"))
+    assert len(left) == 3 and made[0] in left and made[1] not in left and made[2] in left
+
+
 def test_buffers_with_nuls_skip_the_text_tests(engine: magicdb.Engine) -> None:
     """A NUL in what libmagic's text pass reads rules the text tests out (trailing NULs trimmed as
     `trim_nuls` does, a byte kept back at an odd length); the types stay libmagic's."""

@@ -77,6 +77,7 @@ MIN_LITERAL = 3
 REBUILD_MISSES, REBUILD_EVERY = 8, 256  # the compact layout is made again after this many buffers it lacked
 # entries for, or after this many buffers when it lacked any
 MAGIC_PARAM_REGEX_MAX, MAGIC_PARAM_ENCODING_MAX = 5, 7
+KEEP_SCANNERS = 8  # compiled scanners kept in the cache folder (the most recently used)
 # bytes libmagic's text_chars table calls F: one in the first encoding_max bytes makes it try EBCDIC
 NOT_TEXT = rb"[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]"
 NOT_ASCII = rb"[\x80-\xff]"  # one in the first encoding_max bytes: libmagic's copy is re-encoded UTF-8
@@ -579,7 +580,9 @@ def scanner(expressions: list[bytes], flags: list[int], ext: list[Any], ids: lis
     path = folder / f"magicdb-{key[:32]}.hs" if folder is not None else None
     try:
         if path is not None:
-            return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+            loaded = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+            os.utime(path)  # in use: the most recently used are the ones kept (`_prune`)
+            return loaded
     except (OSError, hyperscan.error, TypeError, ValueError):
         pass
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
@@ -590,9 +593,26 @@ def scanner(expressions: list[bytes], flags: list[int], ext: list[Any], ids: lis
     try:
         if path is not None:
             _write_atomically(path, hyperscan.dumpb(db))
+            _prune(path.parent)
     except OSError:
         pass  # a read-only home: compiled again next time
     return db
+
+
+def _prune(folder: Path) -> None:
+    """Compiled scanners beyond the `keep` most recently used are removed (each is 1.3 MB; every
+    update of the system's magic database or of this code makes new ones). Derived data only."""
+    found = []
+    for item in folder.glob("magicdb-*.hs"):
+        try:
+            found.append((item.stat().st_mtime, item))
+        except OSError:
+            continue
+    for _mtime, item in sorted(found, reverse=True)[KEEP_SCANNERS:]:
+        try:
+            item.unlink()
+        except OSError:
+            pass
 
 
 class Engine:
