@@ -246,3 +246,63 @@ def test_prefilter_in_the_run_rules_gives_the_same_indicators(tmp_path: Path) ->
     entry = next(e for e in analyzers.registry() if e["name"] == "text-indicators")
     assert entry["files"] == [{"path": "prefilter.yar",
                                "sha256": hashlib.sha256(PREFILTER_PATH.read_bytes()).hexdigest()}]
+
+
+def _streamed(data: bytes) -> Blob:
+    """A large file's blob: its head in memory, the rest read on demand (as `dalil parse` streams it)."""
+    return Blob("/big.bin", "big.bin", len(data), data[:4096], reader=lambda o, n: data[o:o + n])
+
+
+def test_hashes_of_a_streamed_file_in_two_threads_and_after_a_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A streamed file's MD5 runs in a second thread beside SHA-1 and SHA-256: the same digests, also
+    in a forked child (a pool's thread does not survive a fork; the child must make its own)."""
+    from triage.analyzers.hashes import Hashes
+
+    monkeypatch.setattr(analyzers, "CHUNK", 64 * 1024)  # many chunks
+    data = random.Random(5).randbytes(1_000_003)
+    want = {"md5": hashlib.md5(data).hexdigest(), "sha1": hashlib.sha1(data).hexdigest(),
+            "sha256": hashlib.sha256(data).hexdigest()}
+    assert Hashes(Settings()).analyse(_streamed(data)) == want
+    pid = os.fork()
+    if pid == 0:  # the parent's pool exists now; the child's first streamed file must not wait for it
+        import signal
+
+        signal.alarm(30)
+        os._exit(0 if Hashes(Settings()).analyse(_streamed(data)) == want else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_yara_windows_two_at_a_time_give_the_matches_of_one_after_the_other(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file larger than a window is scanned two windows at a time (the second in another thread);
+    the matches, their order and their offsets are those of scanning the windows in turn."""
+    import yara
+
+    from triage.analyzers import yara_scan
+
+    monkeypatch.setattr(yara_scan, "WINDOW", 64 * 1024)
+    monkeypatch.setattr(yara_scan, "OVERLAP", 1024)
+    rules = yara.compile(source=(
+        'rule first { strings: $a = "BOAT-ALPHA" condition: $a }\n'
+        'rule second { strings: $a = "BOAT-BRAVO" condition: $a }\n'
+        'rule third { strings: $a = "BOAT-CHARLIE" condition: #a >= 1 }\n'))
+    data = bytearray(random.Random(9).randbytes(5 * 64 * 1024 + 777))  # six windows: three pairs, the last short
+    for offset, marker in [(70_000, b"BOAT-BRAVO"), (65_530, b"BOAT-ALPHA"), (200_000, b"BOAT-ALPHA"),
+                           (300_000, b"BOAT-CHARLIE"), (5 * 64 * 1024 + 100, b"BOAT-BRAVO")]:
+        data[offset:offset + len(marker)] = marker  # one across a window boundary (65,530)
+    data = bytes(data)
+    blob = _streamed(data)
+    blob.found["mime"] = "application/octet-stream"
+    found = yara_scan.YaraScan(Settings(rules=rules)).analyse(blob)["yara_matches"]
+    expected, seen = [], set()
+    externals = {"filename": "big.bin", "filepath": "/big.bin", "extension": ".bin",
+                 "filetype": "application/octet-stream"}
+    for start in range(0, len(data), yara_scan.WINDOW):  # one window after the other
+        window = data[start:start + yara_scan.WINDOW + yara_scan.OVERLAP]
+        for hit in yara_scan._matches(rules, window, start, externals, 60):
+            if (hit["namespace"], hit["rule"]) not in seen:
+                seen.add((hit["namespace"], hit["rule"]))
+                expected.append(hit)
+    assert found == expected
+    assert [m["rule"] for m in found] == ["first", "second", "third"]
+    assert found[0]["strings"][0]["offset"] == 65_530 and found[2]["strings"][0]["offset"] == 300_000

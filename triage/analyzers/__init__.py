@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import os
 import pkgutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterator
@@ -21,6 +23,17 @@ CHUNK = 8 * 1024 * 1024
 HEAD = 1024 * 1024
 
 _REGISTRY: dict[str, type["Analyzer"]] = {}
+_BESIDE: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool): a forked child makes its own
+
+
+def beside() -> ThreadPoolExecutor:
+    """A second thread for a large file's analysis (its MD5 beside SHA-1 and SHA-256, every other YARA
+    window): hashlib and libyara release the GIL, so the two use two cores when the workers leave one
+    idle. One per process: a pool's thread does not survive a fork."""
+    global _BESIDE
+    if _BESIDE is None or _BESIDE[0] != os.getpid():
+        _BESIDE = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="dalil-beside"))
+    return _BESIDE[1]
 
 
 @dataclass

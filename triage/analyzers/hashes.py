@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from . import Analyzer, Blob
+from . import Analyzer, Blob, beside
 
 
 class Hashes(Analyzer):
@@ -19,12 +19,16 @@ class Hashes(Analyzer):
             data = blob.data
             return {"md5": hashlib.md5(data).hexdigest(), "sha1": hashlib.sha1(data).hexdigest(),
                     "sha256": known if known else hashlib.sha256(data).hexdigest()}
+        # a large file, read in chunks: MD5 (the slowest, 1.6 ns a byte here) in a second thread, beside
+        # SHA-1 and SHA-256 in this one; each digest releases the GIL, so the two run on two cores
         md5, sha1 = hashlib.md5(), hashlib.sha1()
         sha256 = None if known else hashlib.sha256()
+        pool = beside()
         for chunk in blob.chunks():
-            md5.update(chunk)
+            pending = pool.submit(md5.update, chunk)
             sha1.update(chunk)
             if sha256 is not None:
                 sha256.update(chunk)
+            pending.result()
         return {"md5": md5.hexdigest(), "sha1": sha1.hexdigest(),
                 "sha256": known if sha256 is None else sha256.hexdigest()}

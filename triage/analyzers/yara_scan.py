@@ -1,7 +1,8 @@
 """YARA matches with rule, namespace, tags, meta and matched string offsets.
 
 Files held in memory (small ones) are scanned at once; larger ones window by window (with an overlap
-so a string across a boundary is still seen), offsets given from the start of the file.
+so a string across a boundary is still seen; two windows at a time, in two threads), offsets given
+from the start of the file.
 
 The run's rules also carry the text-indicators pre-filter (its own namespace, compiled in by
 `dalil parse`): one scan of a small file serves both, and the pre-filter's hits are handed on in
@@ -14,7 +15,7 @@ from typing import Any
 
 import yara
 
-from . import Analyzer, Blob
+from . import Analyzer, Blob, beside
 from .text_indicators import PREFILTER_HITS, PREFILTER_NAMESPACE, hits_of
 
 WINDOW = 32 * 1024 * 1024
@@ -63,15 +64,19 @@ class YaraScan(Analyzer):
                 return {"yara_matches": found, PREFILTER_HITS: prefilter}
         else:
             found, seen = [], set()
-            offset = 0
-            while offset < blob.size:
-                length = min(WINDOW + OVERLAP, blob.size - offset)
-                assert blob.reader is not None
-                for hit in _matches(rules, blob.reader(offset, length), offset, externals, timeout):
+            assert blob.reader is not None
+            starts = list(range(0, blob.size, WINDOW))
+            for at in range(0, len(starts), 2):  # two windows at a time: the second in the other thread
+                pair = [(o, blob.reader(o, min(WINDOW + OVERLAP, blob.size - o))) for o in starts[at:at + 2]]
+                other = beside().submit(_matches, rules, pair[1][1], pair[1][0], externals, timeout) \
+                    if len(pair) == 2 else None
+                hits = _matches(rules, pair[0][1], pair[0][0], externals, timeout)
+                if other is not None:
+                    hits += other.result()
+                for hit in hits:  # in window order, as one window after the other gave them
                     key = (hit["namespace"], hit["rule"])
                     if key in seen:
                         continue
                     seen.add(key)
                     found.append(hit)
-                offset += WINDOW
         return {"yara_matches": found} if found else {"yara_matches": []}
