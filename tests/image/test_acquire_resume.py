@@ -219,6 +219,8 @@ def test_a_sector_unreadable_before_the_interruption_that_reads_now_is_copied(ca
     sector by sector, so sector 255 is zero-filled in the durable part. On resume both read fine: the
     check finds the image differing from the source in the first chunk and copies from there."""
     data = bytearray(source.read_bytes())
+    data[255 * SECTOR] |= 1  # the zero-filled copy differs from its first byte on (random: 1 in 256 was 0)
+    source.write_bytes(data)
     per_chunk = CHUNK // SECTOR
     state = interrupt(case_dir, source, "EXH-R5", limit=per_chunk * SECTOR, bad=frozenset({255, 256}))
     assert state["bytes_done"] == CHUNK
@@ -238,9 +240,10 @@ def test_a_copied_part_changed_before_the_resume_is_copied_again(cli: Any, case_
     done = interrupt(case_dir, source, "EXH-R6", limit=16 * CHUNK)["bytes_done"]
     image = case_dir / "images" / "EXH-R6.raw"
     image.chmod(0o644)
-    with open(image, "r+b") as fh:
-        fh.seek(5 * CHUNK + 100)
-        fh.write(b"tampered")
+    at = 5 * CHUNK + 100
+    with open(image, "r+b") as fh:  # every byte changed (random "tampered" text met the source's byte 1 in 256)
+        fh.seek(at)
+        fh.write(bytes(b ^ 0xFF for b in data[at:at + 8]))
     out = cli("image", source, "--exhibit", "EXH-R6", "--resume", "--case", case_dir)
     assert digests(data)["sha256"] in out.stdout and "differed from the source from byte" in out.stderr
     record = json.loads(Case.open(case_dir).store.query("SELECT details FROM acquisitions")[0]["details"])
