@@ -494,11 +494,17 @@ class Database:
             named.setdefault(current, []).append(rec)
         # entries that may run set 0 again on a later part of the buffer (`indirect`, maybe through `use`):
         # there a fixed-offset string is looked for at other offsets than those decided here
-        uses = {name: _uses(b"".join(recs)) for name, recs in named.items()}
-        runs = {name: any(rec[6] == INDIRECT for rec in recs) for name, recs in named.items()}
-        reaches = {name: _reaches(name, uses, runs) for name in named}
+        sets = {name: b"".join(recs) for name, recs in named.items()}
+        uses = {name: _uses(piece) for name, piece in sets.items()}
+        runs = {name: _has_indirect(piece) for name, piece in sets.items()}
+        reaches = {name: _reaches(name, uses, runs) for name in sets}
         self.indirect = frozenset(i for i, piece in enumerate(self.pieces)
-                                  if INDIRECT in piece[6::RECORD] or any(reaches.get(n) for n in _uses(piece)))
+                                  if _has_indirect(piece) or any(reaches.get(n) for n in _uses(piece)))
+
+
+def _has_indirect(piece: bytes) -> bool:
+    """Whether a record of `piece` (whole records) is an `indirect` test."""
+    return INDIRECT in piece[6::RECORD]  # each record's type byte
 
 
 def _uses(piece: bytes) -> set[bytes]:
@@ -600,7 +606,7 @@ def scanner(expressions: list[bytes], flags: list[int], ext: list[Any], ids: lis
 
 
 def _prune(folder: Path) -> None:
-    """Compiled scanners beyond the `keep` most recently used are removed (each is 1.3 MB; every
+    """Compiled scanners beyond the KEEP_SCANNERS most recently used are removed (each is 1.3 MB; every
     update of the system's magic database or of this code makes new ones). Derived data only."""
     found = []
     for item in folder.glob("magicdb-*.hs"):

@@ -97,12 +97,16 @@ def _names() -> list[str]:
     return names + [g.name or "" for g in _app.registered_groups]
 
 
-def _register_all() -> None:
+def _command_modules() -> list[str]:
+    """The modules of `triage.cli` that may register commands (all but this one, `common` and `_*`)."""
     package = sys.modules[__package__]
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name in ("main", "common") or info.name.startswith("_"):
-            continue
-        _register(info.name)
+    return sorted(info.name for info in pkgutil.iter_modules(package.__path__)
+                  if info.name not in ("main", "common") and not info.name.startswith("_"))
+
+
+def _register_all() -> None:
+    for name in _command_modules():
+        _register(name)
     names = _names()
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
@@ -112,9 +116,7 @@ def _register_all() -> None:
 def _register_for(args: list[str]) -> None:
     """Only the module named like the command, when it registers that command; else every module."""
     name = next((a for a in args if not a.startswith("-")), "")
-    package = sys.modules[__package__]
-    if name.isidentifier() and name not in ("main", "common") and not name.startswith("_") and any(
-            info.name == name for info in pkgutil.iter_modules(package.__path__)):
+    if name in _command_modules():
         _register(name)
         if name in _names():
             return
