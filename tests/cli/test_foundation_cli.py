@@ -215,20 +215,22 @@ def test_debug_shows_traceback(case_dir: Path, cli, tmp_path: Path) -> None:
 
 
 def _modules_after(*argv: str) -> tuple[int, set[str]]:
-    """Run `dalil ARGV` in a fresh interpreter; its exit code and the triage.cli modules it imported."""
-    script = ("import sys\nfrom triage.cli.main import main\n"
+    """Run `dalil ARGV` in a fresh interpreter; its exit code and the triage.cli modules it imported
+    (written at exit: `main` ends the process itself)."""
+    script = ("import atexit, sys\nfrom triage.cli.main import main\n"
               f"sys.argv = ['dalil', *{list(argv)!r}]\n"
-              "try:\n    main()\nexcept SystemExit as e:\n    code = e.code or 0\nelse:\n    code = 0\n"
-              "sys.stderr.write(repr((code, sorted(m for m in sys.modules if m.startswith('triage.cli.')))))\n")
+              "atexit.register(lambda: sys.stderr.write("
+              "repr(sorted(m for m in sys.modules if m.startswith('triage.cli.')))))\n"
+              "main()\n")
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    code, modules = ast.literal_eval(r.stderr.strip().splitlines()[-1])
-    return code, set(modules)
+    modules = ast.literal_eval(r.stderr.strip().splitlines()[-1])
+    return r.returncode, set(modules)
 
 
 def test_a_command_imports_only_its_own_module() -> None:
     code, modules = _modules_after("parse", "--help")
     assert code == 0
-    assert modules == {"triage.cli.main", "triage.cli.common", "triage.cli.parse"}, modules
+    assert modules == {"triage.cli.main", "triage.cli.common", "triage.cli.parse", "triage.cli._exit"}, modules
     code, modules = _modules_after("case", "init", "--help")
     assert code == 0 and "triage.cli.links" not in modules and "triage.cli.case" in modules
 

@@ -64,9 +64,9 @@ def test_kill_9_leaves_the_case_consistent(case_dir: Path, tmp_path: Path, delay
             fh.write(os.urandom(8 * 1024 * 1024))
     script = (
         "import sys\n"
-        "from triage.cli.main import main\n"
+        "from triage.cli.main import app\n"  # not main(): it ends the process when the command is done
         f"sys.argv = ['dalil', 'evidence', 'add', {str(big)!r}, '--exhibit', 'BIG', '--case', {str(case_dir)!r}]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
         "from triage.core.case import Case\n"
         f"c = Case.open({str(case_dir)!r})\n"
         "with c.locked():\n"

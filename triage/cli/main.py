@@ -136,10 +136,18 @@ def main() -> None:
 
     Output to a reader that went away (`dalil log | head`) is dropped, and the command still runs to
     its end: its ledger entries are written and its exit code is its own (a failed verify stays 1).
+    The process then ends without the interpreter's teardown (`_exit.leave`).
     """
     sys.stdout = _PipeSafe(sys.stdout)  # type: ignore[assignment]
     _register_for(sys.argv[1:])
-    _app()
+    try:
+        _app()
+    except SystemExit as stop:  # how Typer ends every command, with its exit status
+        if stop.code is None or isinstance(stop.code, int):
+            from ._exit import leave
+
+            leave(stop.code or 0)
+        raise
 
 
 class _PipeSafe:
