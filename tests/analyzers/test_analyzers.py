@@ -7,6 +7,8 @@ import hashlib
 import json
 import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -306,3 +308,21 @@ def test_yara_windows_two_at_a_time_give_the_matches_of_one_after_the_other(monk
     assert found == expected
     assert [m["rule"] for m in found] == ["first", "second", "third"]
     assert found[0]["strings"][0]["offset"] == 65_530 and found[2]["strings"][0]["offset"] == 300_000
+
+
+@pytest.mark.parametrize("given", [None, "2"])
+def test_numpy_in_a_dalil_process_starts_no_blas_threads(given: str | None) -> None:
+    """OpenBLAS's spinning threads cost `dalil parse` 0.1 s of CPU: one thread unless the user says more."""
+    pytest.importorskip("numpy")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    code = ("import os, triage.links.images\n"  # the import path of `dalil parse` (numpy through links)
+            "print(os.environ['OPENBLAS_NUM_THREADS'], len(os.listdir('/proc/self/task')))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    setting, threads = out.split()
+    assert setting == (given or "1")
+    if given is None:
+        assert threads == "1"
+    elif (os.cpu_count() or 1) > 1:
+        assert int(threads) > 1  # the check can tell: the user's setting does start them

@@ -10,7 +10,6 @@ bytes carry with a chance of 2^-24 or less): see `container_signature`.
 from __future__ import annotations
 
 import math
-import os
 import sys
 from collections import Counter
 from types import ModuleType
@@ -51,7 +50,6 @@ _counted = 0
 def _load_numpy() -> ModuleType | None:
     global _numpy, _numpy_missing
     if _numpy is None and not _numpy_missing:
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # bincount needs no BLAS threads spinning
         try:
             import numpy
         except ImportError:  # pragma: no cover - depends on the environment
