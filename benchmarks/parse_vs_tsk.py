@@ -9,9 +9,12 @@ Two workloads, each an ext4 image built with `mke2fs -d` from Debian's own files
 For each, alternating runs of
   dalil:    dalil parse EXHIBIT --rules PACK   (hashes, MIME, EXIF, YARA, entropy, indicators)
   pipeline: tsk_recover -a; hashdeep -c md5,sha1,sha256 -r; file --mime-type on every file; yara -r PACK
-then the medians, their ratio, dalil's CPU per file outside YARA (dalil's workers report their
-analysers' CPU through DALIL_PROFILE), dalil's YARA CPU against the yara CLI's, and whether both
-sides found the same: the SHA-256, the MIME type and the YARA rules of every file tsk_recover wrote.
+then the medians, their ratio, dalil's CPU per file outside YARA, dalil's YARA CPU against the yara
+CLI's, and whether both sides found the same: the SHA-256, the MIME type and the YARA rules of every
+file tsk_recover wrote. The timed dalil runs are dalil as an investigator runs it; one more run after
+them is instrumented (DALIL_PROFILE: each analyser's CPU, read twice a file through a system call,
+0.1 s of the docs run; and the peak memory of the process tree, sampled every 0.2 s by this script)
+and gives the CPU by part, the YARA CPU and the memory figures.
 Then, for docs, listing only: the pytsk3 walk of dalil against `fls -r -p`.
 Not a test: prints figures measured here. Usage: python benchmarks/parse_vs_tsk.py [--runs N]
 [--workload docs|small|both] [--keep DIR]
@@ -128,16 +131,18 @@ def dalil(*args: str) -> list[str]:
 @dataclass
 class Side:
     runs: list[Ran] = field(default_factory=list)
+    measured: list[Ran] = field(default_factory=list)  # dalil: the instrumented runs (profile, memory)
     yara_cpu: list[float] = field(default_factory=list)
     steps: dict[str, list[Ran]] = field(default_factory=dict)
     files: int = 0
     found: dict[str, tuple[str, str, frozenset[str]]] = field(default_factory=dict)  # path -> sha256, mime, rules
     links: set[str] = field(default_factory=set)  # symbolic links (tsk_recover writes them as files)
-    profile: dict[str, list[float]] = field(default_factory=dict)  # CPU seconds by analyser, over all runs
     by_run: list[dict[str, float]] = field(default_factory=list)  # CPU seconds by part, one dict a run
 
 
-def dalil_run(work: Path, image: Path, rules: list[Path], n: int, side: Side) -> None:
+def dalil_run(work: Path, image: Path, rules: list[Path], n: int, side: Side, measure: bool = False) -> None:
+    """One parse: timed as it is run (into `side.runs`) or, when `measure`, instrumented (into
+    `side.measured`, with the CPU by part and the tree's peak memory)."""
     env = dalil_env(work)
     case, profile = work / f"case{n}", work / f"profile{n}"
     profile.mkdir()
@@ -147,24 +152,12 @@ def dalil_run(work: Path, image: Path, rules: list[Path], n: int, side: Side) ->
                    env=env, check=True, capture_output=True)
     args = [arg for path in rules for arg in ("--rules", str(path))]
     os.sync()  # neither side pays for the other's writes still in the page cache
-    side.runs.append(run(dalil("parse", "IMG", "--exhibit", "IMG", *args, "--case", str(case)),
-                         {**env, "DALIL_PROFILE": str(profile)}, sample=True))
-    cpu = [json.loads(p.read_text()) for p in profile.glob("cpu-*.json")]
-    side.yara_cpu.append(sum(c.get("yara", 0.0) for c in cpu))
-    for c in cpu:  # the parent process reports its large files too (without "(process)")
-        for key, value in c.items():
-            side.profile.setdefault(key, []).append(value)
-        if "(process)" in c:
-            side.profile.setdefault("(worker analysers)", []).append(sum(v for k, v in c.items() if k[0] != "("))
-    side.profile.setdefault("(runs)", []).append(1.0)
-    parts: dict[str, float] = {}
-    for c in cpu:
-        for key, value in c.items():
-            parts[key] = parts.get(key, 0.0) + value
-    workers = sum(c.get("(process)", 0.0) for c in cpu)
-    analysed = sum(v for c in cpu if "(process)" in c for k, v in c.items() if k[0] != "(")
-    side.by_run.append({**{k: v for k, v in parts.items() if k[0] != "("}, "(rest of the workers)": workers - analysed,
-                        "(reader and start-up)": side.runs[-1].cpu - workers})
+    parse = dalil("parse", "IMG", "--exhibit", "IMG", *args, "--case", str(case))
+    if not measure:
+        side.runs.append(run(parse, env))
+    else:
+        side.measured.append(run(parse, {**env, "DALIL_PROFILE": str(profile)}, sample=True))
+        _profile(side, profile)
     with sqlite3.connect(case / "case.db") as db:
         side.files = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
         # what tsk_recover -a writes: allocated non-empty regular files (and links, not compared)
@@ -175,6 +168,20 @@ def dalil_run(work: Path, image: Path, rules: list[Path], n: int, side: Side) ->
         side.links = {p for (p,) in db.execute("SELECT path FROM files WHERE type = 'l'")}
     shutil.rmtree(case)
     shutil.rmtree(profile)
+
+
+def _profile(side: Side, profile: Path) -> None:
+    """The instrumented run's CPU by analyser (its workers' DALIL_PROFILE files) and by part."""
+    cpu = [json.loads(p.read_text()) for p in profile.glob("cpu-*.json")]
+    side.yara_cpu.append(sum(c.get("yara", 0.0) for c in cpu))
+    parts: dict[str, float] = {}
+    for c in cpu:  # the parent process reports its large files too (without "(process)")
+        for key, value in c.items():
+            parts[key] = parts.get(key, 0.0) + value
+    workers = sum(c.get("(process)", 0.0) for c in cpu)
+    analysed = sum(v for c in cpu if "(process)" in c for k, v in c.items() if k[0] != "(")
+    side.by_run.append({**{k: v for k, v in parts.items() if k[0] != "("}, "(rest of the workers)": workers - analysed,
+                        "(reader and start-up)": side.measured[-1].cpu - workers})
 
 
 def tsk_run(work: Path, image: Path, rules: list[Path], side: Side) -> None:
@@ -241,9 +248,12 @@ def bench(work: Path, name: str, runs: int) -> dict[str, Any]:
         dalil_run(work, image, rules, n, d)
         tsk_run(work, image, rules, t)
         print(f"[{name}] run {n + 1}: dalil {d.runs[-1].seconds:6.2f} s ({d.runs[-1].cpu:5.1f} s CPU, peak RSS "
-              f"{d.runs[-1].rss_mib} MiB, all processes {d.runs[-1].tree_mib} MiB PSS)   pipeline "
-              f"{t.runs[-1].seconds:6.2f} s ({t.runs[-1].cpu:5.1f} s CPU)   (load average {os.getloadavg()[0]:.1f} "
-              f"on {os.cpu_count()} cores)", flush=True)
+              f"{d.runs[-1].rss_mib} MiB)   pipeline {t.runs[-1].seconds:6.2f} s ({t.runs[-1].cpu:5.1f} s CPU)   "
+              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
+    dalil_run(work, image, rules, runs, d, measure=True)
+    m = d.measured[-1]
+    print(f"[{name}] instrumented dalil run (CPU by part, memory): {m.seconds:.2f} s ({m.cpu:.1f} s CPU, peak RSS "
+          f"{m.rss_mib} MiB, all processes {m.tree_mib} MiB PSS)", flush=True)
     med = statistics.median
     dw, tw = med(r.seconds for r in d.runs), med(r.seconds for r in t.runs)
     dcpu, ycpu, tycpu = med(r.cpu for r in d.runs), med(d.yara_cpu), med(t.yara_cpu)
@@ -253,21 +263,13 @@ def bench(work: Path, name: str, runs: int) -> dict[str, Any]:
     print(f"[{name}] per-run ratios: " + ", ".join(f"{r:.2f}x" for r in ratios)
           + " (the machine is shared and noisy)")
     print(f"[{name}] full parse: dalil median {dw:.2f} s, pipeline median {tw:.2f} s, ratio {tw / dw:.2f}x "
-          f"(target >= 3x); dalil peak RSS {max(r.rss_mib for r in d.runs)} MiB, all its processes together "
-          f"{max(r.tree_mib for r in d.runs)} MiB PSS")
+          f"(target >= 3x); dalil peak RSS {max(r.rss_mib for r in d.runs + d.measured)} MiB, all its processes "
+          f"together {max(r.tree_mib for r in d.measured)} MiB PSS")
     per_file = (dcpu - ycpu) / max(d.files, 1) * 1e3
-    print(f"[{name}] dalil CPU: median {dcpu:.2f} s for {d.files:,} listed entries; YARA {ycpu:.2f} s; outside "
-          f"YARA {per_file:.3f} ms a file (target <= 0.3)")
-    runs_done = len(d.profile.get("(runs)", [])) or 1
-    shares = {k: sum(v) / runs_done for k, v in d.profile.items() if k != "(runs)"}
-    analysers = sum(v for k, v in shares.items() if not k.startswith("("))
-    print(f"[{name}] dalil CPU by part (means): " + ", ".join(
-        f"{k} {v:.2f} s" for k, v in sorted(shares.items(), key=lambda kv: -kv[1]) if not k.startswith("("))
-        + f"; analysers {analysers:.2f} s, the rest of the workers "
-        f"{shares.get('(process)', 0.0) - shares.get('(worker analysers)', 0.0):.2f} s, the reader and start-up "
-        f"{statistics.mean(r.cpu for r in d.runs) - shares.get('(process)', 0.0):.2f} s")
+    print(f"[{name}] dalil CPU: median {dcpu:.2f} s for {d.files:,} listed entries; YARA {ycpu:.2f} s (instrumented "
+          f"run); outside YARA {per_file:.3f} ms a file (target <= 0.3)")
     keys = sorted({k for r in d.by_run for k in r}, key=lambda k: (k[0] == "(", -med(r.get(k, 0.0) for r in d.by_run)))
-    print(f"[{name}] dalil CPU by part (medians of {len(d.by_run)} runs): " + ", ".join(
+    print(f"[{name}] dalil CPU by part (instrumented run): " + ", ".join(
         f"{k.strip('()')} {med(r.get(k, 0.0) for r in d.by_run):.2f} s" for k in keys)
         + f"; analysers {med(sum(v for k, v in r.items() if k[0] != '(') for r in d.by_run):.2f} s")
     print(f"[{name}] YARA CPU: dalil {ycpu:.2f} s, yara CLI {tycpu:.2f} s, ratio {ycpu / max(tycpu, 1e-9):.2f}x "
@@ -275,7 +277,8 @@ def bench(work: Path, name: str, runs: int) -> dict[str, Any]:
     print(f"[{name}] {compare(d, t)}", flush=True)
     return {"workload": name, "dalil_s": [r.seconds for r in d.runs], "pipeline_s": [r.seconds for r in t.runs],
             "ratio": round(tw / dw, 2), "dalil_cpu_s": dcpu, "dalil_yara_cpu_s": ycpu, "cli_yara_cpu_s": tycpu,
-            "cpu_ms_per_file_outside_yara": round(per_file, 3), "peak_tree_pss_mib": max(r.tree_mib for r in d.runs)}
+            "cpu_ms_per_file_outside_yara": round(per_file, 3), "peak_tree_pss_mib": max(r.tree_mib for r in d.measured),
+            "instrumented_s": m.seconds, "instrumented_cpu_s": m.cpu}
 
 
 def listing_only(work: Path, runs: int) -> None:
