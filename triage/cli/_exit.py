@@ -66,7 +66,7 @@ def _close_leftovers() -> None:
                     break
     for layer in found:
         for handle in layer:
-            if not _standard(handle):
+            if not _left_alone(handle):
                 try:
                     handle.close()
                 except Exception:  # noqa: BLE001 - a finaliser would have swallowed it too
@@ -78,8 +78,8 @@ def _close_leftovers() -> None:
             pass
 
 
-def _standard(handle: Any) -> bool:
-    """stdin, stdout, stderr (or anything on their descriptors): flushed, never closed."""
+def _left_alone(handle: Any) -> bool:
+    """Closed already, or stdin, stdout, stderr (anything on their descriptors: flushed, not closed)."""
     try:
         return bool(handle.closed) or handle.fileno() < 3
     except (OSError, ValueError, AttributeError):  # no descriptor (BytesIO) or already detached
