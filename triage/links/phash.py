@@ -44,18 +44,9 @@ def _pillow() -> Any:
     return Image
 
 
-def phash_image(img: Any) -> tuple[str, int, int]:
-    """(16 hex digits, width, height) of a Pillow image; NotComparable when too small or plain."""
-    from PIL import ImageOps
-
-    return _hash(ImageOps.exif_transpose(img) or img)
-
-
-def _hash(img: Any) -> tuple[str, int, int]:
-    """phash_image of an image already turned upright."""
-    width, height = img.size
-    if min(width, height) < MIN_SIDE:
-        raise NotComparable(f"too small to compare ({width}x{height})")
+def _hash(img: Any) -> str:
+    """The 16 hex digits of an image already decoded and turned upright (its size checked from the
+    header: JPEG draft decoding never goes below 256 px a side); NotComparable when nearly one colour."""
     grey = img.convert("L").resize((SIZE, SIZE), _pillow().Resampling.LANCZOS)
     pixels = np.asarray(grey, dtype=np.float64)
     if float(pixels.std()) < MIN_SPREAD:
@@ -67,7 +58,7 @@ def _hash(img: Any) -> tuple[str, int, int]:
     value = 0
     for bit in bits:
         value = (value << 1) | int(bit)
-    return f"{value:016x}", width, height
+    return f"{value:016x}"
 
 
 def median(values: Any) -> float:
@@ -100,8 +91,7 @@ def phash_bytes(data: bytes) -> tuple[str, int, int]:
         finally:
             ImageFile.LOAD_TRUNCATED_IMAGES = lenient
         ImageOps.exif_transpose(img, in_place=True)  # upright without a copy of the decoded image
-        value, _, _ = _hash(img)
-        return value, size[0], size[1]
+        return _hash(img), size[0], size[1]
 
 
 def distance(a: str, b: str) -> int:
