@@ -11,7 +11,10 @@ from typing import Any, Callable
 
 import pytest
 
-from triage.core.hashing import DEFAULT_ALGORITHMS, Digests, MultiHasher, hash_bytes, hash_stream, parse_expect, sha256_file
+import sys
+
+from triage.core.hashing import (DEFAULT_ALGORITHMS, GIVE_WAY_NICE, Digests, MultiHasher, hash_bytes, hash_stream,
+                                 parse_expect, sha256_file, share_out)
 
 
 @pytest.mark.parametrize("size", [0, 1, 2047, 8 * 1024 * 1024, 8 * 1024 * 1024 + 13, 20_000_000])
@@ -24,6 +27,41 @@ def test_hash_stream_matches_hashlib(size: int) -> None:
     assert digests.sha1 == hashlib.sha1(data).hexdigest()
     assert digests.sha256 == hashlib.sha256(data).hexdigest()
     assert copy.getvalue() == data
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+def test_any_number_of_hashing_threads_gives_the_same_digests(threads: int) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    copy = io.BytesIO()
+    hasher = MultiHasher(sinks=[copy.write], threads=threads)
+    assert len(hasher._consumers) == min(threads, 3) + 1  # the hashing threads and the sink's
+    for i in range(0, len(data), 1024 * 1024):
+        hasher.update(data[i:i + 1024 * 1024])
+    digests = hasher.finish()
+    assert digests.hexdigests == {a: hashlib.new(a, data).hexdigest() for a in DEFAULT_ALGORITHMS}
+    assert copy.getvalue() == data
+
+
+def test_algorithms_are_shared_out_by_cost_busiest_thread_first() -> None:
+    costs = {"md5": 1.0, "sha1": 0.4, "sha256": 0.45}  # as measured with SHA extensions
+    assert share_out(costs, 2) == [["md5"], ["sha256", "sha1"]]
+    assert share_out(costs, 1) == [["md5", "sha256", "sha1"]]
+    assert share_out(costs, 3) == share_out(costs, 16) == [["md5"], ["sha256"], ["sha1"]]
+    slow_sha256 = {"md5": 1.0, "sha1": 0.6, "sha256": 2.2}  # without them
+    assert share_out(slow_sha256, 2) == [["sha256"], ["md5", "sha1"]]
+    assert share_out({"sha256": 1.0, "md5": 0.5, "sha1": 0.6}, 2) == [["sha1", "md5"], ["sha256"]]  # 1.1 > 1.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads have their own nice value on Linux")
+def test_threads_other_than_the_busiest_give_way_to_it() -> None:
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    hasher = MultiHasher(sinks=[lambda chunk: None], threads=2)
+    hasher.update(os.urandom(1024 * 1024))
+    hasher.finish()
+    first, *others = hasher._consumers
+    assert first.niceness == base
+    assert others and all(c.niceness == min(19, base + GIVE_WAY_NICE) for c in others)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == base  # the caller's own thread is left alone
 
 
 def test_known_vector() -> None:
