@@ -15,7 +15,13 @@ parsed the same way for its MB/s. The 64 GB estimate is then the first run's tim
 the 64 GB at the media rate (and, for comparison, 64 GB at the first run's MB/s, which takes every
 byte for a small file's). Not a test: prints figures measured here.
 
-    .venv/bin/python benchmarks/phone_sized.py [--files 300000] [--large 40] [--media-gb 2] [--keep DIR]
+With `--image-gb 64` the estimate becomes a measurement: the 300,000-file image is made 64 GB and
+filled up with media (written into it by debugfs from a pool of distinct camera photos and videos,
+each written under several names, as forwarded media are), then parsed once, whole. It needs the
+image's size free on the disk, and a few GB more.
+
+    .venv/bin/python benchmarks/phone_sized.py [--files 300000] [--large 40] [--media-gb 2]
+                                               [--image-gb 64] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ FOLDERS = ["data/data/com.whatsapp/cache", "data/data/com.android.providers.tele
            "media/0/WhatsApp/Media/WhatsApp Images/Sent", "media/0/WhatsApp/Media/WhatsApp Voice Notes",
            "media/0/DCIM/.thumbnails", "data/data/org.telegram.messenger/files/cache", "media/0/Download",
            "data/data/com.google.android.gms/files", "media/0/Android/data/com.facebook.orca/cache"]
+FILL_PHOTOS, FILL_VIDEOS = "media/0/DCIM/Camera", "media/0/WhatsApp/Media/WhatsApp Video"
+FILL_POOL = 100  # distinct photos in the pool (about 6 MB each) and as many videos (8-48 MiB)
 
 
 def pool(limit: int = 16 * 1024) -> list[bytes]:
@@ -54,7 +62,9 @@ def pool(limit: int = 16 * 1024) -> list[bytes]:
     return out
 
 
-def build(work: Path, files: int, large: int) -> tuple[Path, int]:
+def build(work: Path, files: int, large: int, image_bytes: int = 0) -> tuple[Path, int]:
+    """The phone-sized image and the bytes of content in it; `image_bytes`: its size (default: its
+    content's, with room for the file system)."""
     stage = work / "stage"
     rnd = random.Random(2026)
     contents = pool()
@@ -76,9 +86,11 @@ def build(work: Path, files: int, large: int) -> tuple[Path, int]:
             fh.write(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom")
             fh.write(os.urandom(size - 24))
         total += size
+    (stage / FILL_PHOTOS).mkdir(parents=True, exist_ok=True)
+    (stage / FILL_VIDEOS).mkdir(parents=True, exist_ok=True)
     image = work / "phone.ext4"
-    size_mb = total * 5 // 4 // (1 << 20) + files // 1000 * 8 + 256
-    subprocess.run(["mke2fs", "-q", "-t", "ext4", "-N", str(files + 50_000), "-d", str(stage), str(image),
+    size_mb = max(total * 5 // 4 // (1 << 20) + files // 1000 * 8 + 256, image_bytes // (1 << 20))
+    subprocess.run(["mke2fs", "-q", "-t", "ext4", "-m", "0", "-N", str(files + 50_000), "-d", str(stage), str(image),
                     f"{size_mb}M"], check=True)
     shutil.rmtree(stage)
     return image, total
@@ -130,6 +142,49 @@ def build_media(work: Path, gb: float) -> tuple[Path, int, int]:
     return image, total, count + n
 
 
+def fill(work: Path, image: Path, target: int) -> tuple[int, int]:
+    """Write media into `image` with debugfs until about `target` bytes of content are in it: photos
+    and videos, half the bytes each, from a pool of FILL_POOL distinct ones (each written under
+    several names). Returns (bytes, files) written."""
+    pool_dir = work / "pool"
+    pool_dir.mkdir()
+    rnd = random.Random(6464)
+    photos, videos = [], []
+    for n in range(FILL_POOL):
+        photos.append(pool_dir / f"p{n}.jpg")
+        photos[-1].write_bytes(photo(rnd, n))
+        videos.append(pool_dir / f"v{n}.mp4")
+        with open(videos[-1], "wb") as fh:
+            fh.write(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom")
+            fh.write(os.urandom((rnd.randrange(8, 48) << 20) - 24))
+    sizes = {p: p.stat().st_size for p in photos + videos}
+    free = int(subprocess.run(["dumpe2fs", "-h", str(image)], capture_output=True, text=True, check=True).stdout
+               .split("Free blocks:")[1].split()[0]) * 4096
+    target = min(target, free - (256 << 20))  # room for the extent trees
+    commands: list[str] = []
+    written = photo_bytes = video_bytes = n_photo = n_video = 0
+    while written < target:
+        if photo_bytes <= video_bytes:
+            src, name, folder = photos[n_photo % len(photos)], f"IMG_2026{n_photo:06d}.jpg", FILL_PHOTOS
+            photo_bytes += sizes[src]
+            n_photo += 1
+        else:
+            src, name, folder = videos[n_video % len(videos)], f"VID-2026{n_video:05d}-WA0001.mp4", FILL_VIDEOS
+            video_bytes += sizes[src]
+            n_video += 1
+        if written + sizes[src] > target:
+            break
+        commands.append(f'write "{src}" "/{folder}/{name}"')
+        written += sizes[src]
+    script = work / "fill.debugfs"
+    script.write_text("\n".join(commands) + "\n")
+    out = subprocess.run(["debugfs", "-w", "-f", str(script), str(image)], capture_output=True, text=True)
+    if out.returncode != 0 or "No free space" in out.stderr or "Could not allocate" in out.stderr:
+        raise SystemExit(f"debugfs could not fill {image}: {out.stderr[-2000:]}")
+    shutil.rmtree(pool_dir)
+    return written, len(commands)
+
+
 def parse_once(work: Path, image: Path, name: str) -> tuple[Any, int, int]:
     """`dalil parse` of `image` in a new case: (its run, rows listed, rows hashed)."""
     env, case = dalil_env(work), work / f"case-{name}"
@@ -149,14 +204,27 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=300_000)
     parser.add_argument("--large", type=int, default=40, help="large media files among them")
     parser.add_argument("--media-gb", type=float, default=2.0, help="GB of the media-only image (0: none)")
+    parser.add_argument("--image-gb", type=float, default=0.0,
+                        help="make the image this size and fill it up with media: a measured, not estimated, "
+                             "full phone (e.g. 64; needs that much free disk and a few GB more)")
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
     args = parser.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="dalil-phone-"))
     work.mkdir(parents=True, exist_ok=True)
+    image_bytes = int(args.image_gb * 1e9)
+    if image_bytes and shutil.disk_usage(work).free < image_bytes + (8 << 30):
+        raise SystemExit(f"--image-gb {args.image_gb:g}: {work} has {shutil.disk_usage(work).free / 1e9:.0f} GB free, "
+                         f"{image_bytes / 1e9 + 8.6:.0f} GB needed")
     try:
-        image, total = build(work, args.files, args.large)
-        print(f"image: {image.stat().st_size / 1e9:.2f} GB ext4, {args.files:,} files ({args.large} of 8-48 MiB), "
+        image, total = build(work, args.files, args.large, image_bytes)
+        image_size = image.stat().st_size
+        print(f"image: {image_size / 1e9:.2f} GB ext4, {args.files:,} files ({args.large} of 8-48 MiB), "
               f"{total / 1e9:.2f} GB of content", flush=True)
+        if image_bytes:
+            added, count = fill(work, image, image_bytes - total)
+            total += added
+            print(f"filled with {count:,} photos and videos ({added / 1e9:.2f} GB, {FILL_POOL} distinct of each, "
+                  f"written by debugfs): {total / 1e9:.2f} GB of content in {args.files + count:,} files", flush=True)
         ran, rows, with_hash = parse_once(work, image, "phone")
         image.unlink()
         print(f"dalil parse: {ran.seconds:.1f} s, {ran.cpu:.1f} s CPU on {os.cpu_count()} cores (load average "
@@ -165,7 +233,10 @@ def main() -> None:
         print(f"peak memory: largest process {ran.rss_mib} MiB RSS, all processes together {ran.tree_mib} MiB PSS "
               "(target < 1 GB)", flush=True)
         estimate = f"a 64 GB phone at this rate: {64e9 / (total / ran.seconds) / 60:.0f} min by bytes"
-        if args.media_gb > 0:
+        if image_bytes:
+            estimate = (f"a {image_size / 1e9:.0f} GB phone image, measured: {ran.seconds / 60:.1f} min for "
+                        f"{total / 1e9:.1f} GB of content in {rows:,} rows (target < 20 min for 64 GB)")
+        if args.media_gb > 0 and not image_bytes:
             media, media_total, media_files = build_media(work, args.media_gb)
             mran, mrows, _ = parse_once(work, media, "media")
             rate = media_total / mran.seconds
