@@ -170,6 +170,23 @@ def test_entries_are_switched_off(engine: magicdb.Engine) -> None:
     assert layout.mime(data, need) == "text/csv" and layout.on == need
 
 
+def test_entries_gated_by_their_sub_tests(engine: magicdb.Engine) -> None:
+    """Ruby's `search require` entry types only through its regex sub-test: on a Perl module that says
+    `require` it stays off; on a Ruby script, or on text that is not plain ASCII, it stays on."""
+    full = magic.Magic(mime=True)
+    ruby_require = {i for i in engine.gated if b"require[[:space:]]'" in engine.db.pieces[i]}
+    assert ruby_require and len(engine.gated) >= 20
+    perl = b"package Foo::Bar;\nuse strict;\nrequire Exporter;\nour @ISA = qw(Exporter);\nsub x { 1 }\n1;\n"
+    assert not engine.may_match(perl) & ruby_require
+    assert engine.mime(perl) == full.from_buffer(perl)
+    ruby = b"require 'json'\n\nmodule Foo\n  def self.x\n    JSON.parse('{}')\n  end\nend\n"
+    assert engine.may_match(ruby) & ruby_require
+    assert engine.mime(ruby) == full.from_buffer(ruby) == "text/x-ruby"
+    utf8 = "# café\n".encode() + perl  # libmagic's text copy is not the bytes: the gate is not trusted
+    assert engine.may_match(utf8) & ruby_require
+    assert engine.mime(utf8) == full.from_buffer(utf8)
+
+
 def test_compact_layout_of_the_entries_needed(tmp_path: Path) -> None:
     """After a few buffers the engine types with a compact copy holding only the entries buffers have
     needed (and those always on); a buffer needing another entry is typed by the whole copy, and the

@@ -26,7 +26,11 @@ here, with one Hyperscan scan and a few dictionary look-ups, before libmagic run
 - binary `string` tests at a fixed offset without case or blank folding, and `=` tests of numbers
   at a fixed offset: the bytes (a masked byte: one of those it accepts) must end exactly there
   (a string's trailing NULs left out: libmagic pads past the end with NULs);
-- on a buffer with a NUL in what libmagic's text pass reads (`text_pass`), no text test runs at all.
+- on a buffer with a NUL in what libmagic's text pass reads (`text_pass`), no text test runs at all;
+- a text entry whose top-level test neither describes nor types anything gives a type only through
+  a level-1 sub-test (`gate`): where all of those are regex or search tests at fixed offsets, read
+  as above, the entry stays off on a plain ASCII buffer none of them may match (a Ruby entry's
+  `search require` then runs its regex on no Perl module).
 
 Text tests run on libmagic's UTF-8 copy of a text file, not on its bytes. For plain ASCII the copy is
 the bytes; for UTF-8 and 8-bit text it keeps every ASCII byte in order, never earlier (so a literal of
@@ -69,7 +73,7 @@ NUMBERS: dict[int, tuple[int, Literal["little", "big"]]] = {1: (1, "little"), 7:
 EQUAL_NUMBERS: dict[int, tuple[int, Literal["little", "big"]]] = {
     **NUMBERS, 2: (2, sys.byteorder), 4: (4, sys.byteorder), 24: (8, sys.byteorder), 25: (8, "little"), 26: (8, "big")}
 UNSIGNED = 0x08
-INDIR, BINTEST, TEXTTEST, OFFNEGATIVE = 0x01, 0x20, 0x40, 0x80
+INDIR, OFFADD, BINTEST, TEXTTEST, OFFNEGATIVE = 0x01, 0x02, 0x20, 0x40, 0x80
 FOLDING = 0x1 | 0x2 | 0x4 | 0x8  # compact blanks, optional blanks, ignore lower case, ignore upper case
 BLANKS = 0x1 | 0x2
 IGNORE_CASE = 0x4 | 0x8
@@ -444,6 +448,33 @@ def text_pass(data: bytes, encoding_max: int) -> bool:
     return data.find(b"\0", 0, min(end, encoding_max)) < 0
 
 
+def gate(piece: bytes) -> list[tuple[int, Entry]] | None:
+    """The level-1 sub-tests (offset, what may make it match) of a text entry whose top-level test
+    neither describes nor types anything, when every one of them is a regex or search at a fixed
+    offset: such an entry gives a type only through one of them (libmagic goes on to the next entry
+    when its top-level test matches and none of them does, as when the top-level test fails; deeper
+    sub-tests run only under a level-1 one that matched). None when that cannot be said of it."""
+    top = piece[:RECORD]
+    if top[6] not in (STRING, REGEX, SEARCH) or not top[2] & TEXTTEST:
+        return None
+    if top[160:224].split(b"\0")[0] or top[224:304].split(b"\0")[0]:  # its description, its MIME type
+        return None
+    tests: list[tuple[int, Entry]] = []
+    for at in range(RECORD, len(piece), RECORD):
+        rec = piece[at:at + RECORD]
+        if struct.unpack_from("<H", rec, 0)[0] != 1:
+            continue
+        offset, = struct.unpack_from("<i", rec, 12)
+        if rec[6] not in (REGEX, SEARCH) or rec[4] != ord("=") or rec[2] & (INDIR | OFFADD | OFFNEGATIVE) \
+                or offset < 0 or rec[10]:  # a relation, a relative or indirect offset, if/elif/else
+            return None
+        test = classify(rec)
+        if test.regex is None and not test.literals:
+            return None
+        tests.append((offset, test))
+    return tests or None
+
+
 def anchored_form(entry: Entry) -> tuple[bytes, int] | None:
     """A number `=` test or a binary string at a fixed offset as a Hyperscan pattern of bytes and the
     offset its match must end at: a masked byte is the class of the bytes it accepts. A string's
@@ -678,15 +709,38 @@ class Engine:
         at = hyperscan.HS_EXT_FLAG_MIN_OFFSET | hyperscan.HS_EXT_FLAG_MAX_OFFSET
         Ext = hyperscan.ExpressionExt  # type: ignore[attr-defined]  # not in its stubs
         ext = [Ext(0, 0, 0, 0, 0, 0)] * self.first_anchored + [Ext(at, end, end, 0, 0, 0) for _, end in anchored]
+        # entries that give a type only through level-1 sub-tests decided here (`gate`): on a plain
+        # ASCII buffer (the bytes are what both passes read) none of which may match, they stay off
+        gates = {i: tests for i, piece in enumerate(self.db.pieces)
+                 if i not in self.always and i not in self.db.indirect and (tests := gate(piece)) is not None}
+        self.gated = frozenset(gates)
+        self.first_gate = len(expressions)
+        self.by_gate: list[int] = []
+        gate_regexes: list[int] = []  # their patterns, scanned with the regexes
+        gate_offsets: list[int] = []
+        for i, tests in gates.items():
+            for offset, test in tests:
+                if test.regex is not None:
+                    gate_regexes.append(len(expressions))
+                    gate_offsets.append(offset)
+                    expressions.append(test.regex)
+                    flags.append(_regex_flags(test.nocase, not test.exact))
+                    self.by_gate.append(i)
+                    continue
+                for lit in test.literals:  # a search anywhere in the buffer: past any range it has
+                    expressions.append(b"".join(b"\\x%02x" % c for c in lit))
+                    flags.append(_flags(test.nocase, False))
+                    self.by_gate.append(i)
+        ext += [Ext(0, 0, 0, 0, 0, 0)] * (len(expressions) - len(ext))
         # the regexes apart: libmagic gives glibc at most `regex_max` bytes from the test's offset, so
         # they are looked for in the buffer's first `regex_reach` bytes only
         self.full = magic.Magic(mime=True)
         regex_max = int(self.full.getparam(MAGIC_PARAM_REGEX_MAX))
         offsets = [struct.unpack_from("<i", self.db.pieces[i], 12)[0] if not self.db.pieces[i][2] & (INDIR | OFFNEGATIVE)
-                   else -1 for i, _ in regexes]
+                   else -1 for i, _ in regexes] + gate_offsets
         self.regex_reach = None if min(offsets, default=0) < 0 else max(offsets, default=0) + regex_max
-        rest = [k for k in range(len(expressions)) if not self.first_regex <= k < self.first_anchored]
-        apart = list(range(self.first_regex, self.first_anchored))
+        apart = list(range(self.first_regex, self.first_anchored)) + gate_regexes
+        rest = sorted(set(range(len(expressions))) - set(apart))
         self.scanner = scanner([expressions[k] for k in rest], [flags[k] for k in rest], [ext[k] for k in rest], rest)
         self.regex_scanner = scanner([expressions[k] for k in apart], [flags[k] for k in apart],
                                      [ext[k] for k in apart], apart)
@@ -711,6 +765,7 @@ class Engine:
         self.regex_scanner.scan(data if reach is None or len(data) <= reach else data[:reach],
                                 match_event_handler=_collect, context=found, scratch=self.regex_scratch)
         out: set[int] = set()
+        opened: set[int] = set()  # gated entries one of whose sub-tests may match
         converted = ascii_only = False  # libmagic may convert the text; its UTF-8 copy differs from the bytes
         for hit in found:
             pattern, end = hit >> 32, hit & 0xFFFFFFFF
@@ -721,7 +776,9 @@ class Engine:
         ascii = not converted and not ascii_only and data[:2] not in (b"\xff\xfe", b"\xfe\xff")
         for hit in found:
             pattern, end = hit >> 32, hit & 0xFFFFFFFF
-            if pattern >= self.first_anchored:
+            if pattern >= self.first_gate:
+                opened.add(self.by_gate[pattern - self.first_gate])
+            elif pattern >= self.first_anchored:
                 out |= self.by_anchor[pattern - self.first_anchored]
             elif pattern >= self.first_regex:
                 entry, text = self.by_regex[pattern - self.first_regex]
@@ -741,6 +798,8 @@ class Engine:
             out |= self.text_high
         if converted or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             out |= self.text_tests  # libmagic may read this buffer as EBCDIC or UTF-16/32: keep text tests
+        if ascii:
+            out -= self.gated - opened
         return frozenset(out)
 
     def mime(self, data: bytes) -> str:
