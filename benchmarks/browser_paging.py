@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
-from conftest import start_server  # noqa: E402  (the tests' way of starting `dalil serve`)
+from conftest import start_server  # type: ignore[import-not-found]  # noqa: E402  (the tests' way of starting `dalil serve`)
 
 
 def dalil(env: dict[str, str], *args: str) -> None:

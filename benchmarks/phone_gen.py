@@ -154,6 +154,7 @@ def _whatsapp(root: Path, rnd: random.Random, count: int, calls: int, numbers: l
         from_me = int(rnd.random() < 0.4)
         sender = rnd.choice(members) if is_group and not from_me else None
         roll = rnd.random()
+        text: str | None
         kind, text = (0, _text(rnd))
         if roll < 0.08:
             kind, text = 1, (_text(rnd) if rnd.random() < 0.3 else None)
