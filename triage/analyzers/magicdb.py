@@ -475,6 +475,11 @@ def gate(piece: bytes) -> list[tuple[int, Entry]] | None:
     return tests or None
 
 
+def _bytes_pattern(value: bytes) -> bytes:
+    """`value` as a Hyperscan pattern of exactly those bytes."""
+    return b"".join(b"\\x%02x" % c for c in value)
+
+
 def anchored_form(entry: Entry) -> tuple[bytes, int] | None:
     """A number `=` test or a binary string at a fixed offset as a Hyperscan pattern of bytes and the
     offset its match must end at: a masked byte is the class of the bytes it accepts. A string's
@@ -485,7 +490,7 @@ def anchored_form(entry: Entry) -> tuple[bytes, int] | None:
         value = value.rstrip(b"\0")
         if not value:
             return None
-        return b"".join(b"\\x%02x" % c for c in value), offset + len(value)
+        return _bytes_pattern(value), offset + len(value)
     if entry.number is None:
         return None
     offset, size, order, mask, number = entry.number
@@ -689,7 +694,7 @@ class Engine:
         regexes = [(i, e) for i, e in enumerate(entries) if e.regex is not None]
         self.by_regex = [(i, entries[i].text) for i, _ in regexes]
         self.first_regex = 2 + len(literal_ids)
-        expressions = [NOT_TEXT, NOT_ASCII] + [b"".join(b"\\x%02x" % c for c in lit) for lit, _ in literal_ids]
+        expressions = [NOT_TEXT, NOT_ASCII] + [_bytes_pattern(lit) for lit, _ in literal_ids]
         expressions += [e.regex for _, e in regexes if e.regex is not None]
         flags = [hyperscan.HS_FLAG_SINGLEMATCH] * 2 + [_flags(nocase, False) for _, nocase in literal_ids]
         flags += [_regex_flags(e.nocase, not e.exact) for _, e in regexes]
@@ -728,7 +733,7 @@ class Engine:
                     self.by_gate.append(i)
                     continue
                 for lit in test.literals:  # a search anywhere in the buffer: past any range it has
-                    expressions.append(b"".join(b"\\x%02x" % c for c in lit))
+                    expressions.append(_bytes_pattern(lit))
                     flags.append(_flags(test.nocase, False))
                     self.by_gate.append(i)
         ext += [Ext(0, 0, 0, 0, 0, 0)] * (len(expressions) - len(ext))

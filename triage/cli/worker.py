@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from ..core.errors import UsageError
+from ..core.hashing import cores
 
 
 def worker(
@@ -53,7 +54,7 @@ def worker(
         from ..distributed.remote import BrokerUnavailable
 
         raise BrokerUnavailable(f"cannot reach the broker at {dist.redact(url)}: {exc}") from None
-    n = concurrency or len(os.sched_getaffinity(0)) or 1
+    n = concurrency or cores()
     names = [q.strip() for q in queues.split(",") if q.strip()] or [dist.QUEUE]
     node = f"dalil-{os.getpid()}@{socket.gethostname()}"
     app = dist.make_app(url)

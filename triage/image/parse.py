@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from ..core.case import Case
 from ..core.clock import rfc3339
 from ..core.errors import Corrupted, NotFound, UsageError
 from ..core.evidence import Exhibit
-from ..core.hashing import MultiHasher, iter_chunks, open_readonly
+from ..core.hashing import MultiHasher, cores, iter_chunks, open_readonly
 from ..core.ledger import subject
 from ..core.store import dumps
 from ..links import index as links_index
@@ -197,7 +196,7 @@ def run(case: Case, image: str, options: ParseOptions,
                     c.executemany(INSERT, row_values(rows))
 
             # one worker process per core: the reader (this process) needs little CPU once the walk is under way
-            jobs = options.jobs or len(os.sched_getaffinity(0)) or 2
+            jobs = options.jobs or cores()
             collector = Collector(case.root / walkers.WORK / f"artifacts-{run_id}", artifacts.load())
             collector.clear_stale()  # copies left by a parse that died (the case lock says none is running)
             make: Callable[..., Pipeline] = Pipeline
