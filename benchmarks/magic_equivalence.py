@@ -1,8 +1,11 @@
 """Does the pruned-database engine (triage/analyzers/magicdb.py) type files exactly as libmagic with the
 full system database does? Compares both on many files and on the shared magic_expected.json corpus,
-prints the counts (and every difference), and the CPU per file of each.
+prints the counts (and every difference), and the CPU per file of each. Then UTF-8 variants of the
+text files among them (a line of Arabic and French added at the end, a letter at the start, a word in
+the middle), where libmagic's text tests read the bytes as UTF-8: the engine decides their regex tests
+on the bytes, so the variants check that reading.
 
-    python benchmarks/magic_equivalence.py [--files 60000] [--roots /usr/lib /usr/share /usr/bin /etc]
+    python benchmarks/magic_equivalence.py [--files 60000] [--utf8 20000] [--roots /usr/lib /usr/share /usr/bin /etc]
 """
 
 from __future__ import annotations
@@ -61,11 +64,53 @@ def compare(paths: list[str], full: magic.Magic, engine: magicdb.Engine) -> tupl
     return seen, kinds, diffs, t_full, t_engine
 
 
+TEXTUAL = ("text/", "application/json", "application/javascript", "application/x-ndjson")
+
+
+def utf8_variants(data: bytes, rnd: random.Random) -> list[bytes]:
+    """`data` (a text file) with non-ASCII UTF-8 added: at the end, at the start, within its first lines."""
+    out = [data + "\n# café عربي\n".encode(), "é".encode() + data]
+    ends = [i for i in range(min(len(data), 4000)) if data[i] == 0x0A]
+    if ends:
+        at = rnd.choice(ends)
+        out.append(data[:at] + " ليبيا".encode() + data[at:])
+        at = rnd.choice(ends)
+        out.append(data[:at + 1] + "ü".encode() + data[at + 1:])
+    return out
+
+
+def compare_utf8(paths: list[str], limit: int, full: magic.Magic, engine: magicdb.Engine,
+                 seed: int) -> tuple[int, int, Counter[str], list[str]]:
+    """The UTF-8 variants of the first `limit` text files (under 300 KB) among `paths`."""
+    rnd = random.Random(seed)
+    texts, kinds, diffs = 0, Counter[str](), []
+    for path in paths:
+        if texts >= limit:
+            break
+        try:
+            if os.path.getsize(path) >= 300_000:
+                continue
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        if not data or not full.from_buffer(data).startswith(TEXTUAL):
+            continue
+        texts += 1
+        for variant in utf8_variants(data, rnd):
+            a, b = full.from_buffer(variant), engine.mime(variant)
+            kinds[a] += 1
+            if a != b:
+                diffs.append(f"{path} (UTF-8 variant {variant[:40]!r}): full {a}, pruned {b}")
+    return texts, sum(kinds.values()), kinds, diffs
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=60_000)
     ap.add_argument("--roots", nargs="+", default=["/usr/lib", "/usr/share", "/usr/bin", "/etc"])
     ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--utf8", type=int, default=20_000, help="text files whose UTF-8 variants are compared")
     args = ap.parse_args()
     path = magicdb.compiled_path()
     if path is None:
@@ -103,6 +148,12 @@ def main() -> int:
           + ", ".join(f"{k} {v}" for k, v in kinds.most_common(8)))
     print(f"CPU per file: full database {t_full / seen * 1e3:.3f} ms, pruned {t_engine / seen * 1e3:.3f} ms "
           f"({t_full / t_engine:.2f}x)")
+    failed += len(diffs)
+    texts, variants, kinds, diffs = compare_utf8(paths, args.utf8, full, engine, args.seed)
+    for line in diffs:
+        print("  " + line)
+    print(f"UTF-8 variants of {texts} text files: {variants} buffers, {len(diffs)} differ; {len(kinds)} MIME types, "
+          "most common " + ", ".join(f"{k} {v}" for k, v in kinds.most_common(8)))
     failed += len(diffs)
     return 1 if failed else 0
 

@@ -182,9 +182,36 @@ def test_entries_gated_by_their_sub_tests(engine: magicdb.Engine) -> None:
     ruby = b"require 'json'\n\nmodule Foo\n  def self.x\n    JSON.parse('{}')\n  end\nend\n"
     assert engine.may_match(ruby) & ruby_require
     assert engine.mime(ruby) == full.from_buffer(ruby) == "text/x-ruby"
-    utf8 = "# café\n".encode() + perl  # libmagic's text copy is not the bytes: the gate is not trusted
-    assert engine.may_match(utf8) & ruby_require
+    utf8 = "# café\n".encode() + perl  # libmagic decodes UTF-8 and writes it back unchanged: the same
+    assert not engine.may_match(utf8) & ruby_require
     assert engine.mime(utf8) == full.from_buffer(utf8)
+    latin1 = "# café\n".encode("latin-1") + perl  # its copy is re-encoded, not the bytes: not trusted
+    assert engine.may_match(latin1) & ruby_require
+    assert engine.mime(latin1) == full.from_buffer(latin1)
+
+
+def test_utf8_text_is_read_as_its_bytes(engine: magicdb.Engine) -> None:
+    """libmagic's text tests read a UTF-8 copy of the text: for UTF-8 the bytes themselves (a prefix of
+    them), for a BOM, 8-bit text or broken UTF-8 something else. Regex tests are decided on the bytes
+    only in the first case, and every case types as the full database does."""
+    full = magic.Magic(mime=True)
+    limit = engine.encoding_max
+    ruby = "# عربي\nclass Foo < Bar\n  def x\n  end\nend\n".encode()
+    perl = "# ليبيا\npackage Foo;\nrequire Exporter;\nsub x { 1 }\n1;\n".encode()
+    cut = b"a" * (limit - 1) + "é".encode() + b"\nclass Foo\n  def x\n  end\nend\n"  # a character cut at the limit
+    assert magicdb.utf8_unchanged(ruby, limit) and magicdb.utf8_unchanged(cut, limit)
+    assert magicdb.utf8_unchanged("fin é".encode()[:-1], limit)  # cut at the end of a short buffer
+    assert not magicdb.utf8_unchanged(b"\xef\xbb\xbf" + ruby, limit)  # a byte order mark
+    assert not magicdb.utf8_unchanged(b"caf\xe9 " + ruby, limit)  # Latin-1
+    assert not magicdb.utf8_unchanged(b"\xed\xa0\x80 " + ruby, limit)  # a surrogate: libmagic may take it
+    assert not magicdb.utf8_unchanged(b"\xe0\x80", limit)  # broken, not merely cut
+    latin1 = "café crème\n".encode("latin-1") + ruby
+    assert engine.text_unsure <= engine.may_match(latin1)  # regex tests without a literal: all kept
+    assert not engine.text_unsure <= engine.may_match(ruby)  # decided on the bytes
+    buffers = [ruby, perl, cut, b"\xef\xbb\xbf" + ruby, latin1,
+               b"\xed\xa0\x80 " + ruby, ruby + b"\x01", "مرحبا\n".encode() * 20_000]
+    for data in buffers:
+        assert engine.mime(data) == full.from_buffer(data), data[:40]
 
 
 def test_compact_layout_of_the_entries_needed(tmp_path: Path) -> None:

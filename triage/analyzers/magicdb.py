@@ -29,13 +29,15 @@ here, with one Hyperscan scan and a few dictionary look-ups, before libmagic run
 - on a buffer with a NUL in what libmagic's text pass reads (`text_pass`), no text test runs at all;
 - a text entry whose top-level test neither describes nor types anything gives a type only through
   a level-1 sub-test (`gate`): where all of those are regex or search tests at fixed offsets, read
-  as above, the entry stays off on a plain ASCII buffer none of them may match (a Ruby entry's
-  `search require` then runs its regex on no Perl module).
+  as above, the entry stays off on a buffer whose text copy is its bytes (below) none of them may
+  match (a Ruby entry's `search require` then runs its regex on no Perl module).
 
-Text tests run on libmagic's UTF-8 copy of a text file, not on its bytes. For plain ASCII the copy is
-the bytes; for UTF-8 and 8-bit text it keeps every ASCII byte in order, never earlier (so a literal of
-ASCII bytes still holds, and its first occurrence is no earlier; a regex does not: those text tests
-then fall back to their literal, or stay, as do literals with bytes past ASCII); where libmagic may
+Text tests run on libmagic's UTF-8 copy of a text file, not on its bytes. For plain ASCII, and for
+UTF-8 without a byte order mark (`utf8_unchanged`: decoded and encoded again, each character is
+written back as it was), the copy is the bytes, or a prefix of them; for 8-bit text it keeps every
+ASCII byte in order, never earlier (so a literal of ASCII bytes still holds, and its first occurrence
+is no earlier; a regex does not: those text tests then fall back to their literal, or stay, as do
+literals with bytes past ASCII); where libmagic may
 read the buffer as UTF-16/32 or EBCDIC (a BOM, a control byte in the first `encoding_max` bytes) every
 text test stays. Every other entry always stays. An entry that may run `indirect` (set 0 again at
 another offset, where the tests decided here would not hold) sends the buffer to the untouched full
@@ -448,6 +450,21 @@ def text_pass(data: bytes, encoding_max: int) -> bool:
     return data.find(b"\0", 0, min(end, encoding_max)) < 0
 
 
+def utf8_unchanged(data: bytes, encoding_max: int) -> bool:
+    """Whether libmagic's UTF-8 copy of `data` for its text tests is a prefix of its bytes: UTF-8 that
+    Python's strict decoder accepts in the first `encoding_max` bytes and no byte order mark.
+    `file_looks_utf8` accepts every such sequence (it is less strict) and `encode_utf8` writes each
+    character back as it was; a character cut at the end is left out of the copy (`goto done`)."""
+    if data.startswith(b"\xef\xbb\xbf"):  # looks_utf8_with_BOM: the copy starts after the mark
+        return False
+    head = data[:encoding_max]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.end == len(head) and exc.reason == "unexpected end of data"
+    return True
+
+
 def gate(piece: bytes) -> list[tuple[int, Entry]] | None:
     """The level-1 sub-tests (offset, what may make it match) of a text entry whose top-level test
     neither describes nor types anything, when every one of them is a regex or search at a fixed
@@ -671,14 +688,14 @@ class Engine:
         self.text_tests = frozenset(i for i, e in enumerate(entries) if e.text and (e.literals or e.regex))
         self.text_only = frozenset(i for i, piece in enumerate(self.db.pieces)
                                    if piece[2] & (BINTEST | TEXTTEST) == TEXTTEST)
-        # text tests with a regex prefilter but no literal: kept whenever the buffer is not plain ASCII
+        # text tests with a regex prefilter but no literal: kept whenever the text copy is not the bytes
         self.text_unsure = frozenset(i for i, e in enumerate(entries) if e.text and e.regex and not e.literals)
         literal_ids: dict[tuple[bytes, bool], list[int]] = {}
         for i, e in enumerate(entries):
             for lit in e.literals:
                 literal_ids.setdefault((lit.lower() if e.nocase else lit, e.nocase), []).append(i)
         # a literal decides an entry without a regex prefilter always, a text entry with one only on a
-        # buffer that is not plain ASCII (libmagic's UTF-8 copy of it then differs from the bytes)
+        # buffer whose text copy is not its bytes (8-bit text, a BOM: libmagic's UTF-8 copy differs)
         self.by_literal = [frozenset(i for i in ids if entries[i].regex is None and entries[i].window is None)
                            for ids in literal_ids.values()]
         # searches with a range: the first occurrence of their value must start within it
@@ -686,7 +703,7 @@ class Engine:
             sorted(((entries[i].window or 0) + len(lit), i) for i in ids if entries[i].window is not None)
             for (lit, _), ids in literal_ids.items()]
         # text tests with a byte past ASCII in a literal: libmagic's UTF-8 copy of a text that is not
-        # plain ASCII may hold it where the bytes do not
+        # its bytes may hold it where the bytes do not
         self.text_high = frozenset(i for i, e in enumerate(entries)
                                    if e.text and any(max(lit) >= 0x80 for lit in e.literals))
         self.by_literal_not_ascii = [frozenset(i for i in ids if entries[i].regex is not None and entries[i].text)
@@ -771,14 +788,16 @@ class Engine:
                                 match_event_handler=_collect, context=found, scratch=self.regex_scratch)
         out: set[int] = set()
         opened: set[int] = set()  # gated entries one of whose sub-tests may match
-        converted = ascii_only = False  # libmagic may convert the text; its UTF-8 copy differs from the bytes
+        converted = high = False  # libmagic may convert the text (a control byte, a byte past ASCII)
         for hit in found:
             pattern, end = hit >> 32, hit & 0xFFFFFFFF
             if pattern == 0:
                 converted = converted or end <= self.encoding_max
             elif pattern == 1:
-                ascii_only = ascii_only or end <= self.encoding_max
-        ascii = not converted and not ascii_only and data[:2] not in (b"\xff\xfe", b"\xfe\xff")
+                high = high or end <= self.encoding_max
+        # plain ASCII, or UTF-8 libmagic decodes and encodes again unchanged: its copy is a prefix of the bytes
+        same = not converted and data[:2] not in (b"\xff\xfe", b"\xfe\xff") \
+            and (not high or utf8_unchanged(data, self.encoding_max))
         for hit in found:
             pattern, end = hit >> 32, hit & 0xFFFFFFFF
             if pattern >= self.first_gate:
@@ -787,23 +806,23 @@ class Engine:
                 out |= self.by_anchor[pattern - self.first_anchored]
             elif pattern >= self.first_regex:
                 entry, text = self.by_regex[pattern - self.first_regex]
-                if ascii or not text:
+                if same or not text:
                     out.add(entry)
             elif pattern >= 2:
                 out |= self.by_literal[pattern - 2]
                 for until, i in self.by_window[pattern - 2]:  # ends of the windows (+ length), ascending
                     if end <= until:
                         out.add(i)
-                if not ascii:
+                if not same:
                     out |= self.by_literal_not_ascii[pattern - 2]
         if not text_pass(data, self.encoding_max):
             return frozenset(out - self.text_only)  # libmagic runs no text test on this buffer
-        if not ascii:
+        if not same:
             out |= self.text_unsure
             out |= self.text_high
         if converted or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             out |= self.text_tests  # libmagic may read this buffer as EBCDIC or UTF-16/32: keep text tests
-        if ascii:
+        if same:
             out -= self.gated - opened
         return frozenset(out)
 
