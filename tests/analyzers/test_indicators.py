@@ -153,3 +153,51 @@ def test_fold_table_gives_the_per_character_definition_on_every_code_point() -> 
     expected = "".join(c for c in decomposed if unicodedata.category(c) != "Mn").translate(_ARABIC_FOLD)
     assert fold(text) == expected
     assert fold(text) == expected  # again, from the filled table
+
+
+def test_shortest_valid_number_under_the_installed_metadata() -> None:
+    """MIN_INTERNATIONAL is no more than country code + shortest national number of any region or
+    non-geographic code in the installed phonenumbers: a shorter candidate is never tried."""
+    import phonenumbers
+    from phonenumbers.phonenumberutil import COUNTRY_CODES_FOR_NON_GEO_REGIONS, SUPPORTED_REGIONS
+
+    from triage.analyzers import indicators
+
+    described = [phonenumbers.PhoneMetadata.metadata_for_region(r) for r in SUPPORTED_REGIONS]
+    described += [phonenumbers.PhoneMetadata.metadata_for_nongeo_region(c) for c in COUNTRY_CODES_FOR_NON_GEO_REGIONS]
+    lengths = [(len(str(m.country_code)), [n for n in m.general_desc.possible_length if n > 0])
+               for m in described if m is not None and m.general_desc is not None]
+    assert len(lengths) == len(described) > 200
+    shortest = min(code + min(national or [1]) for code, national in lengths)
+    assert indicators.MIN_INTERNATIONAL <= shortest
+    assert indicators._fewest_digits("LY") == 6 and indicators._fewest_digits("AT") == 4
+    assert indicators._fewest_digits("QQ") == indicators.MIN_INTERNATIONAL
+
+
+def test_short_candidates_skipped_find_the_same_numbers() -> None:
+    """Versions, counts, dates and short codes around real numbers: the same numbers as phonenumbers'
+    matcher trying every candidate, in several regions."""
+    import phonenumbers
+
+    from triage.analyzers import indicators
+
+    noise = "v1.2.3 (2019) 12/05 #45 x 7 3-4 +12 page 10-11 call 123 or 1234 5 "
+    text = noise + "+431110, +218 91 234 5678 091-234-5678 " + noise + "06 12 34 56 78, 0033 6 12 34 56 78 "
+    for region in ("LY", "FR", "AT", "DE", "US", "TN"):
+        plain = indicators._ZERO_ZERO.sub("+", text)
+        every = [phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
+                 for m in phonenumbers.PhoneNumberMatcher(plain, region, leniency=phonenumbers.Leniency.VALID)]
+        assert "+431110" in every and indicators._phones(text, region) == every, region  # 7 characters
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["1", "9", "0", "2", "19", "20", "2024", "1999", "-", "/", ".", " ", ",", "mai",
+                                 "june", "يونيو", "كانون الثاني", "3rd", "x", "٢٠٢٤", "\u200f"]), max_size=14))
+def test_year_scan_drops_no_date(parts: list[str]) -> None:
+    """The dates found are those of the full pattern: the year scan before it only skips text without one."""
+    from triage.analyzers import indicators
+
+    text = fold(normalise("".join(parts)))
+    pattern, _names = indicators._month_table()
+    if any(pattern.finditer(text)):
+        assert indicators._YEAR.search(text) and indicators._dates(text)

@@ -112,11 +112,31 @@ def _e164(number: str, region: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# The fewest digits of a valid number written with its country code: of every region's and
+# non-geographic code's metadata, country code + shortest national number (6 in phonenumbers 9.0:
+# +43 and four digits). tests/analyzers/test_indicators.py checks it against the installed metadata.
+MIN_INTERNATIONAL = 6
+
+
+@lru_cache(maxsize=64)
+def _fewest_digits(region: str) -> int:
+    """The fewest digits any number valid under `region` holds: with a country code, or national in
+    the region (a candidate has at least as many characters)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.general_desc is None:  # unknown: only numbers with a country code
+        return MIN_INTERNATIONAL
+    lengths = [n for n in metadata.general_desc.possible_length if n > 0]
+    return min(MIN_INTERNATIONAL, *lengths) if lengths else 1  # no lengths: none is ruled out
+
+
 def _phones(text: str, region: str) -> list[str]:
     # '00' is the international prefix in most of Africa and Europe, whatever the default region.
     text = _ZERO_ZERO.sub("+", _LINK.sub(" ", text))
     found = []
-    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+    # a candidate shorter than the fewest digits a valid number holds is not tried: most of what the
+    # matcher meets in text (versions, counts, short dates) is, and fails `Leniency.VALID` anyway
+    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID,
+                                                 min_candidate_length=_fewest_digits(region)):
         found.append(phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164))
     return found
 
@@ -284,7 +304,12 @@ def _month_table() -> tuple[re.Pattern[str], dict[str, int]]:
     return re.compile(pattern, re.IGNORECASE), names
 
 
+_YEAR = re.compile(r"(?:19|20)\d\d")  # in every date the pattern reads: most text has none (a fast scan)
+
+
 def _dates(folded: str) -> list[str]:
+    if not _YEAR.search(folded):
+        return []
     pattern, names = _month_table()
     found = []
     for m in pattern.finditer(folded):
