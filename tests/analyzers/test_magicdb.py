@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import random
+import re
 import struct
 import subprocess
 import sys
@@ -397,3 +399,29 @@ def test_no_home_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     db.scan(b"xabc", match_event_handler=lambda i, *_: found.append(i), scratch=hyperscan.Scratch(db))
     assert found == [0]
     assert magicdb._compiles(rb"^a+b", False, prefilter=False)
+
+
+def test_scan_stops_where_tests_stop_reading(engine: magicdb.Engine) -> None:
+    """The literal scan reads a buffer's first `scan_reach` bytes (a text test reads libmagic's copy of
+    the first `encoding_max`, a search its range); a number or string at a fixed offset past them is
+    compared directly: images typed by bytes far into the buffer type as with the full database."""
+    full = magic.Magic(mime=True)
+    assert engine.scan_reach is not None and engine.scan_reach >= engine.encoding_max
+    assert engine.far_anchored and all(start + 1 > engine.scan_reach for _, start, _ in engine.far_anchored)
+    buffers = []
+    for pattern, start, ids in engine.far_anchored:
+        value = bytes(int(h, 16) for h in re.findall(rb"\\x([0-9a-f]{2})", pattern.pattern))
+        at = bytearray(b"\x55" * (start + len(value) + 512))  # no entry that may run `indirect` matches
+        at[start:start + len(value)] = value
+        assert ids <= engine.may_match(bytes(at)) and not engine.may_match(bytes(at)) & engine.db.indirect
+        assert not ids & engine.may_match(bytes(at[:start + len(value) - 1]))
+        buffers += [bytes(at), bytes(at[:start + len(value) - 1])]  # and cut one byte short
+    nrg = [at for at in buffers if full.from_buffer(at) == "application/x-nrg"]
+    assert nrg  # typed by "CD001" 0x53001 bytes in, past the scan
+    noisy = bytearray(random.Random(5).randbytes(1 << 20))
+    for offset, text in ((70_000, b"<!doctype html><html><head><title>x</title>"), (200_000, b"PK\x03\x04"),
+                         (300_000, b"%PDF-1.7\n"), (900_000, b"#!/usr/bin/env python3\nimport os\n")):
+        noisy[offset:offset + len(text)] = text
+    buffers += [bytes(noisy), b"just text\n" * 20_000 + b"<!doctype html>\n<html>\n"]
+    for data in buffers:
+        assert engine.mime(data) == full.from_buffer(data), (len(data), data[-40:])

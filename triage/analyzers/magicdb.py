@@ -27,6 +27,10 @@ here, with one Hyperscan scan and a few dictionary look-ups, before libmagic run
   at a fixed offset: the bytes (a masked byte: one of those it accepts) must end exactly there
   (a string's trailing NULs left out: libmagic pads past the end with NULs);
 - on a buffer with a NUL in what libmagic's text pass reads (`text_pass`), no text test runs at all;
+- the literals and fixed-offset patterns are looked for only as far into the buffer as a test can
+  read them (`scan_reach`: the text pass reads libmagic's copy of the first `encoding_max` bytes, a
+  search its range, a regex its region), about 64 KiB with Debian's database; the few numbers and
+  strings at fixed offsets past that (Nero images 0x53001 bytes in) are compared directly;
 - a text entry whose top-level test neither describes nor types anything gives a type only through
   a level-1 sub-test (`gate`): where all of those are regex or search tests at fixed offsets, read
   as above, the entry stays off on a buffer whose text copy is its bytes (below) none of them may
@@ -492,6 +496,11 @@ def gate(piece: bytes) -> list[tuple[int, Entry]] | None:
     return tests or None
 
 
+def _width(pattern: bytes) -> int:
+    """How many bytes a pattern of `anchored_form` matches: each is `\\xNN` or a class of them."""
+    return len(re.sub(rb"\[[^\]]*\]", b"[..]", pattern)) // 4
+
+
 def _bytes_pattern(value: bytes) -> bytes:
     """`value` as a Hyperscan pattern of exactly those bytes."""
     return b"".join(b"\\x%02x" % c for c in value)
@@ -726,6 +735,7 @@ class Engine:
                 anchored.setdefault(pattern, set()).add(i)
         self.first_anchored = len(expressions)
         self.by_anchor = [frozenset(ids) for ids in anchored.values()]
+        self.anchored_patterns = list(anchored)  # (pattern, offset its match ends at)
         expressions += [pattern for pattern, _ in anchored]
         flags += [hyperscan.HS_FLAG_SINGLEMATCH] * len(anchored)
         at = hyperscan.HS_EXT_FLAG_MIN_OFFSET | hyperscan.HS_EXT_FLAG_MAX_OFFSET
@@ -762,13 +772,22 @@ class Engine:
                    else -1 for i, _ in regexes] + gate_offsets
         self.regex_reach = None if min(offsets, default=0) < 0 else max(offsets, default=0) + regex_max
         apart = list(range(self.first_regex, self.first_anchored)) + gate_regexes
-        rest = sorted(set(range(len(expressions))) - set(apart))
+        self.encoding_max = int(self.full.getparam(MAGIC_PARAM_ENCODING_MAX))
+        # how far into the buffer the other patterns matter: the scan stops there (most of a large
+        # file is never read by a test), and a number or string at a fixed offset past it is compared here
+        reach = self._scan_ends(literal_ids, len(expressions), apart, regex_max)
+        near = None if any(end is None for k, end in reach.items() if k < self.first_anchored) \
+            else max(end for k, end in reach.items() if k < self.first_anchored and end is not None)
+        far = {k for k in range(self.first_anchored, self.first_gate) if near is not None and (reach[k] or 0) > near}
+        self.scan_reach = near
+        self.far_anchored = [(re.compile(expressions[k]), int(reach[k] or 0) - _width(expressions[k]),
+                              self.by_anchor[k - self.first_anchored]) for k in sorted(far)]
+        rest = sorted(set(range(len(expressions))) - set(apart) - far)
         self.scanner = scanner([expressions[k] for k in rest], [flags[k] for k in rest], [ext[k] for k in rest], rest)
         self.regex_scanner = scanner([expressions[k] for k in apart], [flags[k] for k in apart],
                                      [ext[k] for k in apart], apart)
         # the entries that may run `indirect` and are always kept: their top-level test is checked per buffer
         self.indirect_kept = [self.db.pieces[i][:RECORD] for i in sorted(self.db.indirect & self.always)]
-        self.encoding_max = int(self.full.getparam(MAGIC_PARAM_ENCODING_MAX))
         self.scratch = hyperscan.Scratch(self.scanner)
         self.regex_scratch = hyperscan.Scratch(self.regex_scanner)
         # one writable copy of the whole database that libmagic reads in place, its entries switched on
@@ -779,10 +798,58 @@ class Engine:
         self.misses = self.since = 0
         self.compact: Layout | None = None
 
+    def _scan_ends(self, literal_ids: dict[tuple[bytes, bool], list[int]], count: int, apart: list[int],
+                   regex_max: int) -> dict[int, int | None]:
+        """For each pattern of the main scan, the end of the part of a buffer where its match can
+        switch an entry on (None: anywhere). A test of the text pass reads libmagic's copy of the
+        first `encoding_max` bytes only (a UTF-16/EBCDIC reading keeps every text test anyway); a
+        search with a range, its range; a number or string at a fixed offset, that offset."""
+        entries = self.db.entries
+        text_reach = self.encoding_max + max((len(lit) for lit, _ in literal_ids), default=0)
+        reach: dict[int, int | None] = {0: self.encoding_max, 1: self.encoding_max}
+        for k, ((lit, _), ids) in enumerate(literal_ids.items()):
+            ends: list[int | None] = []
+            for i in ids:
+                entry = entries[i]
+                if entry.window is not None:
+                    ends.append(entry.window + len(lit))
+                elif i in self.text_only:  # by_literal or, for a text regex, by_literal_not_ascii
+                    ends.append(text_reach)
+                elif entry.regex is None:  # a binary search
+                    ends.append(self._search_reach(i, lit))
+                elif entry.text:  # a regex of both passes: its region in the bytes too
+                    rec = self.db.pieces[i]
+                    offset, = struct.unpack_from("<i", rec, 12)
+                    fixed = offset >= 0 and not rec[2] & (INDIR | OFFNEGATIVE | OFFADD)
+                    ends.append(max(text_reach, offset + regex_max + len(lit)) if fixed else None)
+                # a binary regex's literal switches nothing on: its regex decides (by_regex)
+            bounded = [end for end in ends if end is not None]
+            reach[2 + k] = max(bounded, default=0) if len(bounded) == len(ends) else None
+        for k, (_pattern, end) in enumerate(self.anchored_patterns):
+            reach[self.first_anchored + k] = end
+        for k in range(self.first_gate, count):
+            if k not in apart:  # a gated text entry's search literal: in the text pass
+                reach[k] = text_reach
+        return reach
+
+    def _search_reach(self, i: int, literal: bytes) -> int | None:
+        """Where `literal`, the start of a binary search's value, ends at the latest: the search
+        tries starts within its range (blank folding may stretch what follows, not the start).
+        None where it may be anywhere (no range, an indirect or relative offset, a later run)."""
+        rec = self.db.pieces[i][:RECORD]
+        offset, = struct.unpack_from("<i", rec, 12)
+        count, = struct.unpack_from("<I", rec, 24)
+        value = rec[32:32 + min(rec[5], 128)]
+        if rec[6] != SEARCH or not count or offset < 0 or rec[2] & (INDIR | OFFNEGATIVE | OFFADD):
+            return None
+        return offset + count + len(literal) if value.lower().startswith(literal.lower()) else None
+
     def may_match(self, data: bytes) -> frozenset[int]:
         """The entries not always kept whose top-level test may match `data`."""
         found: list[int] = []
-        self.scanner.scan(data, match_event_handler=_collect, context=found, scratch=self.scratch)
+        near = self.scan_reach
+        self.scanner.scan(data if near is None or len(data) <= near else data[:near],
+                          match_event_handler=_collect, context=found, scratch=self.scratch)
         reach = self.regex_reach
         self.regex_scanner.scan(data if reach is None or len(data) <= reach else data[:reach],
                                 match_event_handler=_collect, context=found, scratch=self.regex_scratch)
@@ -815,6 +882,9 @@ class Engine:
                         out.add(i)
                 if not same:
                     out |= self.by_literal_not_ascii[pattern - 2]
+        for far, start, ids in self.far_anchored:  # past the scan: compared where they must be
+            if far.match(data, start):
+                out |= ids
         if not text_pass(data, self.encoding_max):
             return frozenset(out - self.text_only)  # libmagic runs no text test on this buffer
         if not same:
