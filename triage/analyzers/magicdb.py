@@ -32,12 +32,9 @@ here, with one Hyperscan scan and a few dictionary look-ups, before libmagic run
   search its range, a regex its region), about 64 KiB with Debian's database; the few numbers and
   strings at fixed offsets past that (Nero images 0x53001 bytes in) are compared directly;
 - a text entry whose top-level test neither describes nor types anything gives a type only through
-  a sub-test that does (`gate`): where each of those, or else its nearest ancestor, is a regex or
-  search read as above, the entry stays off on a buffer whose text copy is its bytes (below) none of
-  them may match (a Ruby entry's `search require` then runs its regex on no Perl module). A final
-  `$` is read where glibc may see a line or string end (`LINE_END`, and the region's cuts), and a
-  regex at a relative offset anywhere, on buffers its region reaches the end of (Ruby's `end` lines:
-  a Python module with classes is not tried as Ruby).
+  a level-1 sub-test (`gate`): where all of those are regex or search tests at fixed offsets, read
+  as above, the entry stays off on a buffer whose text copy is its bytes (below) none of them may
+  match (a Ruby entry's `search require` then runs its regex on no Perl module).
 
 Text tests run on libmagic's UTF-8 copy of a text file, not on its bytes. For plain ASCII, and for
 UTF-8 without a byte order mark (`utf8_unchanged`: decoded and encoded again, each character is
@@ -63,7 +60,7 @@ import re
 import struct
 import sys
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -94,13 +91,6 @@ KEEP_SCANNERS = 8  # compiled scanners kept in the cache folder (the most recent
 # bytes libmagic's text_chars table calls F: one in the first encoding_max bytes makes it try EBCDIC
 NOT_TEXT = rb"[\x00-\x06\x0e-\x1a\x1c-\x1f\x7f]"
 NOT_ASCII = rb"[\x80-\xff]"  # one in the first encoding_max bytes: libmagic's copy is re-encoded UTF-8
-# Where glibc may see a line or string end in libmagic's region of a regex test at offset 0, in the
-# bytes that follow it: a newline or carriage return, or a NUL (the region is copied as a C string),
-# one byte further (libmagic puts the region's last byte out of the string: its line's terminator,
-# or the character before a carriage return that ends a counted line), or within four bytes of the
-# end (that same last byte; a UTF-8 character cut at the end of the text copy). A region cut short
-# of the buffer's end ends at a fixed offset instead: `gate` adds those.
-LINE_END = rb"(?:[\x00-\xff]?[\n\r\x00]|[\x00-\xff]{0,4}\z)"
 SPECIAL_ESCAPE = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<>`'")
 
 
@@ -114,9 +104,6 @@ class Entry:
     fixed: tuple[int, bytes] | None = None  # these bytes at this offset (binary string)
     number: tuple[int, int, str, int, int] | None = None  # offset, size, byte order, mask, value: `=` test
     regex: bytes | None = None  # the regex as Hyperscan reads it (see hyperscan_form)
-    ends_at: int | None = None  # the regex's match must end exactly here (a `$` at a cut: see gate_tests)
-    cut_limit: int | None = None  # read only on buffers no longer than this (a relative regex: gate_tests)
-    long_only: int | None = None  # read only on buffers longer than this (its stand-in there: gate)
     window: int | None = None  # a search without blank folding: its value starts at or before this offset
     exact: bool = False  # Hyperscan matches it exactly (else in prefilter mode: anchors dropped, may report more)
 
@@ -266,14 +253,13 @@ def _runs(value: bytes) -> list[bytes]:
     return [r for r in re.split(rb"[\x00 \t\n\v\f\r]+", value) if len(r) >= MIN_LITERAL]
 
 
-def hyperscan_form(pattern: bytes, line_start: bool = False, end_anchor: bool = False) -> bytes | None:
+def hyperscan_form(pattern: bytes, line_start: bool = False) -> bytes | None:
     """This POSIX extended regex (glibc, REG_NEWLINE) as a Hyperscan pattern matching at least where it
     does anywhere in the buffer: `$` dropped (libmagic's region may end mid-line), `^` too unless
     `line_start` (the region starts at the buffer's start, where and after each newline `^` matches in
     both, Hyperscan's multi-line mode), word boundaries dropped too (libmagic cuts its region at 8 KiB,
     at a NUL and before the buffer's last byte: glibc sees an end there that Hyperscan, reading on,
-    does not), a backslash inside brackets literal as in POSIX. With `end_anchor`, a final `$` is read
-    as `LINE_END` (the region's cuts are then for the caller to add). None where unsure."""
+    does not), a backslash inside brackets literal as in POSIX. None where unsure."""
     out = bytearray()
     i, n = 0, len(pattern)
     while i < n:
@@ -302,9 +288,6 @@ def hyperscan_form(pattern: bytes, line_start: bool = False, end_anchor: bool = 
             i = end
         elif c == ord("^") and line_start:
             out.append(c)
-            i += 1
-        elif c == ord("$") and end_anchor and i == n - 1:
-            out += LINE_END
             i += 1
         elif c in b"^$":
             i += 1
@@ -486,83 +469,31 @@ def utf8_unchanged(data: bytes, encoding_max: int) -> bool:
     return True
 
 
-def gate(piece: bytes, regex_max: int) -> list[tuple[int, Entry]] | None:
-    """What may make a text entry whose top-level test neither describes nor types anything give a
-    type: libmagic goes on to the next entry when no sub-test that describes or types something
-    matches, as when the top-level test fails. For each such sub-test, at any level, its own test
-    (offset, what may make it match) or, where that cannot be read here, that of its nearest
-    ancestor under the top level that can (it runs only where that one matched). None when some
-    sub-test has neither, or the type may come from elsewhere (`use`, `indirect`)."""
+def gate(piece: bytes) -> list[tuple[int, Entry]] | None:
+    """The level-1 sub-tests (offset, what may make it match) of a text entry whose top-level test
+    neither describes nor types anything, when every one of them is a regex or search at a fixed
+    offset: such an entry gives a type only through one of them (libmagic goes on to the next entry
+    when its top-level test matches and none of them does, as when the top-level test fails; deeper
+    sub-tests run only under a level-1 one that matched). None when that cannot be said of it."""
     top = piece[:RECORD]
     if top[6] not in (STRING, REGEX, SEARCH) or not top[2] & TEXTTEST:
         return None
-    if _says(top):
+    if top[160:224].split(b"\0")[0] or top[224:304].split(b"\0")[0]:  # its description, its MIME type
         return None
     tests: list[tuple[int, Entry]] = []
-    path: list[list[tuple[int, Entry]] | None] = []  # the tests of the records from level 1 down to this one
-    taken: set[int] = set()
     for at in range(RECORD, len(piece), RECORD):
         rec = piece[at:at + RECORD]
-        if rec[6] in (INDIRECT, USE):
-            return None
-        level = struct.unpack_from("<H", rec, 0)[0]
-        del path[level - 1:]
-        path.append(gate_tests(rec, regex_max))
-        if not _says(rec):
+        if struct.unpack_from("<H", rec, 0)[0] != 1:
             continue
-        decidable = [decided for decided in reversed(path) if decided is not None]
-        if not decidable:
+        offset, = struct.unpack_from("<i", rec, 12)
+        if rec[6] not in (REGEX, SEARCH) or rec[4] != ord("=") or rec[2] & (INDIR | OFFADD | OFFNEGATIVE) \
+                or offset < 0 or rec[10]:  # a relation, a relative or indirect offset, if/elif/else
             return None
-        if id(decidable[0]) not in taken:
-            taken.add(id(decidable[0]))
-            tests += decidable[0]
-            limit = max((test.cut_limit for _, test in decidable[0] if test.cut_limit is not None), default=None)
-            if limit is not None:  # on a longer buffer: the nearest ancestor read whole, else open
-                fallback = next((d for d in decidable[1:] if all(t.cut_limit is None for _, t in d)), None)
-                tests += [(offset, replace(test, long_only=limit)) for offset, test in fallback or []] \
-                    or [(0, Entry(text=True, long_only=limit))]
+        test = classify(rec)
+        if test.regex is None and not test.literals:
+            return None
+        tests.append((offset, test))
     return tests or None
-
-
-def gate_tests(rec: bytes, regex_max: int) -> list[tuple[int, Entry]] | None:
-    """A sub-test as the gate reads it (None when it cannot): a regex or search at a fixed or
-    relative offset, `=`, no condition. A search's value anywhere in the buffer. A regex at offset 0:
-    as a top-level one, a final `$` read as `LINE_END`, with the regex without it ending exactly where
-    libmagic may cut its region (`regex_max` bytes, or its range of bytes or lines). A regex at a
-    relative offset (`&n`: from where its parent's match ended) anywhere in the buffer, without `^`
-    (its region may start mid-line), a final `$` as `LINE_END`; read only on buffers no longer than
-    the least its region spans (`cut_limit`): its region then ends at the buffer's end."""
-    offset, = struct.unpack_from("<i", rec, 12)
-    if rec[6] not in (REGEX, SEARCH) or rec[4] != ord("=") or rec[2] & (INDIR | OFFNEGATIVE) \
-            or offset < 0 or rec[10]:  # a relation, an indirect offset, if/elif/else
-        return None
-    test = classify(rec)
-    if test.regex is None and not test.literals:
-        return None
-    relative = bool(rec[2] & OFFADD)
-    pattern = rec[32:160].split(b"\0")[0]
-    ends = rec[6] == REGEX and pattern.endswith(b"$") and not pattern.endswith(b"\\$")
-    count, = struct.unpack_from("<I", rec, 24)
-    if rec[6] == SEARCH or (not relative and not (offset == 0 and test.exact and ends)):
-        return [(offset, test)]
-    form = hyperscan_form(pattern, line_start=not relative, end_anchor=True)
-    if form is None:
-        return [(offset, test)] if not relative else None
-    exact = _compiles(form, test.nocase, prefilter=False)
-    if not exact and not (relative and _compiles(form, test.nocase, prefilter=True)):
-        return [(offset, test)] if not relative else None
-    read = Entry(text=test.text, literals=test.literals, nocase=test.nocase, regex=form, exact=exact)
-    if relative:
-        read.cut_limit = min(count or regex_max, regex_max)
-        return [(offset, read)]
-    cuts = {regex_max, min(count or regex_max, regex_max), min(80 * count or regex_max, regex_max)}
-    return [(offset, read)] + [(offset, Entry(text=test.text, nocase=test.nocase, regex=test.regex, exact=True,
-                                              ends_at=cut - 1)) for cut in sorted(cuts)]
-
-
-def _says(rec: bytes) -> bool:
-    """Whether a record describes or types something (its description, its MIME type)."""
-    return bool(rec[160:224].split(b"\0")[0] or rec[224:304].split(b"\0")[0])
 
 
 def _width(pattern: bytes) -> int:
@@ -812,39 +743,31 @@ class Engine:
         ext = [Ext(0, 0, 0, 0, 0, 0)] * self.first_anchored + [Ext(at, end, end, 0, 0, 0) for _, end in anchored]
         # entries that give a type only through level-1 sub-tests decided here (`gate`): on a plain
         # ASCII buffer (the bytes are what both passes read) none of which may match, they stay off
-        self.full = magic.Magic(mime=True)
-        regex_max = int(self.full.getparam(MAGIC_PARAM_REGEX_MAX))
-        gates = {i: tests for i, piece in enumerate(self.db.pieces) if i not in self.always
-                 and i not in self.db.indirect and (tests := gate(piece, regex_max)) is not None}
+        gates = {i: tests for i, piece in enumerate(self.db.pieces)
+                 if i not in self.always and i not in self.db.indirect and (tests := gate(piece)) is not None}
         self.gated = frozenset(gates)
         self.first_gate = len(expressions)
-        self.by_gate: list[tuple[int, int, int | None]] = []  # entry, read on buffers longer than, up to
+        self.by_gate: list[int] = []
         gate_regexes: list[int] = []  # their patterns, scanned with the regexes
         gate_offsets: list[int] = []
-        ends_at: dict[int, int] = {}  # pattern -> the offset its match must end at
-        self.gate_limits: list[tuple[int, int]] = []  # (a length, an entry open on longer buffers)
         for i, tests in gates.items():
             for offset, test in tests:
-                sizes = (test.long_only or 0, test.cut_limit)  # the buffer lengths it is read on
-                if test.regex is None and not test.literals:  # no stand-in on a longer buffer: open there
-                    self.gate_limits.append((sizes[0], i))
-                elif test.regex is not None:
-                    if test.ends_at is not None:
-                        ends_at[len(expressions)] = test.ends_at
+                if test.regex is not None:
                     gate_regexes.append(len(expressions))
                     gate_offsets.append(offset)
                     expressions.append(test.regex)
                     flags.append(_regex_flags(test.nocase, not test.exact))
-                    self.by_gate.append((i, *sizes))
+                    self.by_gate.append(i)
                     continue
                 for lit in test.literals:  # a search anywhere in the buffer: past any range it has
                     expressions.append(_bytes_pattern(lit))
                     flags.append(_flags(test.nocase, False))
-                    self.by_gate.append((i, *sizes))
-        ext += [Ext(at, ends_at[k], ends_at[k], 0, 0, 0) if k in ends_at else Ext(0, 0, 0, 0, 0, 0)
-                for k in range(len(ext), len(expressions))]
+                    self.by_gate.append(i)
+        ext += [Ext(0, 0, 0, 0, 0, 0)] * (len(expressions) - len(ext))
         # the regexes apart: libmagic gives glibc at most `regex_max` bytes from the test's offset, so
         # they are looked for in the buffer's first `regex_reach` bytes only
+        self.full = magic.Magic(mime=True)
+        regex_max = int(self.full.getparam(MAGIC_PARAM_REGEX_MAX))
         offsets = [struct.unpack_from("<i", self.db.pieces[i], 12)[0] if not self.db.pieces[i][2] & (INDIR | OFFNEGATIVE)
                    else -1 for i, _ in regexes] + gate_offsets
         self.regex_reach = None if min(offsets, default=0) < 0 else max(offsets, default=0) + regex_max
@@ -945,9 +868,7 @@ class Engine:
         for hit in found:
             pattern, end = hit >> 32, hit & 0xFFFFFFFF
             if pattern >= self.first_gate:
-                entry, above, upto = self.by_gate[pattern - self.first_gate]
-                if len(data) > above and (upto is None or len(data) <= upto):
-                    opened.add(entry)
+                opened.add(self.by_gate[pattern - self.first_gate])
             elif pattern >= self.first_anchored:
                 out |= self.by_anchor[pattern - self.first_anchored]
             elif pattern >= self.first_regex:
@@ -972,7 +893,6 @@ class Engine:
         if converted or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             out |= self.text_tests  # libmagic may read this buffer as EBCDIC or UTF-16/32: keep text tests
         if same:
-            opened.update(i for limit, i in self.gate_limits if len(data) > limit)
             out -= self.gated - opened
         return frozenset(out)
 
