@@ -425,3 +425,22 @@ def test_scan_stops_where_tests_stop_reading(engine: magicdb.Engine) -> None:
     buffers += [bytes(noisy), b"just text\n" * 20_000 + b"<!doctype html>\n<html>\n"]
     for data in buffers:
         assert engine.mime(data) == full.from_buffer(data), (len(data), data[-40:])
+
+
+def test_entries_that_may_run_indirect_only_where_their_path_holds(engine: magicdb.Engine) -> None:
+    """A buffer whose matching entries may run `indirect` is typed by the full database, unless every
+    record that would run it sits under a number test that fails there: a TrueType font's header
+    rules out the MacBinary entry's `use`, a compiled Python module's the DOS backup's `indirect`."""
+    full = magic.Magic(mime=True)
+    font = b"\x00\x01\x00\x00\x00\x0c\x00\x80\x00\x03\x00\x40" + bytes(range(256)) * 8
+    pyc = b"\xa7\x0d\x0d\x0a\x00\x00\x00\x00" + b"\x01" * 74 + b"\x00" + b"\xe3" * 400
+    for data in (font, pyc):
+        indirect = engine.may_match(data) & engine.db.indirect
+        assert indirect and not any(engine.may_run_indirect(i, data) for i in indirect)
+        assert engine.mime(data) == full.from_buffer(data)
+    macbinary = bytearray(256)  # byte 0 = 0, a name length under 64, its type fields: the path holds
+    macbinary[1], macbinary[2:8], macbinary[65:73] = 5, b"hello\0", b"TEXTttxt"
+    macbinary[83:87] = (100).to_bytes(4, "big")
+    data = bytes(macbinary) + b"x" * 100
+    assert any(engine.may_run_indirect(i, data) for i in engine.may_match(data) & engine.db.indirect)
+    assert engine.mime(data) == full.from_buffer(data)

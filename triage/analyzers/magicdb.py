@@ -45,7 +45,9 @@ literals with bytes past ASCII); where libmagic may
 read the buffer as UTF-16/32 or EBCDIC (a BOM, a control byte in the first `encoding_max` bytes) every
 text test stays. Every other entry always stays. An entry that may run `indirect` (set 0 again at
 another offset, where the tests decided here would not hold) sends the buffer to the untouched full
-database. Only libmagic 5.44's database layout is read (version 18, 376-byte entries); another
+database, unless each record that would run it sits under a number test at a fixed offset that fails
+on the buffer (`may_run_indirect`: fonts and compiled Python modules match the top-level tests of
+the MacBinary and DOS backup entries, not what lies under them). Only libmagic 5.44's database layout is read (version 18, 376-byte entries); another
 libmagic, or local magic beside the compiled file, uses the full database.
 benchmarks/magic_equivalence.py compares both on the shared corpus and on many system files.
 """
@@ -562,6 +564,29 @@ class Database:
         reaches = {name: _reaches(name, uses, runs) for name in sets}
         self.indirect = frozenset(i for i, piece in enumerate(self.pieces)
                                   if _has_indirect(piece) or any(reaches.get(n) for n in _uses(piece)))
+        # for each of them, the records above each record that runs it (`indirect`, or `use` of a set
+        # that may): it runs only where all of those matched
+        self.indirect_paths = {i: _paths_to_indirect(self.pieces[i], reaches) for i in self.indirect}
+
+
+def _paths_to_indirect(piece: bytes, reaches: dict[bytes, bool]) -> list[list[bytes]]:
+    """For each record of `piece` that may run `indirect`, the records above it from level 1 down
+    (`[[]]` when the top-level record itself does)."""
+    def runs(rec: bytes) -> bool:
+        return rec[6] == INDIRECT or (rec[6] == USE and bool(reaches.get(rec[32:160].split(b"\0")[0].lstrip(b"^"))))
+
+    if runs(piece[:RECORD]):
+        return [[]]
+    paths: list[list[bytes]] = []
+    above: list[bytes] = []  # the records of levels 1 .. this one's - 1 on its path
+    for at in range(RECORD, len(piece), RECORD):
+        rec = piece[at:at + RECORD]
+        level = struct.unpack_from("<H", rec, 0)[0]
+        del above[level - 1:]
+        if runs(rec):
+            paths.append(list(above))
+        above.append(rec)
+    return paths
 
 
 def _has_indirect(piece: bytes) -> bool:
@@ -896,9 +921,20 @@ class Engine:
             out -= self.gated - opened
         return frozenset(out)
 
+    def may_run_indirect(self, i: int, data: bytes) -> bool:
+        """Whether entry `i` (one of `db.indirect`, its top-level test matching) may run `indirect`
+        on `data`: unless every record that would run it sits under a number test at a fixed offset
+        that fails (a font's or a compiled Python module's header rules out the MacBinary and DOS
+        backup entries' paths). A text entry's tests read libmagic's text copy: not decided here."""
+        if self.db.pieces[i][2] & TEXTTEST:
+            return True
+        return any(all(not rec[2] & OFFADD and may_match_number(rec, data) or rec[2] & OFFADD for rec in path)
+                   for path in self.db.indirect_paths[i])
+
     def mime(self, data: bytes) -> str:
         need = self.may_match(data)
-        if need & self.db.indirect or any(may_match_number(rec, data) for rec in self.indirect_kept):
+        if any(self.may_run_indirect(i, data) for i in need & self.db.indirect) \
+                or any(may_match_number(rec, data) for rec in self.indirect_kept):
             return str(self.full.from_buffer(data))  # set 0 may run again at other offsets: all of it
         self.since += 1
         compact = self.compact
