@@ -6,7 +6,7 @@ import hashlib
 from importlib import resources
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from triage.analyzers.indicators import extract_indicators, fold, normalise, rule_files
@@ -193,6 +193,8 @@ def test_short_candidates_skipped_find_the_same_numbers() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["1", "9", "0", "2", "19", "20", "2024", "1999", "-", "/", ".", " ", ",", "mai",
                                  "june", "يونيو", "كانون الثاني", "3rd", "x", "٢٠٢٤", "\u200f"]), max_size=14))
+@example(["0", "-", "1", "-", "2024"])  # read by the pattern, no date (day 0)
+@example(["3rd", " ", "june", " ", "2024"])
 def test_year_scan_drops_no_date(parts: list[str]) -> None:
     """The dates found are those of the full pattern: the year scan before it only skips text without one."""
     from triage.analyzers import indicators
