@@ -801,8 +801,8 @@ class Engine:
         # how far into the buffer the other patterns matter: the scan stops there (most of a large
         # file is never read by a test), and a number or string at a fixed offset past it is compared here
         reach = self._scan_ends(literal_ids, len(expressions), apart, regex_max)
-        near = None if any(end is None for k, end in reach.items() if k < self.first_anchored) \
-            else max(end for k, end in reach.items() if k < self.first_anchored and end is not None)
+        ends = [end for k, end in reach.items() if not self.first_anchored <= k < self.first_gate]  # not anchored
+        near = None if None in ends else max(end for end in ends if end is not None)
         far = {k for k in range(self.first_anchored, self.first_gate) if near is not None and (reach[k] or 0) > near}
         self.scan_reach = near
         self.far_anchored = [(re.compile(expressions[k]), int(reach[k] or 0) - _width(expressions[k]),
