@@ -47,8 +47,9 @@ text test stays. Every other entry always stays. An entry that may run `indirect
 another offset, where the tests decided here would not hold) sends the buffer to the untouched full
 database, unless each record that would run it sits under a number test at a fixed offset that fails
 on the buffer (`may_run_indirect`: fonts and compiled Python modules match the top-level tests of
-the MacBinary and DOS backup entries, not what lies under them). Only libmagic 5.44's database layout is read (version 18, 376-byte entries); another
-libmagic, or local magic beside the compiled file, uses the full database.
+the MacBinary and DOS backup entries, not what lies under them). Only libmagic 5.44's database
+layout is read (version 18, 376-byte entries); another libmagic, or local magic beside the compiled
+file, uses the full database.
 benchmarks/magic_equivalence.py compares both on the shared corpus and on many system files.
 """
 
@@ -928,7 +929,8 @@ class Engine:
         backup entries' paths). A text entry's tests read libmagic's text copy: not decided here."""
         if self.db.pieces[i][2] & TEXTTEST:
             return True
-        return any(all(not rec[2] & OFFADD and may_match_number(rec, data) or rec[2] & OFFADD for rec in path)
+        # a relative offset (`&n`) is not where may_match_number would read: unsure, so it may hold
+        return any(all(rec[2] & OFFADD or may_match_number(rec, data) for rec in path)
                    for path in self.db.indirect_paths[i])
 
     def mime(self, data: bytes) -> str:
