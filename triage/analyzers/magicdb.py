@@ -767,8 +767,8 @@ class Engine:
         at = hyperscan.HS_EXT_FLAG_MIN_OFFSET | hyperscan.HS_EXT_FLAG_MAX_OFFSET
         Ext = hyperscan.ExpressionExt  # type: ignore[attr-defined]  # not in its stubs
         ext = [Ext(0, 0, 0, 0, 0, 0)] * self.first_anchored + [Ext(at, end, end, 0, 0, 0) for _, end in anchored]
-        # entries that give a type only through level-1 sub-tests decided here (`gate`): on a plain
-        # ASCII buffer (the bytes are what both passes read) none of which may match, they stay off
+        # entries that give a type only through level-1 sub-tests decided here (`gate`): on a buffer
+        # whose text copy is its bytes (what both passes read) none of which may match, they stay off
         gates = {i: tests for i, piece in enumerate(self.db.pieces)
                  if i not in self.always and i not in self.db.indirect and (tests := gate(piece)) is not None}
         self.gated = frozenset(gates)
@@ -806,14 +806,14 @@ class Engine:
         near = None if None in ends else max(end for end in ends if end is not None)
         far = {k for k in range(self.first_anchored, self.first_gate) if near is not None and (reach[k] or 0) > near}
         self.scan_reach = near
-        self.far_anchored = [(re.compile(expressions[k]), int(reach[k] or 0) - _width(expressions[k]),
-                              self.by_anchor[k - self.first_anchored]) for k in sorted(far)]
+        self.far_anchored = [(re.compile(pattern), end - _width(pattern), self.by_anchor[k - self.first_anchored])
+                             for k in sorted(far) for pattern, end in [self.anchored_patterns[k - self.first_anchored]]]
         rest = sorted(set(range(len(expressions))) - set(apart) - far)
         self.scanner = scanner([expressions[k] for k in rest], [flags[k] for k in rest], [ext[k] for k in rest], rest)
         self.regex_scanner = scanner([expressions[k] for k in apart], [flags[k] for k in apart],
                                      [ext[k] for k in apart], apart)
         # the entries that may run `indirect` and are always kept: their top-level test is checked per buffer
-        self.indirect_kept = [self.db.pieces[i][:RECORD] for i in sorted(self.db.indirect & self.always)]
+        self.indirect_kept = sorted(self.db.indirect & self.always)
         self.scratch = hyperscan.Scratch(self.scanner)
         self.regex_scratch = hyperscan.Scratch(self.regex_scanner)
         # one writable copy of the whole database that libmagic reads in place, its entries switched on
@@ -923,7 +923,7 @@ class Engine:
         return frozenset(out)
 
     def may_run_indirect(self, i: int, data: bytes) -> bool:
-        """Whether entry `i` (one of `db.indirect`, its top-level test matching) may run `indirect`
+        """Whether entry `i` (one of `db.indirect`, its top-level test may match) may run `indirect`
         on `data`: unless every record that would run it sits under a number test at a fixed offset
         that fails (a font's or a compiled Python module's header rules out the MacBinary and DOS
         backup entries' paths). A text entry's tests read libmagic's text copy: not decided here."""
@@ -935,8 +935,9 @@ class Engine:
 
     def mime(self, data: bytes) -> str:
         need = self.may_match(data)
-        if any(self.may_run_indirect(i, data) for i in need & self.db.indirect) \
-                or any(may_match_number(rec, data) for rec in self.indirect_kept):
+        indirect = [*(need & self.db.indirect),
+                    *(i for i in self.indirect_kept if may_match_number(self.db.pieces[i][:RECORD], data))]
+        if any(self.may_run_indirect(i, data) for i in indirect):
             return str(self.full.from_buffer(data))  # set 0 may run again at other offsets: all of it
         self.since += 1
         compact = self.compact
