@@ -15,7 +15,8 @@ file tsk_recover wrote. The timed dalil runs are dalil as an investigator runs i
 them is instrumented (DALIL_PROFILE: each analyser's CPU, read twice a file through a system call,
 0.1 s of the docs run; and the peak memory of the process tree, sampled every 0.2 s by this script)
 and gives the CPU by part, the YARA CPU and the memory figures.
-Then, for docs, listing only: the pytsk3 walk of dalil against `fls -r -p`.
+Then, for docs, listing only: the pytsk3 walk of dalil against `fls -r -p`; and dalil's fixed cost, a
+parse of a one-file image, against its docs median.
 Not a test: prints figures measured here. Usage: python benchmarks/parse_vs_tsk.py [--runs N]
 [--workload docs|small|both] [--keep DIR]
 """
@@ -297,6 +298,24 @@ def listing_only(work: Path, runs: int) -> None:
           f"{statistics.median(fls):.2f} s ({lines} lines), ratio {statistics.median(fls) / statistics.median(walk):.2f}x")
 
 
+def fixed_cost(work: Path, runs: int, docs_median: float) -> None:
+    """dalil parse of a one-file image with the docs pack: what every parse pays whatever its size (the
+    interpreter, imports, rules, the workers' start, the ending), most of it on one core."""
+    stage = work / "stage-one"
+    stage.mkdir()
+    (stage / "note.txt").write_text("one file\n")
+    image = work / "one.ext4"
+    subprocess.run(["mke2fs", "-q", "-t", "ext4", "-d", str(stage), str(image), "8M"], check=True)
+    shutil.rmtree(stage)
+    side = Side()
+    for n in range(runs):
+        dalil_run(work, image, WORKLOADS["docs"][1], 100 + n, side)
+    wall, cpu = statistics.median(r.seconds for r in side.runs), statistics.median(r.cpu for r in side.runs)
+    print(f"[docs] fixed cost: dalil on a one-file image {wall:.2f} s ({cpu:.2f} s CPU), median of {runs}: "
+          f"{wall / docs_median:.0%} of the docs median, paid before and after the per-file work")
+    image.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -314,6 +333,7 @@ def main() -> None:
             results.append(bench(work, name, args.runs))
             if name == "docs":
                 listing_only(work, args.runs)
+                fixed_cost(work, args.runs, statistics.median(results[-1]["dalil_s"]))
             (work / f"{name}.ext4").unlink()
         print(json.dumps(results))
     finally:
