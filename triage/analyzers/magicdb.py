@@ -472,6 +472,13 @@ def utf8_unchanged(data: bytes, encoding_max: int) -> bool:
     return True
 
 
+def fixed_offset(rec: bytes) -> int | None:
+    """Where a record's test reads when that is one place from the start of the buffer: not through
+    an indirect offset, relative to its parent's match (`&n`) or from the end; else None."""
+    offset, = struct.unpack_from("<i", rec, 12)
+    return None if offset < 0 or rec[2] & (INDIR | OFFADD | OFFNEGATIVE) else offset
+
+
 def gate(piece: bytes) -> list[tuple[int, Entry]] | None:
     """The level-1 sub-tests (offset, what may make it match) of a text entry whose top-level test
     neither describes nor types anything, when every one of them is a regex or search at a fixed
@@ -488,9 +495,9 @@ def gate(piece: bytes) -> list[tuple[int, Entry]] | None:
         rec = piece[at:at + RECORD]
         if struct.unpack_from("<H", rec, 0)[0] != 1:
             continue
-        offset, = struct.unpack_from("<i", rec, 12)
-        if rec[6] not in (REGEX, SEARCH) or rec[4] != ord("=") or rec[2] & (INDIR | OFFADD | OFFNEGATIVE) \
-                or offset < 0 or rec[10]:  # a relation, a relative or indirect offset, if/elif/else
+        offset = fixed_offset(rec)
+        if rec[6] not in (REGEX, SEARCH) or rec[4] != ord("=") or offset is None \
+                or rec[10]:  # a relation, a relative or indirect offset, if/elif/else
             return None
         test = classify(rec)
         if test.regex is None and not test.literals:
@@ -844,10 +851,8 @@ class Engine:
                 elif entry.regex is None:  # a binary search
                     ends.append(self._search_reach(i, lit))
                 elif entry.text:  # a regex of both passes: its region in the bytes too
-                    rec = self.db.pieces[i]
-                    offset, = struct.unpack_from("<i", rec, 12)
-                    fixed = offset >= 0 and not rec[2] & (INDIR | OFFNEGATIVE | OFFADD)
-                    ends.append(max(text_reach, offset + regex_max + len(lit)) if fixed else None)
+                    offset = fixed_offset(self.db.pieces[i])
+                    ends.append(None if offset is None else max(text_reach, offset + regex_max + len(lit)))
                 # a binary regex's literal switches nothing on: its regex decides (by_regex)
             bounded = [end for end in ends if end is not None]
             reach[2 + k] = max(bounded, default=0) if len(bounded) == len(ends) else None
@@ -863,10 +868,10 @@ class Engine:
         tries starts within its range (blank folding may stretch what follows, not the start).
         None where it may be anywhere (no range, an indirect or relative offset, a later run)."""
         rec = self.db.pieces[i][:RECORD]
-        offset, = struct.unpack_from("<i", rec, 12)
+        offset = fixed_offset(rec)
         count, = struct.unpack_from("<I", rec, 24)
         value = rec[32:32 + min(rec[5], 128)]
-        if rec[6] != SEARCH or not count or offset < 0 or rec[2] & (INDIR | OFFNEGATIVE | OFFADD):
+        if rec[6] != SEARCH or not count or offset is None:
             return None
         return offset + count + len(literal) if value.lower().startswith(literal.lower()) else None
 
