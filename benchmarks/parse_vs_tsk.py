@@ -301,12 +301,11 @@ def listing_only(work: Path, runs: int) -> None:
 def fixed_cost(work: Path, runs: int, docs_median: float) -> None:
     """dalil parse of a one-file image with the docs pack: what every parse pays whatever its size (the
     interpreter, imports, rules, the workers' start, the ending), most of it on one core."""
-    stage = work / "stage-one"
-    stage.mkdir()
-    (stage / "note.txt").write_text("one file\n")
-    image = work / "one.ext4"
-    subprocess.run(["mke2fs", "-q", "-t", "ext4", "-d", str(stage), str(image), "8M"], check=True)
-    shutil.rmtree(stage)
+    source = work / "one-file"
+    source.mkdir()
+    (source / "note.txt").write_text("one file\n")
+    image = build_image(work, "one", [str(source)])
+    shutil.rmtree(source)
     side = Side()
     for n in range(runs):
         dalil_run(work, image, WORKLOADS["docs"][1], 100 + n, side)
