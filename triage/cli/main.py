@@ -9,20 +9,26 @@ when it registers NAME: a command does not pay for importing every other command
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
-import traceback
-from typing import Annotated, Any
 
-import typer
-from typer.core import TyperGroup
-from typer.exceptions import TyperException
+if __name__ == "__main__":  # `python -m triage.cli.main`: as the `dalil` program starts (launch.py)
+    from triage.cli.launch import early
 
-from .. import __version__
-from ..core import invocation
-from ..core.errors import DalilError
-from . import common
+    early(sys.argv[1:])
+
+import importlib  # noqa: E402 - after the early start above
+import pkgutil  # noqa: E402
+import traceback  # noqa: E402
+from typing import Annotated, Any  # noqa: E402
+
+import typer  # noqa: E402
+from typer.core import TyperGroup  # noqa: E402
+from typer.exceptions import TyperException  # noqa: E402
+
+from .. import __version__  # noqa: E402
+from ..core import invocation  # noqa: E402
+from ..core.errors import DalilError  # noqa: E402
+from . import common  # noqa: E402
 
 
 class DalilGroup(TyperGroup):

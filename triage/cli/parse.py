@@ -51,14 +51,15 @@ def parse(
     case_dir: common.CaseOpt = None,
 ) -> None:
     """Walk volumes and file systems (or a phone backup's files); hashes, type, EXIF/GPS, YARA, entropy, hash sets per file."""
-    from ..image import isolate, parse as engine  # heavy (pytsk3, yara, magic): loaded only when used
+    from ..image import isolate  # the parse engine (pytsk3, yara, magic) is imported by its child alone
+    from ..image.options import ParseOptions
 
     url = broker or os.environ.get("DALIL_BROKER") or None
     if url is not None:
         from ..distributed.app import broker_url
 
         url = broker_url(url)
-    options = engine.ParseOptions(exhibit=exhibit, rules=list(rules or []), no_yara=no_yara,
+    options = ParseOptions(exhibit=exhibit, rules=list(rules or []), no_yara=no_yara,
                                   known_good=list(known_good or []), known_bad=list(known_bad or []),
                                   jobs=jobs, tz=tz, reason=reason, verify_image=verify_image, password=password,
                                   recovery_key=recovery_key, key_file=key_file, carve=carve,

@@ -52,5 +52,12 @@ def set_command_line(argv: list[str]) -> None:
     _ARGV = ["dalil", *redact_argv(argv)]
 
 
+def set_recorded(line: list[str]) -> None:
+    """The command line as `command_line()` gave it in the process this one works for (the parse
+    child forked ahead of the options, triage.image.isolate): already redacted, kept as it is."""
+    global _ARGV
+    _ARGV = list(line)
+
+
 def command_line() -> list[str]:
     return list(_ARGV) if _ARGV is not None else redact_argv(sys.argv)

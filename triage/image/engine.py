@@ -15,7 +15,6 @@ analysis.
 
 from __future__ import annotations
 
-import ctypes
 import faulthandler
 import functools
 import gc
@@ -32,12 +31,13 @@ import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from ..analyzers import HEAD, Analyzer, Blob
 from ..core.store import dumps
 from .arena import Arena
+from .children import die_with_parent
+from .options import Stats
 from .schema import REALLOC_NOTE
 from .walk import Entry
 
@@ -57,18 +57,6 @@ COLUMNS = ("exhibit", "run_id", "partition", "path", "name", "ext", "inode", "at
            "snapshot", "carved", "carved_offset", "carved_length")
 JSON_COLUMNS = ("exif", "yara_matches", "indicators", "fn_times")
 INSERT = (f"INSERT OR REPLACE INTO files ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})")
-
-
-@dataclass
-class Stats:
-    files: int = 0
-    with_content: int = 0
-    deleted: int = 0
-    bytes: int = 0
-    yara_hits: int = 0
-    gps: int = 0
-    errors: int = 0
-    partitions: dict[int | tuple[int, str], int] = field(default_factory=dict)  # (partition, snapshot) for views
 
 
 def ext_of(name: str) -> str:
@@ -181,16 +169,6 @@ def _write_profile() -> None:
     if PROFILE and _CPU:
         with open(os.path.join(PROFILE, f"cpu-{os.getpid()}.json"), "w", encoding="utf-8") as fh:
             json.dump({**_CPU, "(process)": time.process_time()} if _IN_WORKER else _CPU, fh)
-
-
-def die_with_parent() -> None:
-    """Linux: this process gets SIGKILL when the one that forked it dies (killed, crashed), instead
-    of waiting forever on a queue nobody will write to."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def _worker_init() -> None:

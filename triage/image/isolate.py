@@ -7,10 +7,19 @@ this process records what happened — a warning at the last location the child 
 marked `crashed`, a `parse-crashed` ledger entry. A crash while reading one file's content is
 then got past: a new child parses again and lists that file without reading it. A crash in the
 listing itself ends the command with one clear message, exit 1. Rows stored are kept.
+
+The first child can be forked ahead (`standby`), by `dalil parse` before its command line is even
+parsed: while this process imports the CLI and reads the options (about 0.2 s), that child imports
+the parse engine (pytsk3, YARA, libmagic, numpy) and builds what every parse builds whatever its
+options (`parse.warm`), on the other core. It then takes the job (case, image, options, the
+command line for the ledger) through a pipe and is the parse child as above. If it died before
+taking the job, a new child is forked and nothing is recorded: no evidence had been touched. This
+module imports no part of the engine itself: the command's process needs none of it.
 """
 
 from __future__ import annotations
 
+import gc
 import mmap
 import os
 import pickle
@@ -19,15 +28,17 @@ import signal
 import struct
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..core import invocation
 from ..core.case import Case
 from ..core.clock import rfc3339
 from ..core.errors import Corrupted, DalilError
 from ..core.ledger import subject
 from ..core.store import dumps
-from . import parse as engine
-from .engine import die_with_parent
+from .children import die_with_parent
+from .options import ParseOptions, ParseResult
 
 _PAGE = 4096
 _HEAD = struct.Struct("<QQQ?H")  # reached, analysed, bytes read, reading its content?, length of the location
@@ -38,11 +49,12 @@ _STREAM_MAX = _PAGE - _STREAM.size
 
 class _Shared:
     """Pages shared with the child: its progress counters and the last location its walk reached
-    (first page, written by the walking thread), and the large file a thread of the child is
-    streaming, if any (second page, written by that thread alone)."""
+    (first page, written by the walking thread), the large file a thread of the child is streaming,
+    if any (second page, written by that thread alone), and whether a standby child took its job
+    (third page)."""
 
     def __init__(self) -> None:
-        self.page = mmap.mmap(-1, 2 * _PAGE)
+        self.page = mmap.mmap(-1, 3 * _PAGE)
         self.reached = self.done = self.nbytes = self.length = 0
         self.reading = False
         self.where: str | None = None
@@ -77,6 +89,13 @@ class _Shared:
             return None
         return self.page[_PAGE + _STREAM.size:_PAGE + _STREAM.size + min(n, _STREAM_MAX)].decode("utf-8", "replace")
 
+    def take(self) -> None:
+        """The standby child has its job: from now on its death is a crash of the parse."""
+        self.page[2 * _PAGE] = 1
+
+    def taken(self) -> bool:
+        return self.page[2 * _PAGE] == 1
+
     def _publish(self) -> None:
         _HEAD.pack_into(self.page, 0, self.reached, self.done, self.nbytes, self.reading, self.length)
 
@@ -89,8 +108,8 @@ class _Shared:
 AUTO_RESUMES = 3  # crashes while reading a file's content that the command gets past on its own
 
 
-def run(case: Case, image: str, options: engine.ParseOptions,
-        progress: Callable[..., None] | None = None) -> engine.ParseResult:
+def run(case: Case, image: str, options: ParseOptions,
+        progress: Callable[..., None] | None = None) -> ParseResult:
     """`parse.run` in a forked child; its result (or its error) comes back through a pipe.
 
     A crash while reading one file's content is recorded and the parse starts again in a new child,
@@ -119,7 +138,7 @@ def run(case: Case, image: str, options: engine.ParseOptions,
 
     for attempt in range(AUTO_RESUMES + 1):
         outcome = _attempt(case, image, options, report)
-        if isinstance(outcome, engine.ParseResult):
+        if isinstance(outcome, ParseResult):
             outcome.crashes = crashes
             return outcome
         cause, where, reached, reading, alongside = outcome
@@ -136,23 +155,16 @@ def run(case: Case, image: str, options: engine.ParseOptions,
     raise AssertionError("unreachable")
 
 
-def _attempt(case: Case, image: str, options: engine.ParseOptions, report: Callable[[int, int, str], None]
-             ) -> engine.ParseResult | tuple[str, str, int, bool, str | None]:
+def _attempt(case: Case, image: str, options: ParseOptions, report: Callable[[int, int, str], None]
+             ) -> ParseResult | tuple[str, str, int, bool, str | None]:
     """One child: its result, or, if it died, (cause, location, entries reached, reading content?,
     where the walk was when the crash is put on a streamed file).
 
     When the child's large-file thread was streaming a file, the crash is put on that file's content:
     libtsk was then working for two threads, and a crash in the walk shows itself again on the re-run
     (which no longer reads that file), while a crash in the content is got past."""
-    shared = _Shared()
-    reader, writer = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(reader)
-        _child(case.root, image, options, shared, writer)
-    os.close(writer)
+    standby = _hand_over(case, image, options)
+    pid, reader, shared = standby or _fork(case, image, options)
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child, which stops cleanly
     try:
         payload = _wait(reader, shared, report)
@@ -167,6 +179,8 @@ def _attempt(case: Case, image: str, options: engine.ParseOptions, report: Calla
         if isinstance(value, KeyboardInterrupt):
             _mark_running(case, options.exhibit, "interrupted")
         raise value
+    if standby is not None and not shared.taken():  # it died before it had the job: nothing was touched
+        return _attempt(case, image, options, report)  # in a new child
     reached, _, _, reading, where = shared.read()
     cause = (f"signal {signal.Signals(os.WTERMSIG(status)).name}" if os.WIFSIGNALED(status)
              else f"exit status {os.waitstatus_to_exitcode(status)}")
@@ -176,7 +190,103 @@ def _attempt(case: Case, image: str, options: engine.ParseOptions, report: Calla
     return cause, where, reached, reading, None
 
 
-def _child(root: Any, image: str, options: engine.ParseOptions, shared: _Shared, writer: int) -> None:
+def _fork(case: Case, image: str, options: ParseOptions) -> tuple[int, int, _Shared]:
+    """A new child with this job: (its pid, the pipe its answer comes through, its shared pages)."""
+    shared = _Shared()
+    reader, writer = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(reader)
+        _child(case.root, image, options, shared, writer)
+    os.close(writer)
+    return pid, reader, shared
+
+
+@dataclass
+class _Standby:
+    pid: int
+    jobs: int  # the pipe the job goes through (this end written by this process)
+    answers: int  # the pipe its answer comes back through (this end read by this process)
+    shared: _Shared
+
+
+_STANDBY: _Standby | None = None
+
+
+def standby() -> None:
+    """Fork the first parse child now, before the command's options are known (see the module).
+    Call it before anything starts a thread; at most one is kept, for this process's first parse."""
+    global _STANDBY
+    if _STANDBY is not None:
+        return
+    # what this process has let go of is finalised here, by its owner: in the child, an unreferenced
+    # SQLite connection of this process (a case opened earlier) would be closed by the collector,
+    # and its close would throw away what the child had written to the case (seen in tests)
+    gc.collect()
+    shared, parent = _Shared(), os.getpid()
+    jobs_r, jobs_w = os.pipe()
+    answers_r, answers_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(jobs_w)
+        os.close(answers_r)
+        _stand_by(parent, jobs_r, answers_w, shared)
+    os.close(jobs_r)
+    os.close(answers_w)
+    _STANDBY = _Standby(pid, jobs_w, answers_r, shared)
+
+
+def _stand_by(parent: int, jobs: int, answers: int, shared: _Shared) -> None:
+    """The standby child: get ready, wait for the job, do it as `_child`. It ends quietly if the
+    command ends without a parse (its options refused, `--help`): the job pipe closes empty."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # until it has the job: Ctrl-C is the command's
+        die_with_parent()
+        if os.getppid() != parent:  # the command ended before the line above
+            os._exit(0)
+        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the child
+        try:
+            from . import parse as engine
+
+            engine.warm()
+        except Exception:  # noqa: S110 - the job meets the same failure, and reports it
+            pass
+        chunks = []
+        while piece := os.read(jobs, 1 << 16):
+            chunks.append(piece)
+        os.close(jobs)
+        if not chunks:
+            os._exit(0)
+        root, image, options, command_line = pickle.loads(b"".join(chunks))
+        invocation.set_recorded(command_line)
+        shared.take()
+    except BaseException:
+        os._exit(1)
+    _child(root, image, options, shared, answers)
+
+
+def _hand_over(case: Case, image: str, options: ParseOptions) -> tuple[int, int, _Shared] | None:
+    """The standby child, given this job, as `_fork` returns a child; None if there is none."""
+    global _STANDBY
+    ready, _STANDBY = _STANDBY, None
+    if ready is None:
+        return None
+    job = memoryview(pickle.dumps((case.root, image, options, invocation.command_line())))
+    try:
+        while job:
+            job = job[os.write(ready.jobs, job):]
+    except OSError:  # it died: its answer pipe is empty and its page says the job was not taken
+        pass
+    finally:
+        os.close(ready.jobs)
+    return ready.pid, ready.answers, ready.shared
+
+
+def _child(root: Any, image: str, options: ParseOptions, shared: _Shared, writer: int) -> None:
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -186,6 +296,8 @@ def _child(root: Any, image: str, options: engine.ParseOptions, shared: _Shared,
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the child
         options.on_entry = shared.entry  # the last location, for the parent
         options.on_stream = shared.streaming  # the large file being streamed, if any
+        from . import parse as engine  # the parse engine: in this process only
+
         result: Any = ("ok", engine.run(Case.open(str(root)), image, options, progress=shared.analysed))
     except BaseException as exc:  # everything goes back to the parent, which raises it
         result = ("error", exc)
@@ -234,7 +346,7 @@ def _mark_running(case: Case, exhibit: str, status: str) -> None:
                 c.execute("UPDATE runs SET ended = ?, status = ? WHERE id = ?", (rfc3339(), status, run_id))
 
 
-def _record_crash(case: Case, options: engine.ParseOptions, cause: str, where: str, reached: int,
+def _record_crash(case: Case, options: ParseOptions, cause: str, where: str, reached: int,
                   reading: bool, alongside: str | None = None) -> int:
     """What a court needs to know about the gap: where, why, what is kept. Returns the rows kept."""
     with case.locked():

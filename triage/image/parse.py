@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,6 +37,7 @@ from . import carve, logical, schema, walkers  # noqa: F401  (schema registers t
 from .encryption import VolumeKeys, image_reader, looks_random
 from .container import EwfImg, ImageSource, open_image
 from .engine import INSERT, Pipeline, Stats, row_values
+from .options import ParseOptions, ParseResult
 from . import truncation
 from .virtual import CONTAINER_PARTITION, CONTAINER_SCHEMES, container_row
 from .volumes import store_volumes, volume_row
@@ -52,39 +53,15 @@ SIGNATURES = [(32, b"NXSB", "APFS"), (3, b"-FVE-FS-", "BitLocker"), (0, b"LUKS\x
 UNREAD_HINTS = {"F2FS": " (Android's userdata is usually F2FS: parse a logical extraction of the phone instead)"}
 
 
-@dataclass
-class ParseOptions:
-    exhibit: str
-    rules: list[Path] = field(default_factory=list)
-    no_yara: bool = False
-    known_good: list[Path] = field(default_factory=list)
-    known_bad: list[Path] = field(default_factory=list)
-    jobs: int = 0
-    tz: str = "UTC"
-    reason: str | None = None
-    verify_image: bool = False
-    password: str | None = field(default=None, repr=False)  # an encrypted backup's or volume's; never stored
-    recovery_key: str | None = field(default=None, repr=False)  # an encrypted volume's; never stored
-    key_file: Path | None = None  # a BitLocker .BEK, FileVault wipekey or LUKS key file; its content never stored
-    carve: bool = False  # also carve the free space of each file system and outside the partitions
-    # (files, bytes, location, reading content) as each entry is reached and while its content is read
-    on_entry: Callable[[int, int, str, bool], None] | None = None
-    on_stream: Callable[[str | None], None] | None = None  # a large file's content starts/ends streaming
-    broker: str | None = field(default=None, repr=False)  # redis:// URL (its password never in a repr): the per-file analysis runs on `dalil worker`s (triage.distributed)
+def warm() -> None:
+    """Build ahead what every parse builds whatever its options (isolate's standby child does, while
+    the command reads them): the analysers' and parsers' modules, this thread's file-type engine
+    (`filetype`: 0.06 s), and the compiled patterns of the parsers' files (`re` keeps them)."""
+    from ..analyzers import filetype
 
-
-@dataclass
-class ParseResult:
-    exhibit: str
-    stats: Stats
-    warnings: int
-    partitions: list[dict[str, Any]]
-    rules: list[dict[str, str]]
-    verification: dict[str, Any] | None = None
-    crashes: list[str] = field(default_factory=list)  # files whose content crashed libtsk (got past)
-    run_id: int | None = None  # the run its rows and warnings carry
-    artifacts: dict[str, Any] | None = None  # the phone-artifact stage's summary (counts, parsers)
-    carving: list[dict[str, Any]] | None = None  # with --carve: each area scanned (carve.Area.ledger)
+    analyzers.load()
+    Collector(Path(os.devnull), artifacts.load())
+    filetype.engine_name()
 
 
 def prepare(options: ParseOptions) -> tuple[Settings, list[dict[str, str]]]:

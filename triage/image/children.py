@@ -1,0 +1,16 @@
+"""Processes that must not outlive the one that forked them (the parse child, its workers)."""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+
+
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when the one that forked it dies (killed, crashed), instead
+    of waiting forever on a queue nobody will write to."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
