@@ -129,6 +129,21 @@ def test_a_command_that_ends_without_a_parse_ends_its_standby_child() -> None:
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
+def test_the_dalil_program_parses_through_its_standby_child(image: Path, case_dir: Path) -> None:
+    """The console script's entry point (triage.cli.launch:main): the parse, its summary and ledger."""
+    from importlib.metadata import entry_points
+
+    assert [e.value for e in entry_points(group="console_scripts", name="dalil")] == ["triage.cli.launch:main"]
+    program = "import sys; from triage.cli.launch import main; sys.argv[0] = 'dalil'; main()"
+    done = subprocess.run([sys.executable, "-c", program, "parse", str(image), "--exhibit", "SB-4", "--no-yara",
+                           "--case", str(case_dir)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "exhibit SB-4:" in done.stdout and "Traceback" not in done.stderr
+    assert {"/notes/a.txt", "/b.bin", "/passwords.txt", "/z/last.txt"} <= paths(case_dir, "SB-4")
+    parsed = [e for e in ledger(case_dir) if e["action"] == "parsed"][-1]
+    assert parsed["command"] == ["dalil", "parse", str(image), "--exhibit", "SB-4", "--no-yara", "--case", str(case_dir)]
+
+
 def test_ctrl_c_from_the_terminal_reaches_the_parse_started_by_the_program(case_dir: Path, tmp_path: Path) -> None:
     """`python -m triage.cli.main parse` (as `dalil parse`) forks its child first; SIGINT to the
     whole process group, as a terminal sends it, ends the parse: exit 130, the run 'interrupted'."""
