@@ -8,6 +8,7 @@ import json
 import os
 import random
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -239,6 +240,40 @@ def test_compact_layout_of_the_entries_needed(tmp_path: Path) -> None:
         assert engine.mime(ruby + data) == full.from_buffer(ruby + data)
     assert engine.compact is not compact and engine.may_match(ruby) <= engine.compact.switchable
     assert engine.mime(ruby) == "text/x-ruby"
+
+
+def test_the_entries_earlier_runs_needed_are_remembered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Engine(remember=True)` (what `dalil parse` uses) keeps the entries its compact layouts held in
+    the cache folder; a later engine starts with them, so buffers of the same kinds are typed without a
+    miss. The file is derived data: a damaged one, or one too large, is ignored, and types never change."""
+    path = magicdb.compiled_path()
+    if path is None or magic.version() not in magicdb.LIBMAGIC:
+        pytest.skip("the engine does not apply here")
+    if (real := magicdb.cache_dir()) is not None and real.is_dir():  # the compiled scanners: not made again
+        shutil.copytree(real, tmp_path / "dalil", ignore=shutil.ignore_patterns("magicdb-needed-*"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    full = magic.Magic(mime=True)
+    ruby = b"class Foo < Bar\n  def x\n  end\nend\n"
+    buffers = [b"line %d of some notes\n" % i * (i + 3) for i in range(magicdb.REBUILD_MISSES + 2)]
+    buffers += [ruby + b"# %d\n" % i for i in range(magicdb.REBUILD_MISSES)]
+    first = magicdb.Engine(path, remember=True)
+    assert first.compact is None  # nothing remembered yet
+    for data in buffers:
+        assert first.mime(data) == full.from_buffer(data)
+    kept = list((tmp_path / "dalil").glob("magicdb-needed-*.json"))
+    assert first.compact is not None and len(kept) == 1
+    assert set(json.loads(kept[0].read_text())) == set(first.compact.switchable)
+    again = magicdb.Engine(path, remember=True)
+    assert again.compact is not None and again.compact.switchable == first.compact.switchable
+    for data in buffers:
+        assert again.mime(data) == full.from_buffer(data)
+    assert again.misses == 0 and again.mime(ruby) == "text/x-ruby"
+    assert magicdb.Engine(path).compact is None  # without `remember`: learnt in the process
+    for damaged in (b"not json", b"[1, 2, 99999999]", b'{"a": 1}', b"[true]",
+                    json.dumps(list(range(magicdb.REMEMBER_MAX + 1))).encode()):
+        kept[0].write_bytes(damaged)
+        engine = magicdb.Engine(path, remember=True)
+        assert engine.compact is None and engine.mime(ruby) == "text/x-ruby"
 
 
 def test_search_ranges_and_line_anchors(engine: magicdb.Engine) -> None:

@@ -54,7 +54,7 @@ def _engine() -> magicdb.Engine | None:
     try:
         if path is None:
             raise ValueError("no single compiled database in libmagic's path (local magic files?)")
-        return magicdb.Engine(path)
+        return magicdb.Engine(path, remember=True)  # starts with the entries earlier runs needed
     except (OSError, ValueError, magic.MagicException) as exc:
         if not _warned:
             _warned.append(str(exc))
