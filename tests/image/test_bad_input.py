@@ -250,25 +250,14 @@ def test_a_crash_of_the_file_system_library_ends_the_child_not_the_command(
     a forked child: the command records the gap (warning at the last entry, run 'crashed',
     parse-crashed in the ledger), keeps the rows stored, exits 1 with one message; a later run
     completes. The crash is a real SIGSEGV raised in the child where libtsk would raise it."""
-    import faulthandler
-    import resource
-    import signal
+    from crashes import faulting_walk
 
     from triage.image import engine, walkers
 
     image = testdata("disk_images/sleuthkit/image.dd")
     before = fingerprint(image)
     real_walk = walkers.walk_fs
-
-    def faulting_walk(*args: Any, **kwargs: Any) -> Any:
-        for entry in real_walk(*args, **kwargs):
-            if entry.path == "/passwords.txt":
-                resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-                faulthandler.disable()  # pytest's crash dump would only add noise
-                os.kill(os.getpid(), signal.SIGSEGV)
-            yield entry
-
-    monkeypatch.setattr(walkers, "walk_fs", faulting_walk)
+    monkeypatch.setattr(walkers, "walk_fs", faulting_walk("/passwords.txt"))
     monkeypatch.setattr(engine, "BATCH_FILES", 1)
     monkeypatch.setattr(engine, "FLUSH_ROWS", 1)
     result = cli("parse", image, "--exhibit", "TSK-CRASH", "--case", case_dir, code=1)

@@ -6,11 +6,9 @@ from the terminal reaches it. Real forks, real signals, a real ext4 image."""
 
 from __future__ import annotations
 
-import faulthandler
 import hashlib
 import json
 import os
-import resource
 import signal
 import sqlite3
 import subprocess
@@ -28,6 +26,7 @@ from triage.image import isolate, walkers
 from triage.image.options import ParseOptions
 
 from build_images import ext4_image
+from crashes import faulting_walk
 
 FILES = {"notes/a.txt": b"call +218 91 234 5678 for the boat\n", "b.bin": b"\x00\x01" * 3000,
          "passwords.txt": b"hunter2\n", "z/last.txt": b"the end\n"}
@@ -99,17 +98,7 @@ def test_a_standby_child_that_died_before_its_job_is_replaced_and_nothing_is_rec
 
 def test_a_crash_after_the_standby_child_took_its_job_is_recorded_as_a_crash(
         image: Path, case_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_walk = walkers.walk_fs
-
-    def faulting_walk(*args: Any, **kwargs: Any) -> Any:
-        for entry in real_walk(*args, **kwargs):
-            if entry.path == "/passwords.txt":
-                resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-                faulthandler.disable()  # pytest's crash dump would only add noise
-                os.kill(os.getpid(), signal.SIGSEGV)
-            yield entry
-
-    monkeypatch.setattr(walkers, "walk_fs", faulting_walk)  # before the fork: the standby child has it
+    monkeypatch.setattr(walkers, "walk_fs", faulting_walk("/passwords.txt"))  # before the fork: the standby has it
     isolate.standby()
     monkeypatch.setattr(isolate, "_fork", no_new_fork)
     with pytest.raises(Corrupted, match=r"crashed \(signal SIGSEGV\); the last entry reached was SB-3@0:/"):

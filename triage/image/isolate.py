@@ -19,6 +19,7 @@ module imports no part of the engine itself: the command's process needs none of
 
 from __future__ import annotations
 
+import functools
 import gc
 import mmap
 import os
@@ -190,17 +191,26 @@ def _attempt(case: Case, image: str, options: ParseOptions, report: Callable[[in
     return cause, where, reached, reading, None
 
 
+def _forked(child: Callable[[], None], theirs: tuple[int, ...], ours: tuple[int, ...]) -> int:
+    """Fork a child that closes the pipe ends `ours` and runs `child` (which never returns); here,
+    the ends `theirs` are closed. Returns its pid. Output is flushed first: a fork copies buffers."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        for end in ours:
+            os.close(end)
+        child()
+    for end in theirs:
+        os.close(end)
+    return pid
+
+
 def _fork(case: Case, image: str, options: ParseOptions) -> tuple[int, int, _Shared]:
     """A new child with this job: (its pid, the pipe its answer comes through, its shared pages)."""
     shared = _Shared()
     reader, writer = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(reader)
-        _child(case.root, image, options, shared, writer)
-    os.close(writer)
+    pid = _forked(functools.partial(_child, case.root, image, options, shared, writer), (writer,), (reader,))
     return pid, reader, shared
 
 
@@ -228,15 +238,8 @@ def standby() -> None:
     shared, parent = _Shared(), os.getpid()
     jobs_r, jobs_w = os.pipe()
     answers_r, answers_w = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(jobs_w)
-        os.close(answers_r)
-        _stand_by(parent, jobs_r, answers_w, shared)
-    os.close(jobs_r)
-    os.close(answers_w)
+    pid = _forked(functools.partial(_stand_by, parent, jobs_r, answers_w, shared), (jobs_r, answers_w),
+                  (jobs_w, answers_r))
     _STANDBY = _Standby(pid, jobs_w, answers_r, shared)
 
 
