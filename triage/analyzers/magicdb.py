@@ -668,11 +668,11 @@ def _remembered_path(database: Path) -> Path | None:
     """Where the entries needed with this database are kept: its path, size, time and inode name it
     (an update of the database makes a new file). Derived data: whatever it holds, types are the same."""
     folder = cache_dir()
+    if folder is None:
+        return None
     try:
         st = database.stat()
     except OSError:
-        return None
-    if folder is None:
         return None
     key = hashlib.sha256(repr((str(database), st.st_size, st.st_mtime_ns, st.st_ino)).encode()).hexdigest()
     return folder / f"magicdb-needed-{key[:32]}.json"
@@ -864,7 +864,7 @@ class Engine:
         self.regex_scanner = scanner([expressions[k] for k in apart], [flags[k] for k in apart],
                                      [ext[k] for k in apart], apart)
         # the entries that may run `indirect` and are always kept: their top-level test is checked per buffer
-        self.indirect_kept = sorted(self.db.indirect & self.always)
+        self.indirect_kept = [(i, self.db.pieces[i][:RECORD]) for i in sorted(self.db.indirect & self.always)]
         self.scratch = hyperscan.Scratch(self.scanner)
         self.regex_scratch = hyperscan.Scratch(self.regex_scanner)
         # one writable copy of the whole database that libmagic reads in place, its entries switched on
@@ -990,7 +990,7 @@ class Engine:
     def mime(self, data: bytes) -> str:
         need = self.may_match(data)
         indirect = [*(need & self.db.indirect),
-                    *(i for i in self.indirect_kept if may_match_number(self.db.pieces[i][:RECORD], data))]
+                    *(i for i, rec in self.indirect_kept if may_match_number(rec, data))]
         if any(self.may_run_indirect(i, data) for i in indirect):
             return str(self.full.from_buffer(data))  # set 0 may run again at other offsets: all of it
         self.since += 1

@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 import sys
 
+from . import command_of
+
 
 def early(args: list[str]) -> None:
     """Whatever must happen before the CLI is imported, for the command in `args` (sys.argv[1:])."""
-    command = next((a for a in args if not a.startswith("-")), "")  # the root options take no value
-    if (command == "parse" and not {"-h", "--help"} & set(args)
+    if (command_of(args) == "parse" and not {"-h", "--help"} & set(args)
             and os.environ.get("DALIL_STANDBY", "1") != "0"):
         from ..image import isolate
 

@@ -28,7 +28,7 @@ from typer.exceptions import TyperException  # noqa: E402
 from .. import __version__  # noqa: E402
 from ..core import invocation  # noqa: E402
 from ..core.errors import DalilError  # noqa: E402
-from . import common  # noqa: E402
+from . import command_of, common  # noqa: E402
 
 
 class DalilGroup(TyperGroup):
@@ -121,7 +121,7 @@ def _register_all() -> None:
 
 def _register_for(args: list[str]) -> None:
     """Only the module named like the command, when it registers that command; else every module."""
-    name = next((a for a in args if not a.startswith("-")), "")
+    name = command_of(args)
     if name in _command_modules():
         _register(name)
         if name in _names():
