@@ -9,7 +9,7 @@ import pytest
 
 from triage.core import store as store_mod
 from triage.core.errors import Corrupted
-from triage.core.store import Store, check_sqlite_header, register_schema
+from triage.core.store import Store, check_sqlite_header, interrupts_held, register_schema
 
 
 @pytest.fixture
@@ -115,3 +115,25 @@ def test_ctrl_c_inside_a_transaction_takes_effect_after_the_commit(tmp_path: Pat
     assert after_signal and {r["key"] for r in s.query("SELECT key FROM meta")} >= {"a", "b"}
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     s.close()
+
+
+def test_ctrl_c_while_workers_are_forked_takes_effect_after(tmp_path: Path) -> None:
+    """`interrupts_held((SIGINT,))`, what worker processes are forked in: a SIGINT (from any thread's
+    delivery) waits for the block's end, where a fork hook cannot drop it; SIGTERM is left as it was."""
+    import multiprocessing
+    import os
+    import signal
+
+    term = signal.getsignal(signal.SIGTERM)
+    context = multiprocessing.get_context("fork")
+    went_on = []
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_held((signal.SIGINT,)):
+            assert signal.getsignal(signal.SIGTERM) is term
+            os.kill(os.getpid(), signal.SIGINT)
+            worker = context.Process(target=int)
+            worker.start()
+            went_on.append(True)
+    worker.join(30)
+    assert went_on and worker.exitcode == 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import pytest
 
 from triage.core import invocation
+from triage.core.clock import rfc3339
 from triage.core.case import Case
 from triage.core.errors import Corrupted
 from triage.image import isolate, walkers
@@ -150,9 +151,13 @@ def test_ctrl_c_from_the_terminal_reaches_the_parse_started_by_the_program(case_
         if (case_dir / "case.db").exists() and runs(case_dir, "SB-5") == ["running"]:
             break
         time.sleep(0.02)
+    sent = rfc3339()
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:
+    if proc.returncode == 0:  # lost if the run was still going when it was sent (a fork hook once ate it)
+        with sqlite3.connect(case_dir / "case.db") as db:
+            ended = db.execute("SELECT ended FROM runs WHERE exhibit = 'SB-5'").fetchone()[0]
+        assert ended < sent, f"the Ctrl-C sent at {sent} was lost: the run went on to {ended}"
         pytest.skip("the machine parsed 9,000 files before the interrupt")
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err

@@ -7,7 +7,6 @@ an exhibit replaces its records. The summary goes into the `parsed` ledger entry
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import signal
 import sqlite3
@@ -18,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from ..core.processes import die_with_parent
+from ..core.store import interrupts_held
 from . import Artifact, load, source_sha256
 from . import schema  # noqa: F401  (registers the tables)
 from .collect import Collector, describe, matches
@@ -202,11 +203,7 @@ def _derive_messages(rows: list[tuple[Any, ...]], region: str, derive: Derive) -
 def _worker_init() -> None:
     """In each forked worker: Ctrl-C is the parent's, and the worker dies with its parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    die_with_parent()
 
 
 def _run_jobs(jobs: list[Job], files: list[ArtifactFile], workers: int) -> list[Outcome]:
@@ -223,7 +220,8 @@ def _run_jobs(jobs: list[Job], files: list[ArtifactFile], workers: int) -> list[
             with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
                                      mp_context=multiprocessing.get_context("fork"),
                                      initializer=_worker_init) as pool:
-                futures = {i: pool.submit(_do_in_worker, jobs[i]) for i in order}
+                with interrupts_held((signal.SIGINT,)):  # the workers are forked at the first submit: see there
+                    futures = {i: pool.submit(_do_in_worker, jobs[i]) for i in order}
                 for i, future in futures.items():
                     try:
                         done[i] = future.result()

@@ -62,14 +62,21 @@ register_schema("core", CORE_SCHEMA)
 
 
 @contextmanager
-def interrupts_held() -> Iterator[None]:
-    """SIGINT and SIGTERM arriving inside the block take effect when it ends (main thread only,
-    where Python runs signal handlers); elsewhere, and when nested, the block runs as it is."""
+def interrupts_held(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """SIGINT and SIGTERM (or just `signals`) arriving inside the block take effect when it ends
+    (main thread only, where Python runs signal handlers); elsewhere, and when nested, the block
+    runs as it is.
+
+    Also what the forking of worker processes is wrapped in, for SIGINT alone: Python runs a
+    signal's handler at the next bytecode, which may be a fork hook's (logging releases its lock
+    there), and a KeyboardInterrupt raised in a fork hook is printed and dropped: that Ctrl-C would
+    be lost. (A worker forked in the block starts with SIGINT recorded, not raised, until its
+    initializer ignores it.)"""
     if threading.current_thread() is not threading.main_thread() or _held:
         yield
         return
     caught: list[int] = []
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.getsignal(sig) for sig in signals}
     _held.append(True)
     try:
         for sig in previous:  # inside the try: a signal between the two calls still restores both

@@ -34,9 +34,9 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable
 
 from ..analyzers import HEAD, Analyzer, Blob
-from ..core.store import dumps
+from ..core.processes import die_with_parent
+from ..core.store import dumps, interrupts_held
 from .arena import Arena
-from .children import die_with_parent
 from .options import Stats
 from .schema import REALLOC_NOTE
 from .walk import Entry
@@ -328,9 +328,11 @@ class Pipeline:
         gc.freeze()  # undone by close()
         sys.stdout.flush()
         sys.stderr.flush()
-        pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_worker_init)
-        for future in [pool.submit(int) for _ in range(self.jobs)]:
+        with interrupts_held((signal.SIGINT,)):  # the workers are forked at the first submit: see there
+            pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_worker_init)
+            started = [pool.submit(int) for _ in range(self.jobs)]
+        for future in started:
             future.result()  # every worker is up before the walk starts
         return pool
 

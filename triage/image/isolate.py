@@ -37,8 +37,8 @@ from ..core.case import Case
 from ..core.clock import rfc3339
 from ..core.errors import Corrupted, DalilError
 from ..core.ledger import subject
+from ..core.processes import die_with_parent
 from ..core.store import dumps
-from .children import die_with_parent
 from .options import ParseOptions, ParseResult
 
 _PAGE = 4096

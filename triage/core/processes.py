@@ -1,4 +1,4 @@
-"""Processes that must not outlive the one that forked them (the parse child, its workers)."""
+"""Processes this one forks must not outlive it."""
 
 from __future__ import annotations
 
